@@ -1,0 +1,416 @@
+"""Statistical tables (forms) as data: the data model and the loader of form definition files.
+
+A form definition is a TOML file (see docs/forms.md). Loading validates its structure and reports every
+problem in Chinese with the file and the place in it; it never returns a half-read form.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from songnuan.formkit.i18n import gettext as _
+
+#: The units the notice's tables use; a unit outside this list is a typo in a definition file.
+UNITS: tuple[str, ...] = (
+    "家",
+    "人",
+    "户",
+    "万元",
+    "次",
+    "场次",
+    "人次",
+    "个",
+    "列",
+    "节",
+    "辆",
+    "艘",
+    "架",
+    "张",
+    "件",
+    "是/否",
+)
+MONEY_UNIT = "万元"
+YES_NO_UNIT = "是/否"
+#: Money is reported in 万元 with at most this many decimal places (1 元 = 0.0001 万元).
+MONEY_DECIMAL_PLACES = 4
+ITEM_CODE_PATTERN = re.compile(r"^[1-9][0-9]?[A-Z][1-9]?$")
+FORM_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class ItemKind(StrEnum):
+    COUNT = "count"  # a non-negative whole number (家, 人, 户, 人次 …)
+    MONEY = "money"  # a non-negative decimal in 万元, at most 4 decimal places
+    YES_NO = "yes-no"  # 是 or 否
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # 强制性审核: the table cannot be submitted
+    WARNING = "warning"  # 核实性审核: it can be submitted with a written explanation
+
+
+class LetterStyle(StrEnum):
+    PLAIN = "plain"  # A
+    PARENTHESIZED = "parenthesized"  # （A）, as 附件2 prints it
+
+
+class FormDefinitionError(ValueError):
+    """A form definition file is malformed; the message lists every problem found."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(
+            _("表样定义文件 {source} 有误：\n{problems}").format(
+                source=source, problems="\n".join(f"  - {p}" for p in problems)
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One row of a form: 编号 + letter, the label as printed, its unit and value kind."""
+
+    code: str
+    number: str
+    letter: str
+    label: str
+    unit: str
+    kind: ItemKind
+    index: int
+    level: int = 0
+    parent: str | None = None
+    parts: bool = False
+    formula: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The label without the leading “其中，” and the trailing unit, for messages."""
+        name = re.sub(r"^其中[，,、]?", "", self.label.strip())
+        return re.sub(r"[（(][^（）()]*[）)]\s*$", "", name).strip() or self.label
+
+    @property
+    def printed_letter(self) -> str:
+        return self.letter
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDefinition:
+    """A rule as written in a definition file (or generated from the items' “其中” structure)."""
+
+    id: str
+    check: str
+    severity: Severity = Severity.ERROR
+    when: str | None = None
+    message: str | None = None
+    #: An accepted reading: why the check departs from the printed formula or adds different units.
+    reading: str | None = None
+    generated: bool = False
+
+
+@dataclass(frozen=True)
+class Form:
+    code: str
+    attachment: str
+    title: str
+    items: tuple[Item, ...]
+    rules: tuple[RuleDefinition, ...]
+    notes: tuple[str, ...] = ()
+    letter_style: LetterStyle = LetterStyle.PLAIN
+    source: str = ""
+    header_fields: tuple[str, ...] = ("填报单位", "填报人", "电话", "日期")
+    _by_code: dict[str, Item] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_code.update({item.code: item for item in self.items})
+
+    def item(self, code: str) -> Item:
+        return self._by_code[code]
+
+    def has_item(self, code: str) -> bool:
+        return code in self._by_code
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(item.code for item in self.items)
+
+    def printed_letter(self, item: Item) -> str:
+        if not item.letter:
+            return ""
+        return f"（{item.letter}）" if self.letter_style is LetterStyle.PARENTHESIZED else item.letter
+
+    def rule(self, rule_id: str) -> RuleDefinition:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def full_rule_id(self, rule_id: str) -> str:
+        return f"{self.code}.{rule_id}"
+
+    @cached_property
+    def children(self) -> Mapping[str, tuple[Item, ...]]:
+        by_parent: dict[str, list[Item]] = {}
+        for item in self.items:
+            if item.parent:
+                by_parent.setdefault(item.parent, []).append(item)
+        return {code: tuple(items) for code, items in by_parent.items()}
+
+    def groups(self) -> Iterator[tuple[str, tuple[Item, ...]]]:
+        """The items grouped by their printed 编号, in order."""
+        current: list[Item] = []
+        for item in self.items:
+            if current and item.number != current[0].number:
+                yield current[0].number, tuple(current)
+                current = []
+            current.append(item)
+        if current:
+            yield current[0].number, tuple(current)
+
+
+def kind_for_unit(unit: str) -> ItemKind:
+    if unit == MONEY_UNIT:
+        return ItemKind.MONEY
+    if unit == YES_NO_UNIT:
+        return ItemKind.YES_NO
+    return ItemKind.COUNT
+
+
+# --- loading ---------------------------------------------------------------------------------------------
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.items.append(message)
+
+
+def _text(
+    data: Mapping[str, Any], key: str, where: str, problems: _Problems, *, required: bool = True
+) -> str:
+    value = data.get(key)
+    if value is None:
+        if required:
+            problems.add(_("{where}缺少字段“{key}”").format(where=where, key=key))
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        problems.add(_("{where}的字段“{key}”应为非空文字").format(where=where, key=key))
+        return ""
+    return value
+
+
+def form_from_mapping(data: Mapping[str, Any], source: str) -> Form:
+    """Build a Form from parsed TOML, collecting every structural problem before failing."""
+    problems = _Problems()
+    known_top = {"code", "attachment", "title", "notes", "letter_style", "groups", "rules"}
+    for key in data:
+        if key not in known_top:
+            problems.add(_("未知的顶层字段“{key}”").format(key=key))
+    code = _text(data, "code", _("表样"), problems)
+    if code and not FORM_CODE_PATTERN.match(code):
+        problems.add(_("表样代码“{code}”只能含小写字母、数字和连字符").format(code=code))
+    attachment = _text(data, "attachment", _("表样"), problems, required=False)
+    title = _text(data, "title", _("表样"), problems)
+    notes = data.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        problems.add(_("“notes”应为文字列表"))
+        notes = []
+    style_text = data.get("letter_style", LetterStyle.PLAIN.value)
+    try:
+        letter_style = LetterStyle(style_text)
+    except ValueError:
+        problems.add(_("“letter_style”应为 plain 或 parenthesized，而不是“{v}”").format(v=style_text))
+        letter_style = LetterStyle.PLAIN
+
+    items = _load_items(data.get("groups"), problems)
+    rules = _load_rules(data.get("rules", []), problems)
+    codes = {item.code for item in items}
+    for item in items:
+        if item.parent and item.parent not in codes:
+            problems.add(
+                _("项目 {code} 的上级项目 {parent} 不存在").format(code=item.code, parent=item.parent)
+            )
+    if problems.items:
+        raise FormDefinitionError(source, problems.items)
+    return Form(
+        code=code,
+        attachment=attachment,
+        title=title,
+        items=tuple(items),
+        rules=tuple(rules),
+        notes=tuple(notes),
+        letter_style=letter_style,
+        source=source,
+    )
+
+
+_ITEM_KEYS = {"code", "letter", "label", "unit", "level", "parent", "parts", "formula", "kind"}
+
+
+def _load_items(groups: Any, problems: _Problems) -> list[Item]:
+    items: list[Item] = []
+    seen: set[str] = set()
+    if not isinstance(groups, list) or not groups:
+        problems.add(_("缺少项目分组“[[groups]]”"))
+        return items
+    for group_index, group in enumerate(groups, start=1):
+        where = _("第{n}个分组").format(n=group_index)
+        if not isinstance(group, dict):
+            problems.add(_("{where}格式不对").format(where=where))
+            continue
+        number = group.get("number")
+        if not isinstance(number, int) or number < 1:
+            problems.add(_("{where}的编号“number”应为正整数").format(where=where))
+            continue
+        raw_items = group.get("items")
+        if not isinstance(raw_items, list) or not raw_items:
+            problems.add(_("{where}（编号{number}）没有项目").format(where=where, number=number))
+            continue
+        for position, raw in enumerate(raw_items, start=1):
+            item_where = _("编号{number}的第{p}个项目").format(number=number, p=position)
+            if not isinstance(raw, dict):
+                problems.add(_("{where}格式不对").format(where=item_where))
+                continue
+            for key in raw:
+                if key not in _ITEM_KEYS:
+                    problems.add(_("{where}有未知字段“{key}”").format(where=item_where, key=key))
+            letter = raw.get("letter", "")
+            code = raw.get("code") or f"{number}{letter}"
+            if not isinstance(code, str) or not ITEM_CODE_PATTERN.match(code):
+                problems.add(
+                    _("{where}的代码“{code}”不合格式（如 3A、2B1）").format(where=item_where, code=code)
+                )
+                continue
+            if not code.startswith(str(number)) or not code[len(str(number))].isalpha():
+                problems.add(
+                    _("{where}的代码“{code}”与编号{number}不符").format(
+                        where=item_where, code=code, number=number
+                    )
+                )
+            if code in seen:
+                problems.add(_("项目代码 {code} 重复").format(code=code))
+            seen.add(code)
+            label = _text(raw, "label", item_where, problems)
+            unit = _text(raw, "unit", item_where, problems)
+            if unit and unit not in UNITS:
+                problems.add(
+                    _("{where}的计量单位“{unit}”不在允许的单位中：{units}").format(
+                        where=item_where, unit=unit, units="、".join(UNITS)
+                    )
+                )
+            level = raw.get("level", 0)
+            if not isinstance(level, int) or not 0 <= level <= 3:
+                problems.add(_("{where}的层级“level”应为0至3").format(where=item_where))
+                level = 0
+            parent = raw.get("parent")
+            if parent is not None and not isinstance(parent, str):
+                problems.add(_("{where}的“parent”应为项目代码").format(where=item_where))
+                parent = None
+            formula = raw.get("formula")
+            if formula is not None and not isinstance(formula, str):
+                problems.add(_("{where}的“formula”应为文字").format(where=item_where))
+                formula = None
+            items.append(
+                Item(
+                    code=code,
+                    number=str(number),
+                    letter=letter if isinstance(letter, str) else "",
+                    label=label,
+                    unit=unit,
+                    kind=kind_for_unit(unit),
+                    index=len(items),
+                    level=level,
+                    parent=parent,
+                    parts=bool(raw.get("parts", False)),
+                    formula=formula,
+                )
+            )
+    return items
+
+
+_RULE_KEYS = {"id", "check", "severity", "when", "message", "reading"}
+
+
+def _load_rules(raw_rules: Any, problems: _Problems) -> list[RuleDefinition]:
+    rules: list[RuleDefinition] = []
+    if not isinstance(raw_rules, list):
+        problems.add(_("“rules”应为规则列表"))
+        return rules
+    seen: set[str] = set()
+    for position, raw in enumerate(raw_rules, start=1):
+        where = _("第{n}条规则").format(n=position)
+        if not isinstance(raw, dict):
+            problems.add(_("{where}格式不对").format(where=where))
+            continue
+        for key in raw:
+            if key not in _RULE_KEYS:
+                problems.add(_("{where}有未知字段“{key}”").format(where=where, key=key))
+        rule_id = _text(raw, "id", where, problems)
+        if rule_id in seen:
+            problems.add(_("规则编号 {id} 重复").format(id=rule_id))
+        seen.add(rule_id)
+        check = _text(raw, "check", where, problems)
+        try:
+            severity = Severity(raw.get("severity", Severity.ERROR.value))
+        except ValueError:
+            problems.add(_("{where}的“severity”应为 error 或 warning").format(where=where))
+            severity = Severity.ERROR
+        reading = raw.get("reading")
+        if reading is not None and (not isinstance(reading, str) or len(reading.strip()) < 4):
+            problems.add(_("{where}的“reading”（认可的理解）须写明理由").format(where=where))
+        rules.append(
+            RuleDefinition(
+                id=rule_id,
+                check=check,
+                severity=severity,
+                when=raw.get("when"),
+                message=raw.get("message"),
+                reading=reading,
+            )
+        )
+    return rules
+
+
+def load_form(path: str | Path) -> Form:
+    """Read one form definition file; raises FormDefinitionError with a Chinese message."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormDefinitionError(str(path), [_("文件不存在")]) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise FormDefinitionError(str(path), [_("不是合格的 UTF-8 TOML 文件：{e}").format(e=exc)]) from None
+    return form_from_mapping(data, str(path))
+
+
+def builtin_form_paths() -> list[Path]:
+    folder = resources.files("songnuan.formkit") / "data"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+_BUILTIN_CACHE: dict[str, Form] = {}
+
+
+def builtin_forms() -> dict[str, Form]:
+    """The forms shipped with the package, by code (loaded once per process)."""
+    if not _BUILTIN_CACHE:
+        for path in builtin_form_paths():
+            form = load_form(path)
+            _BUILTIN_CACHE[form.code] = form
+    return dict(_BUILTIN_CACHE)
+
+
+def get_form(code: str) -> Form:
+    forms = builtin_forms()
+    if code not in forms:
+        raise KeyError(code)
+    return forms[code]

@@ -1,0 +1,481 @@
+"""The rule engine: compile a form's rules once, then check reported values against them.
+
+Values are `int` for counts, `Decimal` for 万元, "是"/"否" for yes/no items, and `None` for blank (not
+reported — never the same as 0).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from songnuan.formkit.definitions import (
+    MONEY_DECIMAL_PLACES,
+    Form,
+    ItemKind,
+    RuleDefinition,
+    Severity,
+)
+from songnuan.formkit.expressions import (
+    NO,
+    OPERATOR_WORDS,
+    YES,
+    YES_NO_VALUES,
+    Comparison,
+    ExpressionError,
+    Side,
+    parse_comparison,
+)
+from songnuan.formkit.i18n import gettext as _
+
+Value = int | Decimal | str | None
+
+#: 舍位: a money sum may be off by at most this much per summand before it is an error.
+ROUNDING_PER_SUMMAND = Decimal("0.01")
+_MONEY_QUANTUM_EXPONENT = -MONEY_DECIMAL_PLACES
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+    "!=": operator.ne,
+}
+
+
+@dataclass(slots=True)
+class Violation:
+    """One broken rule (or one bad value), with everything a reviewer needs to see where and why."""
+
+    rule: str
+    severity: Severity
+    items: tuple[str, ...]
+    message: str
+    expected: Decimal | int | None = None
+    actual: Decimal | int | None = None
+    difference: Decimal | int | None = None
+    cells: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cell(self) -> str | None:
+        """The sheet cell of the first item (the total, for a sum rule), where it was read from a file."""
+        return self.cells.get(self.items[0]) if self.items else None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "items": list(self.items),
+            "message": self.message,
+            "expected": self.expected,
+            "actual": self.actual,
+            "difference": self.difference,
+        }
+        if self.cells:
+            data["cells"] = dict(self.cells)
+            data["cell"] = self.cell
+        return data
+
+
+@dataclass(slots=True)
+class CheckResult:
+    errors: list[Violation] = field(default_factory=list)
+    warnings: list[Violation] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def add(self, violation: Violation) -> None:
+        (self.errors if violation.severity is Severity.ERROR else self.warnings).append(violation)
+
+    def extend(self, violations: Iterable[Violation]) -> None:
+        for violation in violations:
+            self.add(violation)
+
+    @property
+    def all(self) -> list[Violation]:
+        return self.errors + self.warnings
+
+    def items_with(self, severity: Severity) -> set[str]:
+        found = self.errors if severity is Severity.ERROR else self.warnings
+        return {code for violation in found for code in violation.items}
+
+
+def format_value(value: Value | Decimal) -> str:
+    if value is None:
+        return _("（空）")
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value)
+
+
+class _SideEvaluator:
+    """Evaluates one side of a comparison on the value vector; blanks add nothing."""
+
+    __slots__ = ("constant", "get", "indices", "negative", "scaled")
+
+    def __init__(self, side: Side, index: Mapping[str, int]) -> None:
+        positive = [index[t.item] for t in side.terms if t.item is not None and t.coefficient == 1]
+        self.negative = tuple(index[t.item] for t in side.terms if t.item is not None and t.coefficient == -1)
+        self.scaled = tuple(
+            (index[t.item], t.coefficient)
+            for t in side.terms
+            if t.item is not None and abs(t.coefficient) != 1
+        )
+        self.constant = side.constant
+        self.indices = tuple(positive)
+        self.get: Callable[[list[Any]], tuple[Any, ...]] = _tuple_getter(self.indices)
+
+    def value(self, vector: list[Any], complete: bool) -> Decimal | int:
+        values = self.get(vector)
+        total: Decimal | int = sum(values) if complete else sum(v for v in values if v is not None)
+        for position in self.negative:
+            if vector[position] is not None:
+                total -= vector[position]
+        for position, coefficient in self.scaled:
+            if vector[position] is not None:
+                total += coefficient * vector[position]
+        return total + self.constant if self.constant else total
+
+
+def _tuple_getter(indices: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    if not indices:
+        return lambda vector: ()
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda vector: (vector[only],)
+    return operator.itemgetter(*indices)
+
+
+class CompiledRule:
+    """A rule parsed once into index lookups; `evaluate` is the hot path."""
+
+    __slots__ = (
+        "check",
+        "compare",
+        "definition",
+        "form",
+        "get_all",
+        "id",
+        "index",
+        "items",
+        "left",
+        "operator",
+        "right",
+        "severity",
+        "tolerance",
+        "total",
+        "total_side",
+        "when",
+        "when_items",
+    )
+
+    tolerance: Decimal | None
+    total: int | None
+
+    def __init__(self, form: Form, definition: RuleDefinition, index: Mapping[str, int]) -> None:
+        self.form = form
+        self.index = index
+        self.definition = definition
+        self.id = form.full_rule_id(definition.id)
+        self.severity = definition.severity
+        self.check = parse_comparison(definition.check)
+        for code in self.check.items:
+            if code not in index:
+                raise ExpressionError(_("规则 {id} 引用了不存在的项目 {code}").format(id=self.id, code=code))
+        self.items = tuple(dict.fromkeys(self.check.items))
+        self.operator = self.check.operator
+        self.compare = _COMPARE[self.operator]
+        self.left = _SideEvaluator(self.check.left, index)
+        self.right = _SideEvaluator(self.check.right, index)
+        self.get_all = _tuple_getter(tuple(index[code] for code in self.items))
+        total_code, self.total_side = _total_of(self.check, definition)
+        self.total = index[total_code] if total_code is not None else None
+        self.when: CompiledRule | None = None
+        self.when_items: tuple[str, ...] = ()
+        if definition.when:
+            condition = RuleDefinition(id=f"{definition.id}.when", check=definition.when)
+            self.when = CompiledRule(form, condition, index)
+            self.when_items = self.when.items
+        money = all(form.item(code).kind is ItemKind.MONEY for code in self.items)
+        summands = max(len(self.check.left.items), len(self.check.right.items))
+        self.tolerance = ROUNDING_PER_SUMMAND * summands if money and summands > 1 else None
+
+    def holds(self, vector: list[Any]) -> bool:
+        """For a `when` condition: true only when every item is filled and the comparison holds."""
+        if None in self.get_all(vector):
+            return False
+        return self.compare(self.left.value(vector, True), self.right.value(vector, True))
+
+    def evaluate(self, vector: list[Any]) -> Violation | None:
+        if self.when is not None and not self.when.holds(vector):
+            return None
+        values = self.get_all(vector)
+        blanks = values.count(None)
+        if blanks == len(values):
+            return None
+        if self.total is not None:
+            if vector[self.total] is None:
+                return self._blank_total(vector)
+        elif blanks:
+            return None
+        complete = not blanks
+        left = self.left.value(vector, complete)
+        right = self.right.value(vector, complete)
+        if self.compare(left, right):
+            return None
+        difference = left - right
+        if self.tolerance is not None and self._within_rounding(difference):
+            return self._violation(left, right, difference, rounding=True)
+        return self._violation(left, right, difference, rounding=False)
+
+    def _within_rounding(self, difference: Decimal | int) -> bool:
+        tolerance = self.tolerance
+        assert tolerance is not None
+        if self.operator == "=":
+            return -tolerance <= difference <= tolerance
+        if self.operator in ("<=", "<"):
+            return difference <= tolerance
+        if self.operator in (">=", ">"):
+            return difference >= -tolerance
+        return False
+
+    # --- messages (only built when a rule is broken) ---
+
+    def _names(self, codes: Iterable[str]) -> str:
+        return "、".join(f"{c}（{self.form.item(c).name}）" for c in codes)
+
+    def _blank_total(self, vector: list[Any]) -> Violation:
+        assert self.total is not None and self.total_side is not None
+        total_code = self.form.items[self.total].code
+        parts = [c for c in self.total_side.items if vector[self.index[c]] is not None]
+        message = _("{total}未填，但它的分项{parts}已填：合计不能空着（空表示未统计，不等于0）").format(
+            total=self._names([total_code]), parts="、".join(parts)
+        )
+        return Violation(self.id, self.severity, self.items, message)
+
+    def _violation(
+        self, left: Decimal | int, right: Decimal | int, difference: Decimal | int, *, rounding: bool
+    ) -> Violation:
+        definition = self.definition
+        sides: list[tuple[Side, Decimal | int]] = [
+            (side, value)
+            for side, value in ((self.check.left, left), (self.check.right, right))
+            if side.items
+        ]
+        detail = "，".join(f"{side.text()} = {format_value(value)}" for side, value in sides)
+        if len(sides) == 2:
+            detail += _("，相差 {diff}").format(diff=format_value(difference if difference > 0 else -difference))
+        if definition.message:
+            message = f"{definition.message}（{detail}）"
+        elif self.total is not None:
+            total_code = self.form.items[self.total].code
+            op = _mirror(self.operator) if self.total_side is self.check.left else self.operator
+            message = _("{total}应{op}分项之和（{detail}）").format(
+                total=self._names([total_code]), op=OPERATOR_WORDS[op], detail=detail
+            )
+        else:
+            message = _("{check} 不成立（{detail}）").format(check=self.check.text(), detail=detail)
+        if self.when is not None:
+            message = _("当 {when} 时：{message}").format(when=self.when.check.text(), message=message)
+        severity = self.severity
+        rule_id = self.id
+        if rounding:
+            severity = Severity.WARNING
+            rule_id = f"{self.id}.rounding"
+            message = _("舍位差：{message}。差额在每个分项0.01万元的舍位误差以内，请核实").format(
+                message=message
+            )
+        return Violation(rule_id, severity, self.items, message, right, left, difference)
+
+
+def _mirror(op: str) -> str:
+    return {"<=": ">=", ">=": "<=", "<": ">", ">": "<"}.get(op, op)
+
+
+def _total_of(check: Comparison, definition: RuleDefinition) -> tuple[str | None, Side | None]:
+    """The total item of a rule of the shape TOTAL = a + b …, a + b … <= TOTAL (or a generated of-which)."""
+    left, right = check.left, check.right
+    single_left = len(left.terms) == 1 and left.is_plain_sum
+    single_right = len(right.terms) == 1 and right.is_plain_sum
+    minimum_parts = 1 if definition.generated else 2
+    if (
+        check.operator in ("=", ">=")
+        and single_left
+        and right.is_plain_sum
+        and len(right.terms) >= minimum_parts
+    ):
+        return left.items[0], right
+    if (
+        check.operator in ("=", "<=")
+        and single_right
+        and left.is_plain_sum
+        and len(left.terms) >= minimum_parts
+    ):
+        return right.items[0], left
+    return None, None
+
+
+def generated_rules(form: Form) -> list[RuleDefinition]:
+    """The “其中” rules the items imply: each part ≤ its parent; disjoint parts' sum ≤ the parent."""
+    covered: set[tuple[str, str]] = set()
+    for rule in form.rules:
+        try:
+            check = parse_comparison(rule.check)
+        except ExpressionError:
+            continue
+        if check.operator == "=" and len(check.left.terms) == 1 and check.right.is_plain_sum:
+            covered.update((check.left.items[0], part) for part in check.right.items)
+    rules: list[RuleDefinition] = []
+    for item in form.items:
+        if not item.parent or not form.has_item(item.parent):
+            continue
+        if form.item(item.parent).kind is ItemKind.YES_NO or (item.parent, item.code) in covered:
+            continue
+        rules.append(
+            RuleDefinition(
+                id=f"{item.code}.of-which",
+                check=f"{item.code} <= {item.parent}",
+                message=_("{code}是{parent}的“其中”项，不能大于{parent}").format(
+                    code=item.code, parent=item.parent
+                ),
+                generated=True,
+            )
+        )
+    for item in form.items:
+        children = form.children.get(item.code, ())
+        if item.parts and len(children) > 1 and not all((item.code, c.code) in covered for c in children):
+            rules.append(
+                RuleDefinition(
+                    id=f"{item.code}.parts",
+                    check=" + ".join(c.code for c in children) + f" <= {item.code}",
+                    message=_("{parts}是{code}中互不重叠的部分，它们的和不能大于{code}").format(
+                        parts="、".join(c.code for c in children), code=item.code
+                    ),
+                    generated=True,
+                )
+            )
+    return rules
+
+
+class CompiledForm:
+    """A form with every rule compiled; build once per form and reuse (see `compiled`)."""
+
+    def __init__(self, form: Form) -> None:
+        self.form = form
+        self.codes = form.codes
+        self.index = {code: position for position, code in enumerate(self.codes)}
+        self.definitions = (*form.rules, *generated_rules(form))
+        self.rules = tuple(CompiledRule(form, definition, self.index) for definition in self.definitions)
+        self.count_positions = tuple(i.index for i in form.items if i.kind is ItemKind.COUNT)
+        self.money_positions = tuple(i.index for i in form.items if i.kind is ItemKind.MONEY)
+        self.yes_no_positions = tuple(i.index for i in form.items if i.kind is ItemKind.YES_NO)
+        self._by_id = {rule.id: rule for rule in self.rules}
+
+    def rule(self, full_id: str) -> CompiledRule:
+        return self._by_id[full_id]
+
+    def vector(self, values: Mapping[str, Value]) -> list[Any]:
+        vector: list[Any] = [values.get(code) for code in self.codes]
+        for position in self.yes_no_positions:
+            if vector[position] is not None:
+                vector[position] = YES_NO_VALUES.get(vector[position], vector[position])
+        return vector
+
+    def validate(self, values: Mapping[str, Value]) -> CheckResult:
+        """Check typed values: each value's kind and range, then every rule (rules skip bad values)."""
+        result = CheckResult()
+        bad = self._value_violations(values)
+        if bad:
+            result.extend(bad)
+            values = {code: v for code, v in values.items() if not any(code in b.items for b in bad)}
+        vector = self.vector(values)
+        for rule in self.rules:
+            violation = rule.evaluate(vector)
+            if violation is not None:
+                result.add(violation)
+        return result
+
+    def _value_violations(self, values: Mapping[str, Value]) -> list[Violation]:
+        problems: list[Violation] = []
+        for position in self.count_positions:
+            value = values.get(self.codes[position])
+            if value is not None and (type(value) is not int or value < 0):
+                problems.append(value_violation(self.form, self.codes[position], value))
+        for position in self.money_positions:
+            value = values.get(self.codes[position])
+            if value is not None and (
+                type(value) is not Decimal
+                or not value.is_finite()
+                or value < 0
+                or int(value.as_tuple().exponent) < _MONEY_QUANTUM_EXPONENT
+            ):
+                problems.append(value_violation(self.form, self.codes[position], value))
+        for position in self.yes_no_positions:
+            value = values.get(self.codes[position])
+            if value is not None and value not in (YES, NO):
+                problems.append(value_violation(self.form, self.codes[position], value))
+        return problems
+
+
+def value_violation(form: Form, code: str, value: object) -> Violation:
+    """The error for a typed value of the wrong kind or range (the reader reports raw text itself)."""
+    item = form.item(code)
+    label = f"{code}（{item.name}，{item.unit}）"
+    if item.kind is ItemKind.YES_NO:
+        return Violation(
+            form.full_rule_id(f"{code}.yes-no"),
+            Severity.ERROR,
+            (code,),
+            _("{label}只能填“是”或“否”，而不是“{v}”").format(label=label, v=value),
+        )
+    if not isinstance(value, int | Decimal) or isinstance(value, bool):
+        return Violation(
+            form.full_rule_id(f"{code}.number"),
+            Severity.ERROR,
+            (code,),
+            _("{label}应填数字，而不是“{v}”").format(label=label, v=value),
+        )
+    if value < 0:
+        return Violation(
+            form.full_rule_id(f"{code}.non-negative"),
+            Severity.ERROR,
+            (code,),
+            _("{label}不能为负数（填了 {v}）").format(label=label, v=format_value(value)),
+        )
+    if item.kind is ItemKind.COUNT:
+        return Violation(
+            form.full_rule_id(f"{code}.integer"),
+            Severity.ERROR,
+            (code,),
+            _("{label}应为整数（填了 {v}）").format(label=label, v=format_value(value)),
+        )
+    return Violation(
+        form.full_rule_id(f"{code}.decimals"),
+        Severity.ERROR,
+        (code,),
+        _("{label}以万元计，最多保留{n}位小数（即精确到元），填了 {v}").format(
+            label=label, n=MONEY_DECIMAL_PLACES, v=format_value(value)
+        ),
+    )
+
+
+_COMPILED: dict[int, CompiledForm] = {}
+
+
+def compiled(form: Form) -> CompiledForm:
+    """The compiled rules of a form, built on first use and kept (forms are immutable)."""
+    key = id(form)
+    found = _COMPILED.get(key)
+    if found is None or found.form is not form:
+        found = _COMPILED[key] = CompiledForm(form)
+    return found
+
+
+def validate(form: Form, values: Mapping[str, Value]) -> CheckResult:
+    return compiled(form).validate(values)

@@ -1,0 +1,401 @@
+"""The one Excel reader: filled statistical tables from .xlsx, .xls or .ods, as people really fill them.
+
+It finds the table by its title (or, failing that, by its rows), wherever it starts on the sheet and whatever
+blank rows or columns were inserted, matches each row to an item by its label and 编号/letter, reads the
+header line (填报单位, 填报人, 电话, date) and returns typed values with the cell each came from.
+Any file it cannot read raises `UnreadableFile` with a Chinese message; it never lets a traceback out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import python_calamine
+
+from songnuan.formkit.definitions import Form, Item, Severity
+from songnuan.formkit.engine import Value, Violation
+from songnuan.formkit.i18n import gettext as _
+from songnuan.formkit.values import normalize_text, parse_value
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+_HEADER_SEARCH_ROWS = 40
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+_PRINTED_FORMULA = re.compile(r"[A-Z]=[A-Z](?:\+[A-Z])+$")
+_LETTER = re.compile(r"^\(?([A-Z])\)?$")
+_DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
+_HEADER_LABELS = ("填报单位", "填报人", "联系电话", "电话", "填报日期", "日期")
+_STOP = r"(?=填报单位|填报人|联系电话|电话|填报日期|日期[:：]|\d{4}\s*年|$)"
+_HEADER_PATTERNS = {
+    "unit": re.compile(r"填报单位[:：]?\s*(.*?)\s*" + _STOP),
+    "reporter": re.compile(r"填报人[:：]?\s*(.*?)\s*" + _STOP),
+    "phone": re.compile(r"(?:联系)?电话[:：]?\s*(.*?)\s*" + _STOP),
+}
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as a statistical table; the message says why, in Chinese."""
+
+
+@dataclass
+class Header:
+    unit: str | None = None
+    reporter: str | None = None
+    phone: str | None = None
+    date: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"unit": self.unit, "reporter": self.reporter, "phone": self.phone, "date": self.date}
+
+
+@dataclass
+class TableReading:
+    """One recognised table on one sheet: typed values by item code, and where each was read."""
+
+    file: str
+    sheet: str
+    form: Form
+    header: Header
+    values: dict[str, Value]
+    cells: dict[str, str]
+    problems: list[Violation] = field(default_factory=list)
+
+
+def label_key(text: str) -> str:
+    """A label compared the way a person would: no spaces, full/half-width alike, printed formula dropped."""
+    key = normalize_text(text)
+    return _PRINTED_FORMULA.sub("", key)
+
+
+def column_letter(column: int) -> str:
+    letters = ""
+    column += 1
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def cell_name(sheet: str, row: int, column: int) -> str:
+    return f"{sheet}!{column_letter(column)}{row + 1}"
+
+
+# --- opening the file ------------------------------------------------------------------------------------
+
+
+def read_bytes(path: str | Path) -> bytes:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UnreadableFile(
+                _("文件太大（{mb:.1f} MB），统计表文件不应超过 {limit} MB").format(
+                    mb=size / 1048576, limit=MAX_FILE_BYTES // 1048576
+                )
+            )
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableFile(_("文件不存在")) from None
+    except IsADirectoryError:
+        raise UnreadableFile(_("这是一个文件夹，不是文件")) from None
+    except PermissionError:
+        raise UnreadableFile(_("没有读取该文件的权限")) from None
+
+
+def _open_workbook(data: bytes) -> python_calamine.CalamineWorkbook:
+    if not data:
+        raise UnreadableFile(_("文件是空的（0 字节）"))
+    if data.startswith(_OLE_MAGIC) and _ENCRYPTED_MARK in data[:65536] + data[-65536:]:
+        raise UnreadableFile(
+            _("文件设置了打开密码，无法读取。请在Excel或WPS中取消密码（文件→信息→保护工作簿）后重新上传")
+        )
+    if not (data.startswith(b"PK\x03\x04") or data.startswith(_OLE_MAGIC)):
+        raise UnreadableFile(_("不是电子表格文件：只能读取Excel或WPS保存的 .xlsx、.xls 或 .ods 文件"))
+    try:
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except python_calamine.PasswordError:
+        raise UnreadableFile(_("文件设置了打开密码，无法读取。请取消密码后重新上传")) from None
+    except Exception:  # calamine raises several types for damaged files; the user needs one answer
+        if data.startswith(b"PK\x03\x04"):
+            raise UnreadableFile(
+                _("文件已损坏或不完整（可能没有传完），请在Excel或WPS中重新保存后上传")
+            ) from None
+        raise UnreadableFile(_("无法读取该文件：它不是有效的 .xls 文件，可能已损坏或不完整")) from None
+
+
+def _sheet_rows(workbook: python_calamine.CalamineWorkbook, name: str) -> list[list[Any]]:
+    try:
+        rows: list[list[Any]] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception:  # a damaged sheet inside an otherwise readable file
+        raise UnreadableFile(_("工作表“{sheet}”已损坏，无法读取").format(sheet=name)) from None
+    return rows
+
+
+def _xlsx_formula_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
+    """Cells holding a formula, by sheet name (xlsx only; xls and ods give their saved results)."""
+    found: dict[str, set[tuple[int, int]]] = {}
+    if not data.startswith(b"PK\x03\x04"):
+        return found
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" not in names:
+                return found
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            for sheet in workbook.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
+                rel_id = sheet.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")
+                target = targets.get(rel_id, "").lstrip("/")
+                path = target if target.startswith("xl/") else f"xl/{target}"
+                if path not in names:
+                    continue
+                xml = archive.read(path)
+                if b"<f" not in xml:
+                    continue
+                cells = found.setdefault(sheet.get("name", ""), set())
+                for match in re.finditer(rb'<c r="([A-Z]+)([0-9]+)"[^>]*>\s*<f[\s>/]', xml):
+                    cells.add((int(match.group(2)) - 1, _column_index(match.group(1).decode())))
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, ValueError):
+        return found
+    return found
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+# --- recognising the table -------------------------------------------------------------------------------
+
+
+def _text_cells(rows: Sequence[Sequence[Any]], limit: int) -> list[tuple[int, int, str]]:
+    return [
+        (r, c, normalize_text(value))
+        for r, row in enumerate(rows[:limit])
+        for c, value in enumerate(row)
+        if isinstance(value, str) and value.strip()
+    ]
+
+
+def identify_form(rows: Sequence[Sequence[Any]], forms: Mapping[str, Form]) -> Form | None:
+    """The form whose title is on the sheet; failing that, the one most of whose labels are there."""
+    top = _text_cells(rows, _HEADER_SEARCH_ROWS)
+    for form in forms.values():
+        title = normalize_text(form.title)
+        if any(title in text for _r, _c, text in top):
+            return form
+    present = {label_key(value) for row in rows for value in row if isinstance(value, str) and value.strip()}
+    best: tuple[float, Form | None] = (0.0, None)
+    for form in forms.values():
+        keys = {label_key(item.label) for item in form.items}
+        share = len(keys & present) / len(keys)
+        if share > best[0]:
+            best = (share, form)
+    return best[1] if best[0] >= 0.5 else None
+
+
+def _find_header_row(rows: Sequence[Sequence[Any]]) -> tuple[int, int] | None:
+    """(row, column of 合计) of the table's column headings."""
+    for r, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        texts = {c: normalize_text(v) for c, v in enumerate(row) if isinstance(v, str)}
+        total = [c for c, t in texts.items() if t in ("合计", "合计数", "数值", "本期数")]
+        if total and any(t in ("项目", "编号", "项目名称", "指标名称") for t in texts.values()):
+            return r, total[0]
+    return None
+
+
+def _row_parts(row: Sequence[Any], value_column: int) -> tuple[str | None, str | None, str | None]:
+    """(编号, letter, label) from the cells left of the value column."""
+    number = letter = label = None
+    for value in row[:value_column]:
+        if value is None or value == "":
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if number is None and float(value).is_integer() and 0 < value < 100:
+                number = str(int(value))
+            continue
+        text = normalize_text(str(value))
+        if not text:
+            continue
+        if number is None and label is None and text.isdigit() and len(text) <= 2:
+            number = text
+        elif letter is None and label is None and _LETTER.match(text):
+            letter = _LETTER.match(text).group(1)  # type: ignore[union-attr]
+        elif label is None:
+            label = str(value)
+    return number, letter, label
+
+
+def _read_header(rows: Sequence[Sequence[Any]], before: int) -> Header:
+    header = Header()
+    for row in rows[:before]:
+        parts: list[str] = []
+        for value in row:
+            if isinstance(value, dt.datetime | dt.date):
+                parts.append(value.strftime("%Y年%m月%d日"))
+            elif value is not None and value != "":
+                parts.append(str(value).replace("\u3000", " ").strip())
+        line = " ".join(parts)
+        if "说明" in line or "截至" in line:  # 附件2's notes carry a date that is not the reporting date
+            continue
+        if not any(label in line for label in _HEADER_LABELS) and not _DATE.search(line):
+            continue
+        for attribute, pattern in _HEADER_PATTERNS.items():
+            match = pattern.search(line)
+            if match and match.group(1).strip(" _　") and getattr(header, attribute) is None:
+                setattr(header, attribute, match.group(1).strip(" _　"))
+        date = _DATE.search(line)
+        if date and header.date is None:
+            try:
+                header.date = dt.date(*(int(g) for g in date.groups())).isoformat()
+            except ValueError:
+                header.date = date.group(0)
+    return header
+
+
+def read_table(
+    rows: Sequence[Sequence[Any]], form: Form, *, file: str, sheet: str, formulas: set[tuple[int, int]]
+) -> TableReading:
+    """Match the sheet's rows to the form's items and read each item's value."""
+    located = _find_header_row(rows)
+    problems: list[Violation] = []
+    if located is None:
+        raise UnreadableFile(
+            _("工作表“{sheet}”中找不到表头（“编号”“项目”“合计”那一行），无法确定数值在哪一列").format(
+                sheet=sheet
+            )
+        )
+    header_row, value_column = located
+    items = form.items
+    keys = [label_key(item.label) for item in items]
+    assigned: dict[str, tuple[int, int]] = {}
+    pointer = 0
+    current_number: str | None = None
+    for r in range(header_row + 1, len(rows)):
+        row = rows[r]
+        number, letter, label = _row_parts(row, value_column)
+        if number:
+            current_number = number
+        if not label:
+            continue
+        key = label_key(label)
+        found = next(
+            (j for j in range(pointer, len(items)) if keys[j] == key and items[j].code not in assigned), None
+        )
+        if found is None and current_number and letter:
+            code = f"{current_number}{letter}"
+            if form.has_item(code) and code not in assigned:
+                found = form.item(code).index
+        if found is None:
+            continue
+        assigned[items[found].code] = (r, value_column)
+        pointer = found + 1
+
+    values: dict[str, Value] = {}
+    cells: dict[str, str] = {}
+    for item in items:
+        position = assigned.get(item.code)
+        if position is None:
+            values[item.code] = None
+            problems.append(_missing_row(form, item))
+            continue
+        r, c = position
+        cells[item.code] = cell_name(sheet, r, c)
+        raw = rows[r][c] if c < len(rows[r]) else None
+        if (r, c) in formulas:
+            problem = _formula(form, item, cells[item.code], raw)
+            problems.append(problem)
+            if problem.severity is Severity.ERROR:
+                values[item.code] = None
+                continue
+        values[item.code] = parse_value(item, raw if raw != "" else None)
+    if len(assigned) < len(items) / 2:
+        raise UnreadableFile(
+            _("工作表“{sheet}”只找到{n}个项目行（共{total}个），表格结构与“{title}”不符").format(
+                sheet=sheet, n=len(assigned), total=len(items), title=form.title
+            )
+        )
+    return TableReading(file, sheet, form, _read_header(rows, header_row), values, cells, problems)
+
+
+def _missing_row(form: Form, item: Item) -> Violation:
+    return Violation(
+        form.full_rule_id(f"{item.code}.missing-row"),
+        Severity.ERROR,
+        (item.code,),
+        _("表中找不到项目 {code}（{label}）所在的行：请不要删除或改动表样中的行").format(
+            code=item.code, label=item.label
+        ),
+    )
+
+
+def _formula(form: Form, item: Item, cell: str, raw: object) -> Violation:
+    label = f"{item.code}（{item.name}）"
+    if raw is None or raw == "":
+        return Violation(
+            form.full_rule_id(f"{item.code}.formula"),
+            Severity.ERROR,
+            (item.code,),
+            _(
+                "单元格 {cell}（{label}）是公式，但文件里没有保存计算结果：请在Excel或WPS中打开、"
+                "重新计算并保存，或直接填写数值"
+            ).format(cell=cell, label=label),
+        )
+    return Violation(
+        form.full_rule_id(f"{item.code}.formula"),
+        Severity.WARNING,
+        (item.code,),
+        _("单元格 {cell}（{label}）是公式，已按文件中保存的计算结果“{v}”读取，请核实").format(
+            cell=cell, label=label, v=raw
+        ),
+    )
+
+
+def read_workbook(
+    data: bytes, *, file: str, forms: Mapping[str, Form], form_code: str | None = None
+) -> list[TableReading]:
+    """Every recognised table in a workbook (usually one); raises UnreadableFile when there is none."""
+    workbook = _open_workbook(data)
+    candidates = {form_code: forms[form_code]} if form_code else forms
+    formulas = _xlsx_formula_cells(data)
+    readings: list[TableReading] = []
+    first_problem: UnreadableFile | None = None
+    try:
+        sheets = [m.name for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
+    except Exception:
+        sheets = list(workbook.sheet_names)
+    for name in sheets:
+        rows = _sheet_rows(workbook, name)
+        if not rows:
+            continue
+        form = identify_form(rows, candidates)
+        if form is None:
+            continue
+        try:
+            readings.append(read_table(rows, form, file=file, sheet=name, formulas=formulas.get(name, set())))
+        except UnreadableFile as problem:
+            first_problem = first_problem or problem
+    if readings:
+        return readings
+    if first_problem:
+        raise first_problem
+    if form_code:
+        raise UnreadableFile(
+            _("文件中没有找到表“{title}”（{code}）").format(title=forms[form_code].title, code=form_code)
+        )
+    raise UnreadableFile(
+        _(
+            "无法识别是哪张统计表：文件中没有找到表名（{titles}），也没有足够的项目行。请使用本系统下载的空白表样填写"
+        ).format(titles="、".join(f"“{f.title}”" for f in forms.values()))
+    )

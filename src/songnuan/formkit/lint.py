@@ -1,0 +1,149 @@
+"""The form linter: catches formulas that cannot be right before anyone fills the table.
+
+It finds items of different units added together (人次 + 张, 户 = 人 …), a term added twice, unknown items,
+yes/no items in arithmetic, expressions that do not parse, and printed formulas that no rule checks. A rule
+marked with an accepted `reading` (and its written reason) is not reported.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from songnuan.formkit.definitions import Form, ItemKind, RuleDefinition
+from songnuan.formkit.expressions import (
+    Comparison,
+    ExpressionError,
+    parse_comparison,
+    qualify_printed_formula,
+)
+from songnuan.formkit.i18n import gettext as _
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # stable: unit-mix, repeated-term, unknown-item, yes-no-arithmetic, syntax, unchecked-formula
+    rule: str  # the rule id, or "<item>.printed" for a printed formula
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}  [{self.code}]  {self.message}"
+
+
+def lint_form(form: Form, *, printed: bool = False) -> list[Finding]:
+    """Findings for the rules of `form`; with `printed`, for the formulas exactly as printed instead."""
+    if printed:
+        return [
+            finding
+            for item in form.items
+            if item.formula
+            for finding in _lint_expression(
+                form, f"{form.code}.{item.code}.printed", qualify_printed_formula(item.formula, item.number)
+            )
+        ]
+    findings: list[Finding] = []
+    for rule in form.rules:
+        if rule.reading:
+            continue
+        rule_id = form.full_rule_id(rule.id)
+        findings.extend(_lint_expression(form, rule_id, rule.check))
+        if rule.when:
+            findings.extend(_lint_expression(form, f"{rule_id}.when", rule.when))
+    findings.extend(_unchecked_formulas(form))
+    return findings
+
+
+def accepted_readings(form: Form) -> list[RuleDefinition]:
+    return [rule for rule in form.rules if rule.reading]
+
+
+def _lint_expression(form: Form, rule_id: str, source: str) -> list[Finding]:
+    try:
+        comparison = parse_comparison(source)
+    except ExpressionError as problem:
+        return [Finding("syntax", rule_id, str(problem))]
+    unknown = [code for code in comparison.items if not form.has_item(code)]
+    if unknown:
+        return [
+            Finding(
+                "unknown-item", rule_id, _("引用了不存在的项目：{codes}").format(codes="、".join(unknown))
+            )
+        ]
+    findings: list[Finding] = []
+    for code, count in Counter(comparison.left.items).items() | Counter(comparison.right.items).items():
+        if count > 1:
+            findings.append(
+                Finding(
+                    "repeated-term",
+                    rule_id,
+                    _("“{src}”中 {code}（{name}）出现了{n}次").format(
+                        src=source, code=code, name=form.item(code).name, n=count
+                    ),
+                )
+            )
+    findings.extend(_unit_findings(form, rule_id, source, comparison))
+    return findings
+
+
+def _unit_findings(form: Form, rule_id: str, source: str, comparison: Comparison) -> list[Finding]:
+    items = [form.item(code) for code in dict.fromkeys(comparison.items)]
+    yes_no = [item for item in items if item.kind is ItemKind.YES_NO]
+    arithmetic = len(comparison.left.terms) > 1 or len(comparison.right.terms) > 1
+    if yes_no and (arithmetic or len(items) > 1):
+        return [
+            Finding(
+                "yes-no-arithmetic",
+                rule_id,
+                _("“{src}”把是/否项 {codes} 当作数字计算").format(
+                    src=source, codes="、".join(i.code for i in yes_no)
+                ),
+            )
+        ]
+    units = Counter(item.unit for item in items)
+    if len(units) <= 1:
+        return []
+    main_unit = units.most_common(1)[0][0]
+    odd = [item for item in items if item.unit != main_unit]
+    return [
+        Finding(
+            "unit-mix",
+            rule_id,
+            _("“{src}”把不同单位的数相加或比较：{main} 与 {odd}").format(
+                src=source, main=main_unit, odd="、".join(f"{i.code}（{i.name}，{i.unit}）" for i in odd)
+            ),
+        )
+    ]
+
+
+def _unchecked_formulas(form: Form) -> list[Finding]:
+    """A printed formula that no rule checks as printed, and no rule explains with a reading."""
+    findings: list[Finding] = []
+    checks: list[tuple[frozenset[str], str, RuleDefinition]] = []
+    for rule in form.rules:
+        try:
+            comparison = parse_comparison(rule.check)
+        except ExpressionError:
+            continue
+        total = comparison.left.items[0] if len(comparison.left.terms) == 1 and comparison.left.items else ""
+        checks.append((frozenset(comparison.right.items), total, rule))
+    for item in form.items:
+        if not item.formula:
+            continue
+        try:
+            printed = parse_comparison(qualify_printed_formula(item.formula, item.number))
+        except ExpressionError as problem:
+            findings.append(Finding("syntax", f"{form.code}.{item.code}.printed", str(problem)))
+            continue
+        printed_parts = frozenset(printed.right.items)
+        total = printed.left.items[0] if printed.left.items else item.code
+        if not any(t == total and (parts == printed_parts or rule.reading) for parts, t, rule in checks):
+            findings.append(
+                Finding(
+                    "unchecked-formula",
+                    f"{form.code}.{item.code}.printed",
+                    _("印刷公式“{f}”没有对应的规则；请添加规则，或在改写的规则中用 reading 写明理由").format(
+                        f=item.formula
+                    ),
+                )
+            )
+    return findings
