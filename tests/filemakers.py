@@ -114,42 +114,45 @@ def write_xls(path: Path, rows: Rows, sheet: str = "Sheet1") -> Path:
     return path
 
 
+_ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def _ods_cell(value: Cell) -> str:
+    if value is None:
+        return "<table:table-cell/>"
+    if isinstance(value, bool):
+        return f'<table:table-cell office:value-type="boolean" office:boolean-value="{str(value).lower()}"/>'
+    if isinstance(value, int | float):
+        kind = f'office:value-type="float" office:value="{value}"'
+        return f"<table:table-cell {kind}><text:p>{value}</text:p></table:table-cell>"
+    text = escape(str(value))
+    return f'<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
+
+
 def write_ods(path: Path, rows: Rows, sheet: str = "Sheet1") -> Path:
     """A minimal but valid OpenDocument spreadsheet (what WPS/LibreOffice save as .ods)."""
     body: list[str] = []
     for row in rows:
-        cells = []
-        for value in row:
-            if value is None:
-                cells.append("<table:table-cell/>")
-            elif isinstance(value, bool):
-                cells.append(
-                    f'<table:table-cell office:value-type="boolean" office:boolean-value="{str(value).lower()}"/>'
-                )
-            elif isinstance(value, int | float):
-                cells.append(
-                    f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'
-                )
-            else:
-                cells.append(
-                    f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'
-                )
-        body.append("<table:table-row>" + ("".join(cells) or "<table:table-cell/>") + "</table:table-row>")
+        cells = "".join(_ods_cell(value) for value in row) or "<table:table-cell/>"
+        body.append(f"<table:table-row>{cells}</table:table-row>")
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
-        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:document-content {_ODS_NAMESPACES} office:version="1.2">'
         f'<office:body><office:spreadsheet><table:table table:name="{escape(sheet)}">'
         + "".join(body)
         + "</table:table></office:spreadsheet></office:body></office:document-content>"
     )
+    entry = '<manifest:file-entry manifest:full-path="{}" manifest:media-type="{}"/>'
     manifest = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-        "</manifest:manifest>"
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        + entry.format("/", "application/vnd.oasis.opendocument.spreadsheet")
+        + entry.format("content.xml", "text/xml")
+        + "</manifest:manifest>"
     )
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
