@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ from typing import Any
 from songnuan.formkit.definitions import Form, builtin_forms
 from songnuan.formkit.engine import CheckResult, Value, Violation, compiled
 from songnuan.formkit.excel_reader import Header, TableReading, UnreadableFile, read_bytes, read_workbook
+from songnuan.formkit.i18n import gettext as _
+
+logger = logging.getLogger(__name__)
 
 
 class Status(StrEnum):
@@ -92,6 +96,9 @@ def check_bytes(
         readings = read_workbook(data, file=file, forms=forms, form_code=form_code)
     except UnreadableFile as problem:
         return [TableReport(file=file, status=Status.UNREADABLE, message=str(problem))]
+    except Exception:  # a damaged file can fail deep in a parser: a message for the user, not a traceback
+        logger.exception("unexpected failure reading %s", file)
+        return [TableReport(file=file, status=Status.UNREADABLE, message=_("文件已损坏或格式异常，无法读取"))]
     return [check_reading(reading) for reading in readings]
 
 

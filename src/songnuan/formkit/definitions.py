@@ -253,7 +253,7 @@ def form_from_mapping(data: Mapping[str, Any], source: str) -> Form:
     )
 
 
-_ITEM_KEYS = {"code", "letter", "label", "unit", "level", "parent", "parts", "formula", "kind"}
+_ITEM_KEYS = {"code", "letter", "label", "unit", "level", "parent", "parts", "formula"}
 
 
 def _load_items(groups: Any, problems: _Problems) -> list[Item]:

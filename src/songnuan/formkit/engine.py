@@ -270,7 +270,9 @@ class CompiledRule:
         ]
         detail = "，".join(f"{side.text()} = {format_value(value)}" for side, value in sides)
         if len(sides) == 2:
-            detail += _("，相差 {diff}").format(diff=format_value(difference if difference > 0 else -difference))
+            detail += _("，相差 {diff}").format(
+                diff=format_value(difference if difference > 0 else -difference)
+            )
         if definition.message:
             message = f"{definition.message}（{detail}）"
         elif self.total is not None:

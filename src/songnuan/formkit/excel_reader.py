@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,7 +165,7 @@ def _xlsx_formula_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
                 cells = found.setdefault(sheet.get("name", ""), set())
                 for match in re.finditer(rb'<c r="([A-Z]+)([0-9]+)"[^>]*>\s*<f[\s>/]', xml):
                     cells.add((int(match.group(2)) - 1, _column_index(match.group(1).decode())))
-    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, ValueError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, ElementTree.ParseError, KeyError, ValueError):
         return found
     return found
 

@@ -54,8 +54,8 @@ def form_template(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def check_upload(request: HttpRequest) -> HttpResponse:
-    upload = UploadTablesForm(request.POST or None, request.FILES or None)
+    upload = UploadTablesForm(request.POST, request.FILES) if request.method == "POST" else UploadTablesForm()
     checked = None
-    if request.method == "POST" and upload.is_valid():
+    if upload.is_bound and upload.is_valid():
         checked = selectors.uploads_check(upload.cleaned_data["tables"])
     return render(request, "reporting/check.html", {"upload": upload, "checked": checked})

@@ -1,0 +1,131 @@
+"""The first pages: the tables as printed with their rules, the template download, and the upload check."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from songnuan.formkit.checking import check_bytes
+from songnuan.formkit.definitions import builtin_forms, get_form
+from songnuan.formkit.engine import compiled
+from songnuan.formkit.excel_writer import write_form
+
+from ..filemakers import filled_example
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client()
+
+
+def xlsx_bytes(code: str, **changes: object) -> bytes:
+    values, header = filled_example(code)
+    values.update(changes)  # type: ignore[arg-type]
+    buffer = io.BytesIO()
+    write_form(get_form(code), buffer, values=values, header=header)
+    return buffer.getvalue()
+
+
+def test_home_redirects_to_the_form_list(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/forms/"
+
+
+def test_form_list_shows_both_tables(client: Client) -> None:
+    page = client.get("/forms/").content.decode()
+    for form in builtin_forms().values():
+        assert form.title in page
+        assert f"/forms/{form.code}/template.xlsx" in page
+    assert 'lang="zh-hans"' in page
+
+
+@pytest.mark.parametrize("code", ["warmth-2018", "service-centres-2017"])
+def test_form_detail_shows_every_row_and_every_rule(client: Client, code: str) -> None:
+    form = get_form(code)
+    page = client.get(f"/forms/{code}/").content.decode()
+    for item in form.items:
+        assert f'id="item-{item.code}"' in page
+    for rule in compiled(form).rules:
+        assert rule.id in page
+    for rule in form.rules:
+        if rule.reading:
+            assert rule.reading in page
+
+
+def test_unknown_form_is_404(client: Client) -> None:
+    assert client.get("/forms/nope-1999/").status_code == 404
+    assert client.get("/forms/nope-1999/template.xlsx").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["warmth-2018", "service-centres-2017"])
+def test_template_download_is_the_blank_official_table(client: Client, code: str) -> None:
+    response = client.get(f"/forms/{code}/template.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    (report,) = check_bytes(response.content, file="template.xlsx")
+    assert report.form is not None and report.form.code == code
+    assert report.status == "ok"
+    assert all(value is None for value in report.values.values())
+
+
+def test_upload_several_files_shows_each_table_with_highlighted_cells(client: Client) -> None:
+    good = SimpleUploadedFile("东宝区.xlsx", xlsx_bytes("warmth-2018"), content_type=XLSX)
+    values, _header = filled_example("warmth-2018")
+    bad_total = values["3A"] + Decimal(5)  # type: ignore[operator]
+    bad = SimpleUploadedFile("沙洋县.xlsx", xlsx_bytes("warmth-2018", **{"3A": bad_total}), content_type=XLSX)
+    junk = SimpleUploadedFile(
+        "报告.docx", b"not a spreadsheet at all", content_type="application/octet-stream"
+    )
+    response = client.post("/check/", {"tables": [good, bad, junk]})
+    assert response.status_code == 200
+    page = response.content.decode()
+    checked = response.context["checked"]
+    assert [t.report.status for t in checked] == ["ok", "invalid", "unreadable"]
+    assert "东宝区.xlsx" in page and "沙洋县.xlsx" in page and "报告.docx" in page
+    assert "不是电子表格文件" in page
+    # The wrong total is highlighted as an error and its message stands beside it.
+    rows = {row.code: row for row in checked[1].rows}
+    assert rows["3A"].state == "error"
+    assert any("warmth-2018.3A.sum" not in m and "应等于分项之和" in m for _s, m in rows["3A"].messages)
+    assert '<td class="value error"' in page
+    assert "warmth-2018.3A.sum" in page
+
+
+def test_upload_without_files_is_refused_with_a_message(client: Client) -> None:
+    response = client.post("/check/", {})
+    assert response.status_code == 200
+    assert response.context["upload"].errors
+
+
+def test_upload_needs_the_csrf_token() -> None:
+    client = Client(enforce_csrf_checks=True)
+    upload = SimpleUploadedFile("a.xlsx", xlsx_bytes("warmth-2018"), content_type=XLSX)
+    assert client.post("/check/", {"tables": [upload]}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_database_is_migrated_and_usable() -> None:
+    """The suite also runs on PostgreSQL in CI; this touches the database for real."""
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("reporter", password="a-long-pass-phrase")
+    assert User.objects.get(username="reporter").check_password("a-long-pass-phrase")
+
+
+def test_manage_check_validates_the_built_in_forms() -> None:
+    from songnuan.reporting.checks import check_form_definitions
+
+    assert check_form_definitions() == []
+
+
+def test_static_css_exists() -> None:
+    css = Path(__file__).parents[2] / "src/songnuan/reporting/static/reporting/site.css"
+    assert "td.value.error" in css.read_text(encoding="utf-8")
