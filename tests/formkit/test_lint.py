@@ -72,6 +72,12 @@ def test_a_reading_accepts_a_rule() -> None:
     assert _with_rule("5A = 3B + 3C", reading="每户按一万元折算，仅作示例") == []
 
 
+def test_a_written_rule_may_not_take_a_generated_id() -> None:
+    data = copy.deepcopy(MINIMAL)
+    data["rules"] = [*data["rules"], {"id": "4A.parts", "check": "4B <= 4A"}]  # type: ignore[list-item]
+    assert [f.code for f in lint_form(form_from_mapping(data, "<t>"))] == ["duplicate-id"]
+
+
 def test_a_printed_formula_without_a_rule_is_reported() -> None:
     data = copy.deepcopy(MINIMAL)
     data["rules"] = data["rules"][1:]  # type: ignore[index]  # drop 3A.sum, keep 3A's printed formula

@@ -90,7 +90,7 @@ FAILING: dict[str, Change] = {
         ]
     },
     "service-centres-2017.12A.none": lambda v: {"12A": "否"},
-    "service-centres-2017.13A.parts": lambda v: {"13A": v["13B"] + v["13C"] - 1},
+    "service-centres-2017.13A.services": lambda v: {"13A": v["13B"] + v["13C"] - 1},
     "service-centres-2017.14B.cases": zero("14A"),
     "service-centres-2017.14C.cases": zero("14A"),
 }

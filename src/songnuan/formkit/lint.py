@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from songnuan.formkit.definitions import Form, ItemKind, RuleDefinition
+from songnuan.formkit.engine import generated_rules
 from songnuan.formkit.expressions import (
     Comparison,
     ExpressionError,
@@ -22,7 +23,8 @@ from songnuan.formkit.i18n import gettext as _
 
 @dataclass(frozen=True)
 class Finding:
-    code: str  # stable: unit-mix, repeated-term, unknown-item, yes-no-arithmetic, syntax, unchecked-formula
+    #: unit-mix, repeated-term, unknown-item, yes-no-arithmetic, syntax, unchecked-formula, duplicate-id
+    code: str
     rule: str  # the rule id, or "<item>.printed" for a printed formula
     message: str
 
@@ -50,6 +52,16 @@ def lint_form(form: Form, *, printed: bool = False) -> list[Finding]:
         if rule.when:
             findings.extend(_lint_expression(form, f"{rule_id}.when", rule.when))
     findings.extend(_unchecked_formulas(form))
+    written = {rule.id for rule in form.rules}
+    for rule in generated_rules(form):
+        if rule.id in written:
+            findings.append(
+                Finding(
+                    "duplicate-id",
+                    form.full_rule_id(rule.id),
+                    _("规则编号与按“其中”关系自动生成的规则相同，请改用别的编号"),
+                )
+            )
     return findings
 
 
