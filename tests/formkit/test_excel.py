@@ -85,6 +85,8 @@ def test_round_trip_finds_exactly_the_planted_errors(tmp_path: Path) -> None:
         "warmth-2018.11B.stations",
         "warmth-2018.11C.stations",
     }
+    order = get_form("warmth-2018").codes
+    assert [v.items[0] for v in report.errors] == sorted((v.items[0] for v in report.errors), key=order.index)
     number_error = next(v for v in report.errors if v.rule == "warmth-2018.6B.number")
     assert "约20" in number_error.message and number_error.cell and number_error.cell.startswith("附件1!G")
 

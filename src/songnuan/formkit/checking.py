@@ -73,6 +73,7 @@ def check_reading(reading: TableReading) -> TableReport:
     result = CheckResult()
     result.extend(reading.problems)
     result.extend(compiled(reading.form).validate(reading.values).all)
+    result.sort(compiled(reading.form).index)
     for violation in result.all:
         violation.cells = {code: reading.cells[code] for code in violation.items if code in reading.cells}
     return TableReport(

@@ -100,6 +100,12 @@ class CheckResult:
     def all(self) -> list[Violation]:
         return self.errors + self.warnings
 
+    def sort(self, order: Mapping[str, int]) -> None:
+        """Put findings in the order of the table's rows (by each one's first item), as a reviewer reads."""
+        last = len(order)
+        for found in (self.errors, self.warnings):
+            found.sort(key=lambda v: order.get(v.items[0], last) if v.items else last)
+
     def items_with(self, severity: Severity) -> set[str]:
         found = self.errors if severity is Severity.ERROR else self.warnings
         return {code for violation in found for code in violation.items}
@@ -401,6 +407,8 @@ class CompiledForm:
             violation = rule.evaluate(vector)
             if violation is not None:
                 result.add(violation)
+        if len(result.errors) > 1 or len(result.warnings) > 1:
+            result.sort(self.index)
         return result
 
     def _value_violations(self, values: Mapping[str, Value]) -> list[Violation]:
