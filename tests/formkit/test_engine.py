@@ -96,6 +96,10 @@ def test_rounding_difference_is_a_warning(total: D, severity: Severity, rule: st
         assert "舍位" in result.all[0].message
 
 
+def test_trailing_zeros_are_not_decimal_places() -> None:
+    assert check(**{"3A": D("10.00000"), "3B": D("4.500000"), "3C": D("5.5")}).valid
+
+
 def test_money_is_compared_as_decimals() -> None:
     # 0.1 + 0.2 == 0.3 exactly, as 万元 must be (in float it is not).
     assert check(

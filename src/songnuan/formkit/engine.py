@@ -123,7 +123,7 @@ def format_value(value: Value | Decimal) -> str:
 class _SideEvaluator:
     """Evaluates one side of a comparison on the value vector; blanks add nothing."""
 
-    __slots__ = ("constant", "get", "indices", "negative", "scaled")
+    __slots__ = ("constant", "get", "indices", "negative", "plain", "scaled")
 
     def __init__(self, side: Side, index: Mapping[str, int]) -> None:
         positive = [index[t.item] for t in side.terms if t.item is not None and t.coefficient == 1]
@@ -136,8 +136,13 @@ class _SideEvaluator:
         self.constant = side.constant
         self.indices = tuple(positive)
         self.get: Callable[[list[Any]], tuple[Any, ...]] = _tuple_getter(self.indices)
+        # Most sides are a plain sum of items (3B + 3C + …) or a constant: those take the short path.
+        self.plain = not self.negative and not self.scaled and not self.constant
 
     def value(self, vector: list[Any], complete: bool) -> Decimal | int:
+        if self.plain and complete:
+            plain_sum: Decimal | int = sum(self.get(vector))
+            return plain_sum
         values = self.get(vector)
         total: Decimal | int = sum(values) if complete else sum(v for v in values if v is not None)
         for position in self.negative:
@@ -174,6 +179,7 @@ class CompiledRule:
         "operator",
         "right",
         "severity",
+        "split",
         "tolerance",
         "total",
         "total_side",
@@ -200,6 +206,11 @@ class CompiledRule:
         self.left = _SideEvaluator(self.check.left, index)
         self.right = _SideEvaluator(self.check.right, index)
         self.get_all = _tuple_getter(tuple(index[code] for code in self.items))
+        # When both sides are plain sums of distinct items, both are summed from the tuple get_all fetched:
+        # the left side is its first `split` values, the right side the rest.
+        left_items, right_items = self.check.left.items, self.check.right.items
+        plain = self.left.plain and self.right.plain and len(set(self.items)) == len(left_items + right_items)
+        self.split: int | None = len(left_items) if plain and self.items == left_items + right_items else None
         total_code, self.total_side = _total_of(self.check, definition)
         self.total = index[total_code] if total_code is not None else None
         self.when: CompiledRule | None = None
@@ -212,17 +223,22 @@ class CompiledRule:
         summands = max(len(self.check.left.items), len(self.check.right.items))
         self.tolerance = ROUNDING_PER_SUMMAND * summands if money and summands > 1 else None
 
-    def holds(self, vector: list[Any]) -> bool:
+    def holds(self, vector: list[Any], filled: bool = False) -> bool:
         """For a `when` condition: true only when every item is filled and the comparison holds."""
-        if None in self.get_all(vector):
+        values = self.get_all(vector)
+        if not filled and [v for v in values if v is None]:
             return False
+        if self.split is not None:
+            return self.compare(sum(values[: self.split]), sum(values[self.split :]))
         return self.compare(self.left.value(vector, True), self.right.value(vector, True))
 
-    def evaluate(self, vector: list[Any]) -> Violation | None:
-        if self.when is not None and not self.when.holds(vector):
+    def evaluate(self, vector: list[Any], filled: bool = False) -> Violation | None:
+        """The violation of this rule, or None. `filled`: the caller knows no value in `vector` is blank."""
+        if self.when is not None and not self.when.holds(vector, filled):
             return None
         values = self.get_all(vector)
-        blanks = values.count(None)
+        # Counted by identity: `values.count(None)` would compare every Decimal with None, which is slow.
+        blanks = 0 if filled else len([v for v in values if v is None])
         if blanks == len(values):
             return None
         if self.total is not None:
@@ -230,9 +246,12 @@ class CompiledRule:
                 return self._blank_total(vector)
         elif blanks:
             return None
-        complete = not blanks
-        left = self.left.value(vector, complete)
-        right = self.right.value(vector, complete)
+        if self.split is not None and not blanks:
+            left: Decimal | int = sum(values[: self.split])
+            right: Decimal | int = sum(values[self.split :])
+        else:
+            left = self.left.value(vector, not blanks)
+            right = self.right.value(vector, not blanks)
         if self.compare(left, right):
             return None
         difference = left - right
@@ -398,39 +417,50 @@ class CompiledForm:
     def validate(self, values: Mapping[str, Value]) -> CheckResult:
         """Check typed values: each value's kind and range, then every rule (rules skip bad values)."""
         result = CheckResult()
-        bad = self._value_violations(values)
-        if bad:
-            result.extend(bad)
-            values = {code: v for code, v in values.items() if not any(code in b.items for b in bad)}
         vector = self.vector(values)
+        bad = self._bad_positions(vector, values)
+        if bad:
+            for position in bad:
+                result.add(value_violation(self.form, self.codes[position], values.get(self.codes[position])))
+                vector[position] = None  # a bad value is reported once, on its item; rules treat it as blank
+        filled = not [v for v in vector if v is None]
         for rule in self.rules:
-            violation = rule.evaluate(vector)
+            violation = rule.evaluate(vector, filled)
             if violation is not None:
                 result.add(violation)
         if len(result.errors) > 1 or len(result.warnings) > 1:
             result.sort(self.index)
         return result
 
-    def _value_violations(self, values: Mapping[str, Value]) -> list[Violation]:
-        problems: list[Violation] = []
-        for position in self.count_positions:
-            value = values.get(self.codes[position])
-            if value is not None and (type(value) is not int or value < 0):
-                problems.append(value_violation(self.form, self.codes[position], value))
-        for position in self.money_positions:
-            value = values.get(self.codes[position])
-            if value is not None and (
-                type(value) is not Decimal
+    def _bad_positions(self, vector: list[Any], values: Mapping[str, Value]) -> list[int]:
+        """Positions whose value is not of its item's kind (hot path: comprehensions, no lookups by code)."""
+        bad = [
+            p
+            for p in self.count_positions
+            if (value := vector[p]) is not None and (value.__class__ is not int or value < 0)
+        ]
+        bad += [
+            p
+            for p in self.money_positions
+            if (value := vector[p]) is not None
+            and (
+                value.__class__ is not Decimal
                 or not value.is_finite()
                 or value < 0
-                or int(value.as_tuple().exponent) < _MONEY_QUANTUM_EXPONENT
-            ):
-                problems.append(value_violation(self.form, self.codes[position], value))
-        for position in self.yes_no_positions:
-            value = values.get(self.codes[position])
-            if value is not None and value not in (YES, NO):
-                problems.append(value_violation(self.form, self.codes[position], value))
-        return problems
+                or (
+                    value != value.to_integral_value()
+                    and int(value.as_tuple().exponent) < _MONEY_QUANTUM_EXPONENT
+                    and int(value.normalize().as_tuple().exponent)
+                    < _MONEY_QUANTUM_EXPONENT  # 12.50000 is fine
+                )
+            )
+        ]
+        bad += [
+            p
+            for p in self.yes_no_positions
+            if vector[p] is not None and values[self.codes[p]] not in (YES, NO)
+        ]
+        return sorted(bad) if bad else bad
 
 
 def value_violation(form: Form, code: str, value: object) -> Violation:
