@@ -194,6 +194,17 @@ class _Problems:
         self.items.append(message)
 
 
+def _is_table_of(raw: Any, keys: set[str], where: str, problems: _Problems) -> bool:
+    """Whether `raw` is a TOML table; notes each key it has that is not one of `keys`."""
+    if not isinstance(raw, dict):
+        problems.add(_("{where}格式不对").format(where=where))
+        return False
+    for key in raw:
+        if key not in keys:
+            problems.add(_("{where}有未知字段“{key}”").format(where=where, key=key))
+    return True
+
+
 def _text(
     data: Mapping[str, Any], key: str, where: str, problems: _Problems, *, required: bool = True
 ) -> str:
@@ -277,12 +288,8 @@ def _load_items(groups: Any, problems: _Problems) -> list[Item]:
             continue
         for position, raw in enumerate(raw_items, start=1):
             item_where = _("编号{number}的第{p}个项目").format(number=number, p=position)
-            if not isinstance(raw, dict):
-                problems.add(_("{where}格式不对").format(where=item_where))
+            if not _is_table_of(raw, _ITEM_KEYS, item_where, problems):
                 continue
-            for key in raw:
-                if key not in _ITEM_KEYS:
-                    problems.add(_("{where}有未知字段“{key}”").format(where=item_where, key=key))
             letter = raw.get("letter", "")
             code = raw.get("code") or f"{number}{letter}"
             if not isinstance(code, str) or not ITEM_CODE_PATTERN.match(code):
@@ -348,12 +355,8 @@ def _load_rules(raw_rules: Any, problems: _Problems) -> list[RuleDefinition]:
     seen: set[str] = set()
     for position, raw in enumerate(raw_rules, start=1):
         where = _("第{n}条规则").format(n=position)
-        if not isinstance(raw, dict):
-            problems.add(_("{where}格式不对").format(where=where))
+        if not _is_table_of(raw, _RULE_KEYS, where, problems):
             continue
-        for key in raw:
-            if key not in _RULE_KEYS:
-                problems.add(_("{where}有未知字段“{key}”").format(where=where, key=key))
         rule_id = _text(raw, "id", where, problems)
         if rule_id in seen:
             problems.add(_("规则编号 {id} 重复").format(id=rule_id))

@@ -327,24 +327,20 @@ def _mirror(op: str) -> str:
 
 def _total_of(check: Comparison, definition: RuleDefinition) -> tuple[str | None, Side | None]:
     """The total item of a rule of the shape TOTAL = a + b …, a + b … <= TOTAL (or a generated of-which)."""
-    left, right = check.left, check.right
-    single_left = len(left.terms) == 1 and left.is_plain_sum
-    single_right = len(right.terms) == 1 and right.is_plain_sum
     minimum_parts = 1 if definition.generated else 2
-    if (
-        check.operator in ("=", ">=")
-        and single_left
-        and right.is_plain_sum
-        and len(right.terms) >= minimum_parts
+    # TOTAL = parts, TOTAL >= parts; then the mirror image: parts = TOTAL, parts <= TOTAL.
+    for total, parts, operators in (
+        (check.left, check.right, ("=", ">=")),
+        (check.right, check.left, ("=", "<=")),
     ):
-        return left.items[0], right
-    if (
-        check.operator in ("=", "<=")
-        and single_right
-        and left.is_plain_sum
-        and len(left.terms) >= minimum_parts
-    ):
-        return right.items[0], left
+        if (
+            check.operator in operators
+            and len(total.terms) == 1
+            and total.is_plain_sum
+            and parts.is_plain_sum
+            and len(parts.terms) >= minimum_parts
+        ):
+            return total.items[0], parts
     return None, None
 
 
