@@ -40,7 +40,7 @@ class TableReport:
     sheet: str | None = None
     header: Header = field(default_factory=Header)
     values: dict[str, Value] = field(default_factory=dict)
-    cells: dict[str, str] = field(default_factory=dict)
+    cells: Mapping[str, str] = field(default_factory=dict)
     result: CheckResult = field(default_factory=CheckResult)
     message: str | None = None
 

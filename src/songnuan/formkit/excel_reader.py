@@ -9,11 +9,12 @@ Any file it cannot read raises `UnreadableFile` with a Chinese message; it never
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 import zipfile
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,16 @@ from xml.etree import ElementTree
 
 import python_calamine
 
-from songnuan.formkit.definitions import Form, Item, Severity
+from songnuan.formkit.definitions import Form, Item, ItemKind, Severity
 from songnuan.formkit.engine import Value, Violation
 from songnuan.formkit.i18n import gettext as _
 from songnuan.formkit.values import normalize_text, parse_value
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _HEADER_SEARCH_ROWS = 40
+_SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_TITLE_FAST_ROWS = 10
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _PRINTED_FORMULA = re.compile(r"[A-Z]=[A-Z](?:\+[A-Z])+$")
@@ -57,6 +61,24 @@ class Header:
         return {"unit": self.unit, "reporter": self.reporter, "phone": self.phone, "date": self.date}
 
 
+class CellNames(Mapping[str, str]):
+    """Item code → "Sheet!G12", formatted only when asked (most cells are never shown)."""
+
+    def __init__(self, sheet: str, positions: Mapping[str, tuple[int, int]]) -> None:
+        self.sheet = sheet
+        self.positions = positions
+
+    def __getitem__(self, code: str) -> str:
+        row, column = self.positions[code]
+        return cell_name(self.sheet, row, column)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.positions)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
 @dataclass
 class TableReading:
     """One recognised table on one sheet: typed values by item code, and where each was read."""
@@ -66,8 +88,39 @@ class TableReading:
     form: Form
     header: Header
     values: dict[str, Value]
-    cells: dict[str, str]
+    cells: Mapping[str, str]
     problems: list[Violation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _FormIndex:
+    """What matching a sheet to a form needs, computed once per form rather than once per file."""
+
+    by_label: dict[str, tuple[int, ...]]  # the label exactly as our template writes it → item positions
+    by_key: dict[str, tuple[int, ...]]  # label_key(label) → item positions (duplicates: in printed order)
+    keys: frozenset[str]
+
+
+_INDEXES: dict[int, tuple[Form, _FormIndex]] = {}
+
+
+def _form_index(form: Form) -> _FormIndex:
+    cached = _INDEXES.get(id(form))
+    if cached is not None and cached[0] is form:
+        return cached[1]
+    by_label: dict[str, list[int]] = {}
+    by_key: dict[str, list[int]] = {}
+    for item in form.items:
+        for text in {item.label, f"{item.label}    {item.formula}" if item.formula else item.label}:
+            by_label.setdefault(text, []).append(item.index)
+        by_key.setdefault(label_key(item.label), []).append(item.index)
+    index = _FormIndex(
+        {k: tuple(v) for k, v in by_label.items()},
+        {k: tuple(v) for k, v in by_key.items()},
+        frozenset(by_key),
+    )
+    _INDEXES[id(form)] = (form, index)
+    return index
 
 
 def label_key(text: str) -> str:
@@ -141,29 +194,34 @@ def _sheet_rows(workbook: python_calamine.CalamineWorkbook, name: str) -> list[l
 
 
 def _xlsx_formula_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
-    """Cells holding a formula, by sheet name (xlsx only; xls and ods give their saved results)."""
+    """Cells holding a formula, by sheet name (xlsx only; xls and ods give their saved results).
+
+    Only the worksheet parts are unzipped; sheet names are looked up only in the rare file that has a formula.
+    """
     found: dict[str, set[tuple[int, int]]] = {}
     if not data.startswith(b"PK\x03\x04"):
         return found
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if "xl/workbook.xml" not in names:
+            parts: dict[str, bytes] = {}
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    xml = archive.read(name)
+                    # A formula is an <f> element; data validations' <formula1> are not formulas.
+                    if b"<f>" in xml or b"<f " in xml:
+                        parts[name] = xml  # fmt: skip
+            if not parts:
                 return found
             rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
             targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
             workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-            for sheet in workbook.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
-                rel_id = sheet.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")
-                target = targets.get(rel_id, "").lstrip("/")
-                path = target if target.startswith("xl/") else f"xl/{target}"
-                if path not in names:
-                    continue
-                xml = archive.read(path)
-                if b"<f" not in xml:
+            for sheet in workbook.iter(f"{{{_SPREADSHEET_NS}}}sheet"):
+                target = targets.get(sheet.get(f"{{{_RELATIONSHIP_NS}}}id"), "").lstrip("/")
+                sheet_xml = parts.get(target if target.startswith("xl/") else f"xl/{target}")
+                if sheet_xml is None:
                     continue
                 cells = found.setdefault(sheet.get("name", ""), set())
-                for match in re.finditer(rb'<c r="([A-Z]+)([0-9]+)"[^>]*>\s*<f[\s>/]', xml):
+                for match in re.finditer(rb'<c r="([A-Z]+)([0-9]+)"[^>]*>\s*<f[\s>/]', sheet_xml):
                     cells.add((int(match.group(2)) - 1, _column_index(match.group(1).decode())))
     except (zipfile.BadZipFile, zlib.error, EOFError, ElementTree.ParseError, KeyError, ValueError):
         return found
@@ -191,6 +249,12 @@ def _text_cells(rows: Sequence[Sequence[Any]], limit: int) -> list[tuple[int, in
 
 def identify_form(rows: Sequence[Sequence[Any]], forms: Mapping[str, Form]) -> Form | None:
     """The form whose title is on the sheet; failing that, the one most of whose labels are there."""
+    for row in rows[:_TITLE_FAST_ROWS]:
+        for value in row:
+            if value.__class__ is str and value:
+                for form in forms.values():
+                    if form.title in value:
+                        return form
     top = _text_cells(rows, _HEADER_SEARCH_ROWS)
     for form in forms.values():
         title = normalize_text(form.title)
@@ -199,7 +263,7 @@ def identify_form(rows: Sequence[Sequence[Any]], forms: Mapping[str, Form]) -> F
     present = {label_key(value) for row in rows for value in row if isinstance(value, str) and value.strip()}
     best: tuple[float, Form | None] = (0.0, None)
     for form in forms.values():
-        keys = {label_key(item.label) for item in form.items}
+        keys = _form_index(form).keys
         share = len(keys & present) / len(keys)
         if share > best[0]:
             best = (share, form)
@@ -266,11 +330,19 @@ def _read_header(rows: Sequence[Sequence[Any]], before: int) -> Header:
 
 
 def read_table(
-    rows: Sequence[Sequence[Any]], form: Form, *, file: str, sheet: str, formulas: set[tuple[int, int]]
+    rows: Sequence[Sequence[Any]],
+    form: Form,
+    *,
+    file: str,
+    sheet: str,
+    formulas: Callable[[], set[tuple[int, int]]] = set,
 ) -> TableReading:
-    """Match the sheet's rows to the form's items and read each item's value."""
+    """Match the sheet's rows to the form's items and read each item's value.
+
+    `formulas` gives the sheet's formula cells; it is asked only when an item's cell is empty, since only
+    there can a formula hide (one saved without its result reads as empty).
+    """
     located = _find_header_row(rows)
-    problems: list[Violation] = []
     if located is None:
         raise UnreadableFile(
             _("工作表“{sheet}”中找不到表头（“编号”“项目”“合计”那一行），无法确定数值在哪一列").format(
@@ -278,56 +350,96 @@ def read_table(
             )
         )
     header_row, value_column = located
-    items = form.items
-    keys = [label_key(item.label) for item in items]
-    assigned: dict[str, tuple[int, int]] = {}
-    pointer = 0
-    current_number: str | None = None
-    for r in range(header_row + 1, len(rows)):
-        row = rows[r]
-        number, letter, label = _row_parts(row, value_column)
-        if number:
-            current_number = number
-        if not label:
-            continue
-        key = label_key(label)
-        found = next(
-            (j for j in range(pointer, len(items)) if keys[j] == key and items[j].code not in assigned), None
+    positions = _match_rows(rows, form, header_row, value_column)
+    if len(positions) < len(form.items) / 2:
+        raise UnreadableFile(
+            _("工作表“{sheet}”只找到{n}个项目行（共{total}个），表格结构与“{title}”不符").format(
+                sheet=sheet, n=len(positions), total=len(form.items), title=form.title
+            )
         )
-        if found is None and current_number and letter:
-            code = f"{current_number}{letter}"
-            if form.has_item(code) and code not in assigned:
-                found = form.item(code).index
-        if found is None:
-            continue
-        assigned[items[found].code] = (r, value_column)
-        pointer = found + 1
-
+    cells = CellNames(sheet, positions)
     values: dict[str, Value] = {}
-    cells: dict[str, str] = {}
-    for item in items:
-        position = assigned.get(item.code)
+    problems: list[Violation] = []
+    for item in form.items:
+        position = positions.get(item.code)
         if position is None:
             values[item.code] = None
             problems.append(_missing_row(form, item))
             continue
         r, c = position
-        cells[item.code] = cell_name(sheet, r, c)
-        raw = rows[r][c] if c < len(rows[r]) else None
-        if (r, c) in formulas:
-            problem = _formula(form, item, cells[item.code], raw)
-            problems.append(problem)
-            if problem.severity is Severity.ERROR:
-                values[item.code] = None
-                continue
-        values[item.code] = parse_value(item, raw if raw != "" else None)
-    if len(assigned) < len(items) / 2:
-        raise UnreadableFile(
-            _("工作表“{sheet}”只找到{n}个项目行（共{total}个），表格结构与“{title}”不符").format(
-                sheet=sheet, n=len(assigned), total=len(items), title=form.title
-            )
-        )
+        row = rows[r]
+        raw = row[c] if c < len(row) else None
+        if raw is None or raw == "":
+            values[item.code] = None
+            if position in formulas():
+                problems.append(_formula_without_result(form, item, cells[item.code]))
+        elif raw.__class__ is float and item.kind is ItemKind.COUNT and raw.is_integer():
+            values[item.code] = int(raw)  # the common case, without the trip through Decimal
+        else:
+            values[item.code] = parse_value(item, raw)
     return TableReading(file, sheet, form, _read_header(rows, header_row), values, cells, problems)
+
+
+def _match_rows(
+    rows: Sequence[Sequence[Any]], form: Form, header_row: int, value_column: int
+) -> dict[str, tuple[int, int]]:
+    """Item code → (row, column) of its value. Rows are matched in order by label, so inserted blank
+    rows, notes and repeated labels (运送农民工（人次） five times) are handled; a row whose label was
+    edited is matched by its 编号 and letter instead."""
+    items = form.items
+    index = _form_index(form)
+    label_column = _label_column(rows, header_row, value_column, index)
+    assigned: dict[str, tuple[int, int]] = {}
+    pointer = 0
+    for r in range(header_row + 1, len(rows)):
+        row = rows[r]
+        found = None
+        label = row[label_column] if label_column is not None and label_column < len(row) else None
+        if label.__class__ is str and label:
+            candidates = index.by_label.get(label) or index.by_key.get(label_key(label), ())
+            found = next((j for j in candidates if j >= pointer and items[j].code not in assigned), None)
+        if found is None:
+            found = _match_slowly(row, form, index, value_column, pointer, assigned)
+        if found is None:
+            continue
+        assigned[items[found].code] = (r, value_column)
+        pointer = found + 1
+    return assigned
+
+
+def _match_slowly(
+    row: Sequence[Any], form: Form, index: _FormIndex, value_column: int, pointer: int,
+    assigned: Mapping[str, tuple[int, int]],
+) -> int | None:  # fmt: skip
+    """A row whose label is not where the others are, or was edited: look at every cell of it."""
+    number, letter, label = _row_parts(row, value_column)
+    if not label:
+        return None
+    candidates = index.by_key.get(label_key(label), ())
+    found = next((j for j in candidates if j >= pointer and form.items[j].code not in assigned), None)
+    if found is None and letter:
+        number = number or (form.items[pointer - 1].number if pointer else None)
+        code = f"{number}{letter}"
+        if form.has_item(code) and code not in assigned:
+            found = form.item(code).index
+    return found
+
+
+def _label_column(
+    rows: Sequence[Sequence[Any]], header_row: int, value_column: int, index: _FormIndex
+) -> int | None:
+    """The column most item labels are in, judged from the first rows below the headings."""
+    votes: dict[int, int] = {}
+    for row in rows[header_row + 1 : header_row + 16]:
+        for column, value in enumerate(row[:value_column]):
+            if (
+                value.__class__ is str
+                and value
+                and (value in index.by_label or label_key(value) in index.by_key)
+            ):
+                votes[column] = votes.get(column, 0) + 1
+                break
+    return max(votes, key=votes.__getitem__) if votes else None
 
 
 def _missing_row(form: Form, item: Item) -> Violation:
@@ -341,26 +453,22 @@ def _missing_row(form: Form, item: Item) -> Violation:
     )
 
 
-def _formula(form: Form, item: Item, cell: str, raw: object) -> Violation:
-    label = f"{item.code}（{item.name}）"
-    if raw is None or raw == "":
-        return Violation(
-            form.full_rule_id(f"{item.code}.formula"),
-            Severity.ERROR,
-            (item.code,),
-            _(
-                "单元格 {cell}（{label}）是公式，但文件里没有保存计算结果：请在Excel或WPS中打开、"
-                "重新计算并保存，或直接填写数值"
-            ).format(cell=cell, label=label),
-        )
+def _formula_without_result(form: Form, item: Item, cell: str) -> Violation:
     return Violation(
         form.full_rule_id(f"{item.code}.formula"),
-        Severity.WARNING,
+        Severity.ERROR,
         (item.code,),
-        _("单元格 {cell}（{label}）是公式，已按文件中保存的计算结果“{v}”读取，请核实").format(
-            cell=cell, label=label, v=raw
-        ),
+        _(
+            "单元格 {cell}（{code} {name}）是公式，但文件里没有保存计算结果，无法知道它的值："
+            "请在Excel或WPS中打开、保存后重新上传，或直接填写数值"
+        ).format(cell=cell, code=item.code, name=item.name),
     )
+
+
+def _formulas_of_sheet(
+    workbook_formulas: Callable[[], dict[str, set[tuple[int, int]]]], sheet: str
+) -> set[tuple[int, int]]:
+    return workbook_formulas().get(sheet, set())
 
 
 def read_workbook(
@@ -369,7 +477,7 @@ def read_workbook(
     """Every recognised table in a workbook (usually one); raises UnreadableFile when there is none."""
     workbook = _open_workbook(data)
     candidates = {form_code: forms[form_code]} if form_code else forms
-    formulas = _xlsx_formula_cells(data)
+    formulas = functools.cache(lambda: _xlsx_formula_cells(data))
     readings: list[TableReading] = []
     first_problem: UnreadableFile | None = None
     try:
@@ -384,7 +492,8 @@ def read_workbook(
         if form is None:
             continue
         try:
-            readings.append(read_table(rows, form, file=file, sheet=name, formulas=formulas.get(name, set())))
+            sheet_formulas = functools.partial(_formulas_of_sheet, formulas, name)
+            readings.append(read_table(rows, form, file=file, sheet=name, formulas=sheet_formulas))
         except UnreadableFile as problem:
             first_problem = first_problem or problem
     if readings:

@@ -8,6 +8,7 @@ reports it as an error on that item.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -25,8 +26,12 @@ _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _SPACES = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_text(text: str) -> str:
-    """NFKC (full-width ＡＢ１２，． become ASCII) and no white space at all, including 　 (U+3000)."""
+    """NFKC (full-width ＡＢ１２，． become ASCII) and no white space at all, including 　 (U+3000).
+
+    Cached: the same labels and headings recur in every file of a reporting round.
+    """
     return _SPACES.sub("", unicodedata.normalize("NFKC", text))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +46,7 @@ def printed_rows(
     form: Form,
     values: dict[str, Value] | None = None,
     result: CheckResult | None = None,
-    cells: dict[str, str] | None = None,
+    cells: Mapping[str, str] | None = None,
 ) -> list[PrintedRow]:
     by_item: dict[str, list[tuple[str, str]]] = {}
     if result is not None:
