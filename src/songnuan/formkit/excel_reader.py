@@ -25,7 +25,7 @@ import python_calamine
 from songnuan.formkit.definitions import Form, Item, ItemKind, Severity
 from songnuan.formkit.engine import Value, Violation
 from songnuan.formkit.i18n import gettext as _
-from songnuan.formkit.values import normalize_text, parse_value
+from songnuan.formkit.values import decimal_from_float, normalize_text, parse_value
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _HEADER_SEARCH_ROWS = 40
@@ -37,13 +37,8 @@ _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _PRINTED_FORMULA = re.compile(r"[A-Z]=[A-Z](?:\+[A-Z])+$")
 _LETTER = re.compile(r"^\(?([A-Z])\)?$")
 _DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
-_HEADER_LABELS = ("填报单位", "填报人", "联系电话", "电话", "填报日期", "日期")
-_STOP = r"(?=填报单位|填报人|联系电话|电话|填报日期|日期[:：]|\d{4}\s*年|$)"
-_HEADER_PATTERNS = {
-    "unit": re.compile(r"填报单位[:：]?\s*(.*?)\s*" + _STOP),
-    "reporter": re.compile(r"填报人[:：]?\s*(.*?)\s*" + _STOP),
-    "phone": re.compile(r"(?:联系)?电话[:：]?\s*(.*?)\s*" + _STOP),
-}
+_HEADER_LABEL = re.compile(r"(填报单位|填报人|联系电话|电话|填报日期|日期)\s*[:：]?")
+_HEADER_ATTRIBUTES = {"填报单位": "unit", "填报人": "reporter", "联系电话": "phone", "电话": "phone"}
 
 
 class UnreadableFile(Exception):
@@ -96,6 +91,7 @@ class TableReading:
 class _FormIndex:
     """What matching a sheet to a form needs, computed once per form rather than once per file."""
 
+    written: tuple[frozenset[str], ...]  # per item: its label as printed, and as our template writes it
     by_label: dict[str, tuple[int, ...]]  # the label exactly as our template writes it → item positions
     by_key: dict[str, tuple[int, ...]]  # label_key(label) → item positions (duplicates: in printed order)
     keys: frozenset[str]
@@ -110,11 +106,15 @@ def _form_index(form: Form) -> _FormIndex:
         return cached[1]
     by_label: dict[str, list[int]] = {}
     by_key: dict[str, list[int]] = {}
+    written: list[frozenset[str]] = []
     for item in form.items:
-        for text in {item.label, f"{item.label}    {item.formula}" if item.formula else item.label}:
+        texts = frozenset({item.label, f"{item.label}    {item.formula}" if item.formula else item.label})
+        written.append(texts)
+        for text in texts:
             by_label.setdefault(text, []).append(item.index)
         by_key.setdefault(label_key(item.label), []).append(item.index)
     index = _FormIndex(
+        tuple(written),
         {k: tuple(v) for k, v in by_label.items()},
         {k: tuple(v) for k, v in by_key.items()},
         frozenset(by_key),
@@ -273,6 +273,11 @@ def identify_form(rows: Sequence[Sequence[Any]], forms: Mapping[str, Form]) -> F
 def _find_header_row(rows: Sequence[Sequence[Any]]) -> tuple[int, int] | None:
     """(row, column of 合计) of the table's column headings."""
     for r, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        if "合计" in row and (
+            "编号" in row or "项目" in row
+        ):  # as our template writes it: no need to normalise
+            return r, row.index("合计")
+    for r, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
         texts = {c: normalize_text(v) for c, v in enumerate(row) if isinstance(v, str)}
         total = [c for c, t in texts.items() if t in ("合计", "合计数", "数值", "本期数")]
         if total and any(t in ("项目", "编号", "项目名称", "指标名称") for t in texts.values()):
@@ -303,6 +308,7 @@ def _row_parts(row: Sequence[Any], value_column: int) -> tuple[str | None, str |
 
 
 def _read_header(rows: Sequence[Sequence[Any]], before: int) -> Header:
+    """填报单位, 填报人, 电话 and the date: typed after the labels on one line, or in cells of their own."""
     header = Header()
     for row in rows[:before]:
         parts: list[str] = []
@@ -310,17 +316,22 @@ def _read_header(rows: Sequence[Sequence[Any]], before: int) -> Header:
             if isinstance(value, dt.datetime | dt.date):
                 parts.append(value.strftime("%Y年%m月%d日"))
             elif value is not None and value != "":
-                parts.append(str(value).replace("\u3000", " ").strip())
-        line = " ".join(parts)
+                parts.append(str(value))
+        line = " ".join(parts).replace("\u3000", " ")
         if "说明" in line or "截至" in line:  # 附件2's notes carry a date that is not the reporting date
             continue
-        if not any(label in line for label in _HEADER_LABELS) and not _DATE.search(line):
+        if not ("填报" in line or "电话" in line or "日期" in line or "日" in line):
             continue
-        for attribute, pattern in _HEADER_PATTERNS.items():
-            match = pattern.search(line)
-            if match and match.group(1).strip(" _　") and getattr(header, attribute) is None:
-                setattr(header, attribute, match.group(1).strip(" _　"))
         date = _DATE.search(line)
+        pieces = _HEADER_LABEL.split(line)
+        # pieces: [before, label, text, label, text, …]; a text ends where the date begins
+        for label, text in zip(pieces[1::2], pieces[2::2], strict=True):
+            attribute = _HEADER_ATTRIBUTES.get(label)
+            if date and date.start() < len(line) and date.group(0) in text:
+                text = text[: text.index(date.group(0))]
+            text = text.strip(" _:：")
+            if attribute and text and getattr(header, attribute) is None:
+                setattr(header, attribute, text)
         if date and header.date is None:
             try:
                 header.date = dt.date(*(int(g) for g in date.groups())).isoformat()
@@ -360,21 +371,27 @@ def read_table(
     cells = CellNames(sheet, positions)
     values: dict[str, Value] = {}
     problems: list[Violation] = []
+    count, money = ItemKind.COUNT, ItemKind.MONEY
+    c = value_column
     for item in form.items:
         position = positions.get(item.code)
         if position is None:
             values[item.code] = None
             problems.append(_missing_row(form, item))
             continue
-        r, c = position
-        row = rows[r]
+        row = rows[position[0]]
         raw = row[c] if c < len(row) else None
+        if raw.__class__ is float:  # the common cases first, without parse_value's general path
+            if item.kind is count and raw.is_integer():
+                values[item.code] = int(raw)
+                continue
+            if item.kind is money:
+                values[item.code] = decimal_from_float(raw).normalize()
+                continue
         if raw is None or raw == "":
             values[item.code] = None
             if position in formulas():
                 problems.append(_formula_without_result(form, item, cells[item.code]))
-        elif raw.__class__ is float and item.kind is ItemKind.COUNT and raw.is_integer():
-            values[item.code] = int(raw)  # the common case, without the trip through Decimal
         else:
             values[item.code] = parse_value(item, raw)
     return TableReading(file, sheet, form, _read_header(rows, header_row), values, cells, problems)
@@ -389,38 +406,41 @@ def _match_rows(
     items = form.items
     index = _form_index(form)
     label_column = _label_column(rows, header_row, value_column, index)
-    assigned: dict[str, tuple[int, int]] = {}
+    found_at: list[int | None] = [None] * len(items)
     pointer = 0
     for r in range(header_row + 1, len(rows)):
         row = rows[r]
         found = None
         label = row[label_column] if label_column is not None and label_column < len(row) else None
         if label.__class__ is str and label:
-            candidates = index.by_label.get(label) or index.by_key.get(label_key(label), ())
-            found = next((j for j in candidates if j >= pointer and items[j].code not in assigned), None)
+            if pointer < len(items) and label in index.written[pointer]:
+                found = pointer  # the usual case: the next row is the next item, as printed
+            else:
+                candidates = index.by_label.get(label) or index.by_key.get(label_key(label), ())
+                found = next((j for j in candidates if j >= pointer and found_at[j] is None), None)
         if found is None:
-            found = _match_slowly(row, form, index, value_column, pointer, assigned)
+            found = _match_slowly(row, form, index, value_column, pointer, found_at)
         if found is None:
             continue
-        assigned[items[found].code] = (r, value_column)
+        found_at[found] = r
         pointer = found + 1
-    return assigned
+    return {items[j].code: (r, value_column) for j, r in enumerate(found_at) if r is not None}
 
 
 def _match_slowly(
     row: Sequence[Any], form: Form, index: _FormIndex, value_column: int, pointer: int,
-    assigned: Mapping[str, tuple[int, int]],
+    found_at: Sequence[int | None],
 ) -> int | None:  # fmt: skip
     """A row whose label is not where the others are, or was edited: look at every cell of it."""
     number, letter, label = _row_parts(row, value_column)
     if not label:
         return None
     candidates = index.by_key.get(label_key(label), ())
-    found = next((j for j in candidates if j >= pointer and form.items[j].code not in assigned), None)
+    found = next((j for j in candidates if j >= pointer and found_at[j] is None), None)
     if found is None and letter:
         number = number or (form.items[pointer - 1].number if pointer else None)
         code = f"{number}{letter}"
-        if form.has_item(code) and code not in assigned:
+        if form.has_item(code) and found_at[form.item(code).index] is None:
             found = form.item(code).index
     return found
 
