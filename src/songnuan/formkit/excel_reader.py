@@ -59,19 +59,19 @@ class Header:
 class CellNames(Mapping[str, str]):
     """Item code → "Sheet!G12", formatted only when asked (most cells are never shown)."""
 
-    def __init__(self, sheet: str, positions: Mapping[str, tuple[int, int]]) -> None:
+    def __init__(self, sheet: str, codes: Sequence[str], rows: Sequence[int | None], column: int) -> None:
         self.sheet = sheet
-        self.positions = positions
+        self.column = column
+        self.rows = {code: row for code, row in zip(codes, rows, strict=True) if row is not None}
 
     def __getitem__(self, code: str) -> str:
-        row, column = self.positions[code]
-        return cell_name(self.sheet, row, column)
+        return cell_name(self.sheet, self.rows[code], self.column)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.positions)
+        return iter(self.rows)
 
     def __len__(self) -> int:
-        return len(self.positions)
+        return len(self.rows)
 
 
 @dataclass
@@ -311,26 +311,27 @@ def _read_header(rows: Sequence[Sequence[Any]], before: int) -> Header:
     """填报单位, 填报人, 电话 and the date: typed after the labels on one line, or in cells of their own."""
     header = Header()
     for row in rows[:before]:
-        parts: list[str] = []
-        for value in row:
-            if isinstance(value, dt.datetime | dt.date):
-                parts.append(value.strftime("%Y年%m月%d日"))
-            elif value is not None and value != "":
-                parts.append(str(value))
-        line = " ".join(parts).replace("\u3000", " ")
-        if "说明" in line or "截至" in line:  # 附件2's notes carry a date that is not the reporting date
-            continue
+        texts = [v for v in row if v.__class__ is str and v]
+        line = " ".join(texts)
         if not ("填报" in line or "电话" in line or "日期" in line or "日" in line):
             continue
+        if "说明" in line or "截至" in line:  # 附件2's notes carry a date that is not the reporting date
+            continue
+        dates = [v for v in row if isinstance(v, dt.date)]  # a date typed into a cell of its own
+        if dates:
+            line += " " + " ".join(d.strftime("%Y年%m月%d日") for d in dates)
+        line = line.replace("\u3000", " ")
         date = _DATE.search(line)
         pieces = _HEADER_LABEL.split(line)
         # pieces: [before, label, text, label, text, …]; a text ends where the date begins
         for label, text in zip(pieces[1::2], pieces[2::2], strict=True):
             attribute = _HEADER_ATTRIBUTES.get(label)
-            if date and date.start() < len(line) and date.group(0) in text:
+            if attribute is None or getattr(header, attribute) is not None:
+                continue
+            if date and date.group(0) in text:
                 text = text[: text.index(date.group(0))]
             text = text.strip(" _:：")
-            if attribute and text and getattr(header, attribute) is None:
+            if text:
                 setattr(header, attribute, text)
         if date and header.date is None:
             try:
@@ -361,25 +362,25 @@ def read_table(
             )
         )
     header_row, value_column = located
-    positions = _match_rows(rows, form, header_row, value_column)
-    if len(positions) < len(form.items) / 2:
+    found_at = _match_rows(rows, form, header_row, value_column)
+    found = len(found_at) - found_at.count(None)
+    if found < len(form.items) / 2:
         raise UnreadableFile(
             _("工作表“{sheet}”只找到{n}个项目行（共{total}个），表格结构与“{title}”不符").format(
-                sheet=sheet, n=len(positions), total=len(form.items), title=form.title
+                sheet=sheet, n=found, total=len(form.items), title=form.title
             )
         )
-    cells = CellNames(sheet, positions)
+    cells = CellNames(sheet, form.codes, found_at, value_column)
     values: dict[str, Value] = {}
     problems: list[Violation] = []
     count, money = ItemKind.COUNT, ItemKind.MONEY
     c = value_column
-    for item in form.items:
-        position = positions.get(item.code)
-        if position is None:
+    for item, r in zip(form.items, found_at, strict=True):
+        if r is None:
             values[item.code] = None
             problems.append(_missing_row(form, item))
             continue
-        row = rows[position[0]]
+        row = rows[r]
         raw = row[c] if c < len(row) else None
         if raw.__class__ is float:  # the common cases first, without parse_value's general path
             if item.kind is count and raw.is_integer():
@@ -390,7 +391,7 @@ def read_table(
                 continue
         if raw is None or raw == "":
             values[item.code] = None
-            if position in formulas():
+            if (r, c) in formulas():
                 problems.append(_formula_without_result(form, item, cells[item.code]))
         else:
             values[item.code] = parse_value(item, raw)
@@ -399,10 +400,12 @@ def read_table(
 
 def _match_rows(
     rows: Sequence[Sequence[Any]], form: Form, header_row: int, value_column: int
-) -> dict[str, tuple[int, int]]:
-    """Item code → (row, column) of its value. Rows are matched in order by label, so inserted blank
-    rows, notes and repeated labels (运送农民工（人次） five times) are handled; a row whose label was
-    edited is matched by its 编号 and letter instead."""
+) -> list[int | None]:
+    """The sheet row of each item (None where it is missing).
+
+    Rows are matched in order by label, so inserted blank rows, notes and repeated labels (运送农民工（人次）
+    five times) are handled; a row whose label was edited is matched by its 编号 and letter instead.
+    """
     items = form.items
     index = _form_index(form)
     label_column = _label_column(rows, header_row, value_column, index)
@@ -424,7 +427,7 @@ def _match_rows(
             continue
         found_at[found] = r
         pointer = found + 1
-    return {items[j].code: (r, value_column) for j, r in enumerate(found_at) if r is not None}
+    return found_at
 
 
 def _match_slowly(
