@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -118,6 +119,10 @@ def test_database_is_migrated_and_usable() -> None:
 
     User.objects.create_user("reporter", password="a-long-pass-phrase")
     assert User.objects.get(username="reporter").check_password("a-long-pass-phrase")
+    from django.db import connection
+
+    expected = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    assert connection.vendor == expected
 
 
 def test_manage_check_validates_the_built_in_forms() -> None:
