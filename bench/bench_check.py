@@ -5,7 +5,7 @@ Command (from the repository root; the figures are in BENCHMARKS.md):
     .venv/bin/python bench/bench_check.py --n 1000 --out bench/out --repeat 3
 
 It writes N filled tables (the two built-in forms alternating, values varied from the filled examples in
-tests/data/) with the official template writer, then times on the same files, in one process, best of
+src/songnuan/formkit/examples/) with the official template writer, then times on the same files, in one process, best of
 --repeat:
 
   (a) `check_paths(files)`: read + recognise the table + match rows + check every rule (`songnuan check`);
@@ -54,7 +54,7 @@ from songnuan.formkit.excel_writer import write_form
 
 CENT = Decimal("0.01")
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "tests" / "data"
+EXAMPLES = ROOT / "src" / "songnuan" / "formkit" / "examples"
 
 GOAL_CHECK_OVER_CALAMINE = 1.5  # (a) / (b) at most
 GOAL_OPENPYXL_OVER_CHECK = 5.0  # (c) / (a) at least
@@ -480,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for form in ordered:
         example = example_values(form)
         bases[form.code] = example if example is not None else random_values(form, rng)
-        origin.append(f"{form.code} from {'tests/data' if example is not None else 'random values'}")
+        origin.append(f"{form.code} from {'the filled examples' if example is not None else 'random values'}")
 
     folder = args.out if args.out is not None else Path(tempfile.mkdtemp(prefix="songnuan-bench-"))
     try:

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 from songnuan.formkit.definitions import Form, ItemKind, get_form
 from songnuan.formkit.engine import Value
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "src/songnuan/formkit/examples"
 Cell = str | int | float | bool | None
 Rows = list[list[Cell]]
 

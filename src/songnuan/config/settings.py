@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "songnuan.orgs",
+    "songnuan.campaigns",
     "songnuan.reporting",
 ]
 
@@ -94,6 +96,15 @@ USE_I18N = True
 # Stored in UTC, shown in China Standard Time.
 USE_TZ = True
 TIME_ZONE = "Asia/Shanghai"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "reporting:home"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = 8 * 3600  # a working day; an expired session returns to the draft after logging in again
+MEDIA_ROOT = Path(os.environ.get("SONGNUAN_MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "media/"
+#: The written activity report: .doc/.docx/.wps/.pdf, at most this size.
+SONGNUAN_MAX_REPORT_BYTES = 20 * 1024 * 1024
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "build" / "static"

@@ -1,0 +1,101 @@
+"""`manage.py seed_demo`: the demo city of `make run` (units, accounts, the 2018 campaign, some tables)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from songnuan.campaigns.models import Campaign
+from songnuan.formkit.definitions import ItemKind, get_form
+from songnuan.formkit.engine import Value
+from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.services import account_create, unit_create
+from songnuan.reporting.models import Submission, SubmissionValue
+
+
+def demo_data() -> dict[str, Any]:
+    text = (resources.files("songnuan.orgs") / "data" / "demo-jingmen.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def example_values(form_code: str, scale: int) -> dict[str, Value]:
+    """A filled example of the form, every number multiplied by `scale` (sums and comparisons still hold)."""
+    path = resources.files("songnuan.formkit") / "examples" / f"filled-{form_code}.toml"
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))["values"]
+    values: dict[str, Value] = {}
+    for item in get_form(form_code).items:
+        value = raw[item.code]
+        if item.kind is ItemKind.MONEY:
+            values[item.code] = Decimal(value) * scale
+        elif item.kind is ItemKind.COUNT:
+            values[item.code] = int(value) * scale
+        else:
+            values[item.code] = value
+    return values
+
+
+class Command(BaseCommand):
+    help = "载入演示数据：荆门市总工会及其下属单位、演示账号、2018年送温暖活动和部分已填报的统计表"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        data = demo_data()
+        if Unit.objects.filter(parent=None, name=data["units"][0]["name"]).exists():
+            self.stdout.write("演示数据已存在，未重复载入。")
+        else:
+            self._load(data)
+            self.stdout.write("已载入演示数据。")
+        self.stdout.write(f"演示账号（密码都是 {data['password']}）：")
+        for account in Account.objects.select_related("user", "unit").order_by("unit__path", "role"):
+            self.stdout.write(
+                f"  {account.user.username:<22} {account.get_role_display()}  {account.unit.name}"
+            )
+
+    @transaction.atomic
+    def _load(self, data: dict[str, Any]) -> None:
+        units: dict[str, Unit] = {}
+        for position, spec in enumerate(data["units"]):
+            units[spec["key"]] = unit_create(
+                name=spec["name"], kind=spec["kind"], parent=units.get(spec.get("parent", "")),
+                contact_name=spec.get("contact_name", ""), contact_phone=spec.get("contact_phone", ""),
+                sort_order=position,
+            )  # fmt: skip
+        for spec in data["accounts"]:
+            account_create(
+                username=spec["username"], password=data["password"], unit=units[spec["unit"]], role=spec["role"],
+                name=spec.get("name", ""),
+            )  # fmt: skip
+        spec = data["campaign"]
+        notice = resources.files("songnuan.campaigns") / "data" / "jinggongbanfadian-2017-18.txt"
+        campaign = Campaign.objects.create(
+            title=spec["title"], document_number=spec["document_number"], owner=units[spec["owner"]],
+            period_start=spec["period_start"], period_end=spec["period_end"], period_text=spec["period_text"],
+            deadline=spec["deadline"], receiving_department=spec["receiving_department"],
+            contact_name=spec["contact_name"], contact_phone=spec["contact_phone"],
+            contact_email=spec["contact_email"], form_codes=spec["form_codes"],
+            notice_text=notice.read_text(encoding="utf-8"),
+        )  # fmt: skip
+        campaign.addressees.set([units[key] for key in spec["addressees"]])
+        submitted_at = timezone.make_aware(dt.datetime(2018, 2, 3, 10, 30))
+        for spec in data["submissions"]:
+            for form_code in campaign.form_codes:
+                submission = Submission.objects.create(
+                    campaign=campaign, unit=units[spec["unit"]], form_code=form_code, status=spec["status"],
+                    reporter=units[spec["unit"]].contact_name, phone=units[spec["unit"]].contact_phone,
+                    report_date=dt.date(2018, 2, 3),
+                    submitted_at=None if spec["status"] == Submission.Status.DRAFT else submitted_at,
+                )  # fmt: skip
+                SubmissionValue.objects.bulk_create(
+                    SubmissionValue(
+                        submission=submission, item=code,
+                        number=None if isinstance(value, str) else Decimal(value), text=value if isinstance(value, str) else "",
+                    )
+                    for code, value in example_values(form_code, spec["scale"]).items()
+                    if value is not None
+                )  # fmt: skip

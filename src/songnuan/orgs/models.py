@@ -1,0 +1,82 @@
+"""The tree of union units, and the accounts that belong to them with a role."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Unit(models.Model):
+    """One union in the tree (市总, 县区总工会, 产业工会, 企业工会 …).
+
+    `path` makes a subtree one indexed query.
+    """
+
+    class Kind(models.TextChoices):
+        CITY = "city", _("市总工会")
+        COUNTY = "county", _("县（市、区）总工会")
+        ZONE = "zone", _("功能区工会")
+        INDUSTRY = "industry", _("市直产业（委、局）工会")
+        ENTERPRISE = "enterprise", _("企业工会")
+        INSTITUTION = "institution", _("事业单位工会")
+        ORGANS = "organs", _("机关工会工委")
+
+    name = models.CharField(_("单位名称"), max_length=100)
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    #: "0001/0007/0003/": the ids of the unit and its ancestors, so a subtree is `path__startswith`.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=50, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="unit_name_unique_under_parent")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_below(self, other: Unit) -> bool:
+        """Strictly below `other` in the tree."""
+        return self.path.startswith(other.path) and self.pk != other.pk
+
+    def is_within(self, other: Unit) -> bool:
+        """`other` itself or below it."""
+        return self.path.startswith(other.path)
+
+
+class Account(models.Model):
+    """A user's place in the tree: the unit it belongs to and its role there."""
+
+    class Role(models.TextChoices):
+        REPORTER = "reporter", _("填报员")
+        REVIEWER = "reviewer", _("审核员")
+        ADMIN = "admin", _("管理员")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="accounts"
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    phone = models.CharField(_("电话"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("账号")
+        verbose_name_plural = _("账号")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()}（{self.unit.name}，{self.get_role_display()}）"

@@ -1,0 +1,70 @@
+"""Who may see and do what: every page, download and API call asks these, and nothing else decides it.
+
+- 填报员 (reporter): sees and fills its own unit only.
+- 审核员 (reviewer): sees its own unit and every unit below it; accepts or returns the tables of the units
+  below it.
+- 管理员 (admin): what a reviewer may, and fills its own unit.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
+from django.db.models import QuerySet
+
+from songnuan.orgs.models import Account, Unit
+
+User = AuthUser | AnonymousUser
+
+
+def account_of(user: User) -> Account | None:
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.account
+    except Account.DoesNotExist:
+        return None
+
+
+def units_visible_to(user: User) -> QuerySet[Unit]:
+    account = account_of(user)
+    if account is None:
+        return Unit.objects.none()
+    if account.role == Account.Role.REPORTER:
+        return Unit.objects.filter(pk=account.unit_id)
+    return Unit.objects.filter(path__startswith=account.unit.path)
+
+
+def unit_visible(user: User, unit: Unit) -> bool:
+    account = account_of(user)
+    if account is None:
+        return False
+    if account.role == Account.Role.REPORTER:
+        return unit.pk == account.unit_id
+    return unit.is_within(account.unit)
+
+
+def can_fill(user: User, unit: Unit) -> bool:
+    account = account_of(user)
+    return (
+        account is not None
+        and account.unit_id == unit.pk
+        and account.role in (Account.Role.REPORTER, Account.Role.ADMIN)
+    )
+
+
+def can_review(user: User, unit: Unit) -> bool:
+    account = account_of(user)
+    return (
+        account is not None
+        and account.role in (Account.Role.REVIEWER, Account.Role.ADMIN)
+        and unit.is_below(account.unit)
+    )
+
+
+def unit_subtree(unit: Unit) -> QuerySet[Unit]:
+    return Unit.objects.filter(path__startswith=unit.path)
+
+
+def unit_children(unit: Unit) -> QuerySet[Unit]:
+    return Unit.objects.filter(parent=unit).order_by("sort_order", "path")

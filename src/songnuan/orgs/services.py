@@ -1,0 +1,30 @@
+"""Writes to the unit tree and the accounts."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from songnuan.orgs.models import Account, Unit
+
+
+@transaction.atomic
+def unit_create(
+    *, name: str, kind: str, parent: Unit | None = None, contact_name: str = "", contact_phone: str = "",
+    sort_order: int = 0,
+) -> Unit:  # fmt: skip
+    unit = Unit.objects.create(
+        name=name, kind=kind, parent=parent, contact_name=contact_name, contact_phone=contact_phone,
+        sort_order=sort_order, path="", depth=0 if parent is None else parent.depth + 1,
+    )  # fmt: skip
+    unit.path = f"{parent.path if parent else ''}{unit.pk:06d}/"
+    unit.save(update_fields=["path"])
+    return unit
+
+
+@transaction.atomic
+def account_create(
+    *, username: str, password: str, unit: Unit, role: str, name: str = "", phone: str = ""
+) -> Account:
+    user = get_user_model().objects.create_user(username=username, password=password, first_name=name)
+    return Account.objects.create(user=user, unit=unit, role=role, phone=phone)

@@ -1,0 +1,408 @@
+"""Every write to a submission: save a draft, submit, return, accept, unlock, import Excel, attach the report.
+
+Each is one transaction, checks permission through `songnuan.orgs.selectors`, and records what changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from songnuan.campaigns.models import Campaign
+from songnuan.formkit.checking import Status as FileStatus
+from songnuan.formkit.checking import TableReport, check_bytes
+from songnuan.formkit.definitions import Form, ItemKind, get_form
+from songnuan.formkit.engine import CheckResult, Value, compiled, format_value
+from songnuan.formkit.values import parse_value
+from songnuan.orgs.models import Unit
+from songnuan.orgs.selectors import can_fill, can_review
+from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent, SubmissionValue
+
+
+class ReportingError(Exception):
+    """A refused action, with a Chinese message for the person who tried it."""
+
+
+class EditConflict(ReportingError):
+    """Someone saved this table since the version the editor started from; nothing was overwritten."""
+
+    def __init__(self, submission: Submission, theirs: dict[str, Value], yours: Mapping[str, object]) -> None:
+        self.submission = submission
+        self.theirs = theirs
+        self.yours = dict(yours)
+        who = submission.updated_by.get_username() if submission.updated_by else "?"
+        when = timezone.localtime(submission.updated_at).strftime("%H:%M:%S")
+        super().__init__(
+            _(
+                "保存被拒绝：{who} 已于 {when} 修改了这张表（第 {v} 版）。请对照两边的数值，确认后再保存。"
+            ).format(who=who, when=when, v=submission.version)
+        )
+
+
+# --- reading the stored values (used by selectors as well) ----------------------------------------------
+
+
+def stored_values(submission: Submission) -> dict[str, Value]:
+    form = get_form(submission.form_code)
+    rows = {row.item: row for row in submission.value_rows.all()}
+    values: dict[str, Value] = {}
+    for item in form.items:
+        row = rows.get(item.code)
+        values[item.code] = None if row is None else row.as_value(item.kind is ItemKind.COUNT)
+    return values
+
+
+def _store(value: Value) -> tuple[Decimal | None, str]:
+    if value is None:
+        return None, ""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            return None, str(value)[:100]
+        if abs(number) >= Decimal("1e16") or number.as_tuple().exponent < -4:  # type: ignore[operator]
+            return None, format_value(number)[:100]  # kept as text: the engine reports it on the item
+        return number, ""
+    return None, str(value)[:100]
+
+
+# --- drafts ----------------------------------------------------------------------------------------------
+
+
+def submission_open(*, campaign: Campaign, unit: Unit, form_code: str, user: User) -> Submission:
+    """The unit's submission of this form, created as an empty draft the first time it is opened to fill."""
+    if form_code not in campaign.form_codes:
+        raise ReportingError(_("本次活动不要求报送这张表"))
+    existing = Submission.objects.filter(campaign=campaign, unit=unit, form_code=form_code).first()
+    if existing is not None:
+        return existing
+    if not can_fill(user, unit):
+        raise PermissionDenied
+    submission, _created = Submission.objects.get_or_create(
+        campaign=campaign, unit=unit, form_code=form_code, defaults={"updated_by": user}
+    )
+    return submission
+
+
+@dataclass
+class SaveResult:
+    submission: Submission
+    values: dict[str, Value]
+    check: CheckResult
+    changed: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def submission_save(
+    *,
+    submission: Submission,
+    user: User,
+    version: int,
+    values: Mapping[str, object] | None = None,
+    explanations: Mapping[str, str] | None = None,
+    header: Mapping[str, str | None] | None = None,
+    event_kind: str = SubmissionEvent.Kind.VALUE,
+) -> SaveResult:
+    """Save typed or raw values (only the items given), explanations and the header of a draft.
+
+    Refused when the user may not fill the unit, the table is submitted or accepted, or `version` is not the
+    stored one (someone else saved in between): then EditConflict carries both versions.
+    """
+    if not can_fill(user, submission.unit):
+        raise PermissionDenied
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    if not locked.editable:
+        raise ReportingError(_("这张表{status}，不能修改").format(status=locked.get_status_display()))
+    current = stored_values(locked)
+    if version != locked.version:
+        raise EditConflict(locked, current, values or {})
+    form = get_form(locked.form_code)
+    changed = _save_values(locked, form, current, values or {}, user, event_kind)
+    _save_explanations(locked, explanations or {}, user)
+    _save_header(locked, header or {}, user)
+    locked.version += 1
+    locked.updated_by = user
+    locked.save()
+    new_values = stored_values(locked)
+    return SaveResult(locked, new_values, compiled(form).validate(new_values), changed)
+
+
+def _save_values(
+    submission: Submission, form: Form, current: Mapping[str, Value], values: Mapping[str, object],
+    user: User, event_kind: str,
+) -> list[str]:  # fmt: skip
+    changed: list[str] = []
+    for code, raw in values.items():
+        if not form.has_item(code):
+            raise ReportingError(_("表中没有项目 {code}").format(code=code))
+        item = form.item(code)
+        value = raw if raw is None or isinstance(raw, int | Decimal) else parse_value(item, raw)
+        if value == current.get(code) and type(value) is type(current.get(code)):
+            continue
+        number, text = _store(value)
+        if number is None and not text:
+            SubmissionValue.objects.filter(submission=submission, item=code).delete()
+        else:
+            SubmissionValue.objects.update_or_create(
+                submission=submission, item=code, defaults={"number": number, "text": text}
+            )
+        SubmissionEvent.objects.create(
+            submission=submission, user=user, kind=event_kind, subject=code,
+            old=_shown(current.get(code)), new=_shown(value),
+        )  # fmt: skip
+        changed.append(code)
+    return changed
+
+
+def _shown(value: Value) -> str:
+    return "" if value is None else format_value(value)
+
+
+def _save_explanations(submission: Submission, explanations: Mapping[str, str], user: User) -> None:
+    stored = dict(submission.explanations)
+    for rule_id, text in explanations.items():
+        text = (text or "").strip()
+        if stored.get(rule_id, "") == text:
+            continue
+        SubmissionEvent.objects.create(
+            submission=submission, user=user, kind=SubmissionEvent.Kind.EXPLANATION, subject=rule_id,
+            old=stored.get(rule_id, ""), new=text,
+        )  # fmt: skip
+        if text:
+            stored[rule_id] = text
+        else:
+            stored.pop(rule_id, None)
+    submission.explanations = stored
+
+
+def _save_header(submission: Submission, header: Mapping[str, str | None], user: User) -> None:
+    for name in ("reporter", "phone", "report_date"):
+        if name not in header:
+            continue
+        new: Any = (header[name] or "").strip()
+        if name == "report_date":
+            try:
+                new = dt.date.fromisoformat(new) if new else None
+            except ValueError:
+                raise ReportingError(_("填报日期应为 年-月-日，如 2018-02-03")) from None
+        old = getattr(submission, name)
+        if (old or "") == (new or ""):
+            continue
+        SubmissionEvent.objects.create(
+            submission=submission, user=user, kind=SubmissionEvent.Kind.HEADER, subject=name,
+            old=str(old or ""), new=str(new or ""),
+        )  # fmt: skip
+        setattr(submission, name, new)
+
+
+# --- the review workflow ---------------------------------------------------------------------------------
+
+
+def _status_event(submission: Submission, user: User, old: str, comment: str = "") -> None:
+    SubmissionEvent.objects.create(
+        submission=submission, user=user, kind=SubmissionEvent.Kind.STATUS, old=old, new=submission.status,
+        comment=comment,
+    )  # fmt: skip
+
+
+def missing_explanations(submission: Submission, check: CheckResult) -> list[str]:
+    """Warnings (核实性审核) that have no written explanation yet."""
+    return [w.rule for w in check.warnings if not submission.explanations.get(w.rule, "").strip()]
+
+
+@transaction.atomic
+def submission_submit(*, submission: Submission, user: User) -> Submission:
+    """Send the table up: refused while any error stands or any warning lacks its explanation."""
+    if not can_fill(user, submission.unit):
+        raise PermissionDenied
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    if not locked.editable:
+        raise ReportingError(_("这张表{status}，不能再报送").format(status=locked.get_status_display()))
+    check = compiled(get_form(locked.form_code)).validate(stored_values(locked))
+    if check.errors:
+        raise ReportingError(
+            _("还有 {n} 个错误（强制性审核），改正后才能报送：{first}").format(
+                n=len(check.errors), first=check.errors[0].message
+            )
+        )
+    missing = missing_explanations(locked, check)
+    if missing:
+        raise ReportingError(
+            _("有 {n} 个警告（核实性审核）还没有写说明：{rules}").format(
+                n=len(missing), rules="、".join(missing)
+            )
+        )
+    old = locked.status
+    now = timezone.now()
+    locked.status = Submission.Status.SUBMITTED
+    locked.submitted_at = now
+    locked.late = locked.campaign.is_late(now)
+    locked.version += 1
+    locked.updated_by = user
+    locked.save()
+    _status_event(locked, user, old, _("逾期报送") if locked.late else "")
+    return locked
+
+
+@transaction.atomic
+def submission_return(*, submission: Submission, user: User, comment: str) -> Submission:
+    """Send a submitted table back to its unit with the reviewer's comments."""
+    if not can_review(user, submission.unit):
+        raise PermissionDenied
+    if not comment.strip():
+        raise ReportingError(_("退回时请写明审核意见，告诉填报单位要改什么"))
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    if locked.status != Submission.Status.SUBMITTED:
+        raise ReportingError(
+            _("只能退回已报送的表，这张表{status}").format(status=locked.get_status_display())
+        )
+    return _review(locked, user, Submission.Status.RETURNED, comment.strip())
+
+
+@transaction.atomic
+def submission_accept(*, submission: Submission, user: User, comment: str = "") -> Submission:
+    """Accept a submitted table; it is locked from then on and counts in the roll-up."""
+    if not can_review(user, submission.unit):
+        raise PermissionDenied
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    if locked.status != Submission.Status.SUBMITTED:
+        raise ReportingError(
+            _("只能审核通过已报送的表，这张表{status}").format(status=locked.get_status_display())
+        )
+    if compiled(get_form(locked.form_code)).validate(stored_values(locked)).errors:
+        raise ReportingError(_("这张表还有错误，不能审核通过"))
+    return _review(locked, user, Submission.Status.ACCEPTED, comment.strip())
+
+
+@transaction.atomic
+def submission_unlock(*, submission: Submission, user: User, reason: str) -> Submission:
+    """Reopen an accepted table for correction (an audited reviewer action); it goes back as returned."""
+    if not can_review(user, submission.unit):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ReportingError(_("解锁须写明原因"))
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    if locked.status != Submission.Status.ACCEPTED:
+        raise ReportingError(_("只有审核通过的表才需要解锁"))
+    return _review(
+        locked, user, Submission.Status.RETURNED, _("解锁：{reason}").format(reason=reason.strip())
+    )
+
+
+def _review(submission: Submission, user: User, status: str, comment: str) -> Submission:
+    old = submission.status
+    submission.status = status
+    submission.review_comment = comment
+    submission.reviewed_at = timezone.now()
+    submission.reviewed_by = user
+    submission.version += 1
+    submission.save()
+    _status_event(submission, user, old, comment)
+    return submission
+
+
+# --- Excel into a draft ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportPreview:
+    report: TableReport
+    changes: list[tuple[str, str, str]]  # (item, old shown, new shown)
+
+
+def submission_import_preview(
+    *, submission: Submission, user: User, data: bytes, filename: str
+) -> ImportPreview:
+    """What an uploaded official Excel file would change in the draft; nothing is written."""
+    if not can_fill(user, submission.unit):
+        raise PermissionDenied
+    if not submission.editable:
+        raise ReportingError(_("这张表{status}，不能导入").format(status=submission.get_status_display()))
+    reports = check_bytes(data, file=filename, form_code=submission.form_code)
+    report = reports[0]
+    if report.status is FileStatus.UNREADABLE:
+        raise ReportingError(report.message or _("无法读取该文件"))
+    current = stored_values(submission)
+    changes = [
+        (code, _shown(current.get(code)), _shown(value))
+        for code, value in report.values.items()
+        if _shown(value) != _shown(current.get(code))
+    ]
+    return ImportPreview(report, changes)
+
+
+def submission_import_apply(
+    *, submission: Submission, user: User, data: bytes, filename: str, version: int
+) -> SaveResult:
+    """Replace the draft's values by those of the uploaded file (after the person saw the preview)."""
+    preview = submission_import_preview(submission=submission, user=user, data=data, filename=filename)
+    header = preview.report.header
+    return submission_save(
+        submission=submission,
+        user=user,
+        version=version,
+        values=dict(preview.report.values),
+        header={
+            "reporter": header.reporter or submission.reporter,
+            "phone": header.phone or submission.phone,
+            "report_date": header.date if header.date and len(header.date) == 10 else None,
+        },
+        event_kind=SubmissionEvent.Kind.IMPORT,
+    )
+
+
+# --- the written activity report -------------------------------------------------------------------------
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff_document(data: bytes, name: str) -> str | None:
+    """doc, docx, wps or pdf, judged by the content (the name only tells .doc from .wps inside OLE)."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return "docx" if "word/document.xml" in archive.namelist() else None
+        except zipfile.BadZipFile:
+            return None
+    if data.startswith(_OLE) and "WordDocument".encode("utf-16-le") in data:
+        return "wps" if name.lower().endswith(".wps") else "doc"
+    return None
+
+
+@transaction.atomic
+def activity_report_upload(
+    *, campaign: Campaign, unit: Unit, user: User, upload: UploadedFile[Any]
+) -> ActivityReport:
+    if not can_fill(user, unit):
+        raise PermissionDenied
+    limit = settings.SONGNUAN_MAX_REPORT_BYTES
+    if upload.size is None or upload.size > limit:
+        raise ReportingError(_("活动报告文件不能超过 {mb} MB").format(mb=limit // 1048576))
+    data = b"".join(upload.chunks())
+    kind = sniff_document(data, upload.name or "")
+    if kind is None:
+        raise ReportingError(
+            _(
+                "“{name}”不是 Word、WPS 或 PDF 文件（按文件内容判断），请上传 .doc、.docx、.wps 或 .pdf"
+            ).format(name=upload.name)
+        )
+    upload.seek(0)
+    return ActivityReport.objects.create(
+        campaign=campaign, unit=unit, file=upload, original_name=(upload.name or "")[:200], file_type=kind,
+        size=len(data), uploaded_by=user,
+    )  # fmt: skip
