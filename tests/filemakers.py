@@ -55,9 +55,17 @@ def table_rows(
     rows.append([*pad, f"{form.attachment}："])
     rows.append([*pad, None, None, form.title])
     if header_on_one_line:
-        rows.append([*pad, "填报单位：{unit}    填报人：{reporter}    电话：{phone}    {date}".format(
-            unit=header.get("unit", ""), reporter=header.get("reporter", ""), phone=header.get("phone", ""),
-            date=_chinese_date(header.get("date")))])  # fmt: skip
+        rows.append(
+            [
+                *pad,
+                "填报单位：{unit}    填报人：{reporter}    电话：{phone}    {date}".format(
+                    unit=header.get("unit", ""),
+                    reporter=header.get("reporter", ""),
+                    phone=header.get("phone", ""),
+                    date=_chinese_date(header.get("date")),
+                ),
+            ]
+        )
     else:
         rows.append([*pad, "填报单位：", header.get("unit"), "填报人：", header.get("reporter")])
         rows.append([*pad, "电话：", header.get("phone"), "日期：", _chinese_date(header.get("date"))])
@@ -67,8 +75,16 @@ def table_rows(
     for number, items in form.groups():
         for position, item in enumerate(items):
             label = item.label + (f"        {item.formula}" if item.formula else "")
-            rows.append([*pad, int(number) if position == 0 else None, *gap,
-                         form.printed_letter(item), label, values.get(item.code)])  # fmt: skip
+            rows.append(
+                [
+                    *pad,
+                    int(number) if position == 0 else None,
+                    *gap,
+                    form.printed_letter(item),
+                    label,
+                    values.get(item.code),
+                ]
+            )
             if item.code in blank_row_after:
                 rows.append([])
     return rows

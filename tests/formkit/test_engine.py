@@ -43,8 +43,14 @@ def test_valid_table_has_no_findings() -> None:
 def test_generated_rules() -> None:
     ids = [rule.id for rule in compiled(FORM).rules]
     # 3B/3C are covered by the equality 3A = 3B + 3C, so no of-which rule for them; 4B/4C get both kinds.
-    assert ids == ["mini.3A.sum", "mini.4A.within-raised", "mini.5A.visited",
-                   "mini.4B.of-which", "mini.4C.of-which", "mini.4A.parts"]  # fmt: skip
+    assert ids == [
+        "mini.3A.sum",
+        "mini.4A.within-raised",
+        "mini.5A.visited",
+        "mini.4B.of-which",
+        "mini.4C.of-which",
+        "mini.4A.parts",
+    ]
 
 
 def test_all_blank_rule_is_skipped() -> None:

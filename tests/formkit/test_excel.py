@@ -145,11 +145,15 @@ def test_hand_made_tables_in_every_format(tmp_path: Path, code: str, extension: 
 
 def test_header_in_separate_cells(tmp_path: Path) -> None:
     values, header = filled_example("warmth-2018")
-    rows = table_rows(get_form("warmth-2018"), {k: cell_of(v) for k, v in values.items()}, header,
-                      header_on_one_line=False)  # fmt: skip
+    rows = table_rows(
+        get_form("warmth-2018"), {k: cell_of(v) for k, v in values.items()}, header, header_on_one_line=False
+    )
     report = only(check_paths([write_xlsx(tmp_path / "t.xlsx", rows)]))
     assert (report.header.unit, report.header.reporter, report.header.date) == (
-        header["unit"], header["reporter"], header["date"])  # fmt: skip
+        header["unit"],
+        header["reporter"],
+        header["date"],
+    )
 
 
 def test_table_recognised_by_rows_when_the_title_is_gone(tmp_path: Path) -> None:

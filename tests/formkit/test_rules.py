@@ -127,8 +127,22 @@ def test_notice_counts() -> None:
     assert len(get_form("warmth-2018").items) == 55
     assert len(get_form("service-centres-2017").items) == 92
     assert get_form("service-centres-2017").codes[1:16] == (
-        "1B", "1C", "1D", "2A", "2B", "2B1", "2B2", "2B3", "2C", "2C1", "2C2", "2C3", "2D", "2D1", "2D2",
-    )  # fmt: skip
+        "1B",
+        "1C",
+        "1D",
+        "2A",
+        "2B",
+        "2B1",
+        "2B2",
+        "2B3",
+        "2C",
+        "2C1",
+        "2C2",
+        "2C3",
+        "2D",
+        "2D1",
+        "2D2",
+    )
 
 
 def test_severities() -> None:

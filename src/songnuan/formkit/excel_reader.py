@@ -209,7 +209,7 @@ def _xlsx_formula_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
                     xml = archive.read(name)
                     # A formula is an <f> element; data validations' <formula1> are not formulas.
                     if b"<f>" in xml or b"<f " in xml:
-                        parts[name] = xml  # fmt: skip
+                        parts[name] = xml
             if not parts:
                 return found
             rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
@@ -431,9 +431,13 @@ def _match_rows(
 
 
 def _match_slowly(
-    row: Sequence[Any], form: Form, index: _FormIndex, value_column: int, pointer: int,
+    row: Sequence[Any],
+    form: Form,
+    index: _FormIndex,
+    value_column: int,
+    pointer: int,
     found_at: Sequence[int | None],
-) -> int | None:  # fmt: skip
+) -> int | None:
     """A row whose label is not where the others are, or was edited: look at every cell of it."""
     number, letter, label = _row_parts(row, value_column)
     if not label:

@@ -10,13 +10,24 @@ from songnuan.orgs.models import Account, Unit
 
 @transaction.atomic
 def unit_create(
-    *, name: str, kind: str, parent: Unit | None = None, contact_name: str = "", contact_phone: str = "",
+    *,
+    name: str,
+    kind: str,
+    parent: Unit | None = None,
+    contact_name: str = "",
+    contact_phone: str = "",
     sort_order: int = 0,
-) -> Unit:  # fmt: skip
+) -> Unit:
     unit = Unit.objects.create(
-        name=name, kind=kind, parent=parent, contact_name=contact_name, contact_phone=contact_phone,
-        sort_order=sort_order, path="", depth=0 if parent is None else parent.depth + 1,
-    )  # fmt: skip
+        name=name,
+        kind=kind,
+        parent=parent,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        sort_order=sort_order,
+        path="",
+        depth=0 if parent is None else parent.depth + 1,
+    )
     unit.path = f"{parent.path if parent else ''}{unit.pk:06d}/"
     unit.save(update_fields=["path"])
     return unit

@@ -141,9 +141,13 @@ def submission_save(
 
 
 def _save_values(
-    submission: Submission, form: Form, current: Mapping[str, Value], values: Mapping[str, object],
-    user: User, event_kind: str,
-) -> list[str]:  # fmt: skip
+    submission: Submission,
+    form: Form,
+    current: Mapping[str, Value],
+    values: Mapping[str, object],
+    user: User,
+    event_kind: str,
+) -> list[str]:
     changed: list[str] = []
     for code, raw in values.items():
         if not form.has_item(code):
@@ -160,9 +164,13 @@ def _save_values(
                 submission=submission, item=code, defaults={"number": number, "text": text}
             )
         SubmissionEvent.objects.create(
-            submission=submission, user=user, kind=event_kind, subject=code,
-            old=_shown(current.get(code)), new=_shown(value),
-        )  # fmt: skip
+            submission=submission,
+            user=user,
+            kind=event_kind,
+            subject=code,
+            old=_shown(current.get(code)),
+            new=_shown(value),
+        )
         changed.append(code)
     return changed
 
@@ -178,9 +186,13 @@ def _save_explanations(submission: Submission, explanations: Mapping[str, str], 
         if stored.get(rule_id, "") == text:
             continue
         SubmissionEvent.objects.create(
-            submission=submission, user=user, kind=SubmissionEvent.Kind.EXPLANATION, subject=rule_id,
-            old=stored.get(rule_id, ""), new=text,
-        )  # fmt: skip
+            submission=submission,
+            user=user,
+            kind=SubmissionEvent.Kind.EXPLANATION,
+            subject=rule_id,
+            old=stored.get(rule_id, ""),
+            new=text,
+        )
         if text:
             stored[rule_id] = text
         else:
@@ -202,9 +214,13 @@ def _save_header(submission: Submission, header: Mapping[str, str | None], user:
         if (old or "") == (new or ""):
             continue
         SubmissionEvent.objects.create(
-            submission=submission, user=user, kind=SubmissionEvent.Kind.HEADER, subject=name,
-            old=str(old or ""), new=str(new or ""),
-        )  # fmt: skip
+            submission=submission,
+            user=user,
+            kind=SubmissionEvent.Kind.HEADER,
+            subject=name,
+            old=str(old or ""),
+            new=str(new or ""),
+        )
         setattr(submission, name, new)
 
 
@@ -213,9 +229,13 @@ def _save_header(submission: Submission, header: Mapping[str, str | None], user:
 
 def _status_event(submission: Submission, user: User, old: str, comment: str = "") -> None:
     SubmissionEvent.objects.create(
-        submission=submission, user=user, kind=SubmissionEvent.Kind.STATUS, old=old, new=submission.status,
+        submission=submission,
+        user=user,
+        kind=SubmissionEvent.Kind.STATUS,
+        old=old,
+        new=submission.status,
         comment=comment,
-    )  # fmt: skip
+    )
 
 
 def missing_explanations(submission: Submission, check: CheckResult) -> list[str]:
@@ -403,6 +423,11 @@ def activity_report_upload(
         )
     upload.seek(0)
     return ActivityReport.objects.create(
-        campaign=campaign, unit=unit, file=upload, original_name=(upload.name or "")[:200], file_type=kind,
-        size=len(data), uploaded_by=user,
-    )  # fmt: skip
+        campaign=campaign,
+        unit=unit,
+        file=upload,
+        original_name=(upload.name or "")[:200],
+        file_type=kind,
+        size=len(data),
+        uploaded_by=user,
+    )

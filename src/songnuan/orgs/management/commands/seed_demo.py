@@ -62,40 +62,59 @@ class Command(BaseCommand):
         units: dict[str, Unit] = {}
         for position, spec in enumerate(data["units"]):
             units[spec["key"]] = unit_create(
-                name=spec["name"], kind=spec["kind"], parent=units.get(spec.get("parent", "")),
-                contact_name=spec.get("contact_name", ""), contact_phone=spec.get("contact_phone", ""),
+                name=spec["name"],
+                kind=spec["kind"],
+                parent=units.get(spec.get("parent", "")),
+                contact_name=spec.get("contact_name", ""),
+                contact_phone=spec.get("contact_phone", ""),
                 sort_order=position,
-            )  # fmt: skip
+            )
         for spec in data["accounts"]:
             account_create(
-                username=spec["username"], password=data["password"], unit=units[spec["unit"]], role=spec["role"],
+                username=spec["username"],
+                password=data["password"],
+                unit=units[spec["unit"]],
+                role=spec["role"],
                 name=spec.get("name", ""),
-            )  # fmt: skip
+            )
         spec = data["campaign"]
         notice = resources.files("songnuan.campaigns") / "data" / "jinggongbanfadian-2017-18.txt"
         campaign = Campaign.objects.create(
-            title=spec["title"], document_number=spec["document_number"], owner=units[spec["owner"]],
-            period_start=spec["period_start"], period_end=spec["period_end"], period_text=spec["period_text"],
-            deadline=spec["deadline"], receiving_department=spec["receiving_department"],
-            contact_name=spec["contact_name"], contact_phone=spec["contact_phone"],
-            contact_email=spec["contact_email"], form_codes=spec["form_codes"],
+            title=spec["title"],
+            document_number=spec["document_number"],
+            owner=units[spec["owner"]],
+            period_start=spec["period_start"],
+            period_end=spec["period_end"],
+            period_text=spec["period_text"],
+            deadline=spec["deadline"],
+            receiving_department=spec["receiving_department"],
+            contact_name=spec["contact_name"],
+            contact_phone=spec["contact_phone"],
+            contact_email=spec["contact_email"],
+            form_codes=spec["form_codes"],
             notice_text=notice.read_text(encoding="utf-8"),
-        )  # fmt: skip
+        )
         campaign.addressees.set([units[key] for key in spec["addressees"]])
         submitted_at = timezone.make_aware(dt.datetime(2018, 2, 3, 10, 30))
         for spec in data["submissions"]:
             for form_code in campaign.form_codes:
                 submission = Submission.objects.create(
-                    campaign=campaign, unit=units[spec["unit"]], form_code=form_code, status=spec["status"],
-                    reporter=units[spec["unit"]].contact_name, phone=units[spec["unit"]].contact_phone,
+                    campaign=campaign,
+                    unit=units[spec["unit"]],
+                    form_code=form_code,
+                    status=spec["status"],
+                    reporter=units[spec["unit"]].contact_name,
+                    phone=units[spec["unit"]].contact_phone,
                     report_date=dt.date(2018, 2, 3),
                     submitted_at=None if spec["status"] == Submission.Status.DRAFT else submitted_at,
-                )  # fmt: skip
+                )
                 SubmissionValue.objects.bulk_create(
                     SubmissionValue(
-                        submission=submission, item=code,
-                        number=None if isinstance(value, str) else Decimal(value), text=value if isinstance(value, str) else "",
+                        submission=submission,
+                        item=code,
+                        number=None if isinstance(value, str) else Decimal(value),
+                        text=value if isinstance(value, str) else "",
                     )
                     for code, value in example_values(form_code, spec["scale"]).items()
                     if value is not None
-                )  # fmt: skip
+                )
