@@ -4,9 +4,9 @@ Command (from the repository root; the figures are in BENCHMARKS.md):
 
     .venv/bin/python bench/bench_check.py --n 1000 --out bench/out --repeat 3
 
-It writes N filled tables (the two built-in forms alternating, values varied from the filled examples in
-src/songnuan/formkit/examples/) with the official template writer, then times on the same files, in one process, best of
---repeat:
+It writes N filled tables (the two built-in forms alternating, values varied from the filled examples
+in src/songnuan/formkit/examples/) with the official template writer, then times on the same files, in one
+process, best of --repeat:
 
   (a) `check_paths(files)`: read + recognise the table + match rows + check every rule (`songnuan check`);
   (b) the raw calamine read of every sheet of every file, the floor any calamine-based reader stands on;
