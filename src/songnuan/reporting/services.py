@@ -61,7 +61,14 @@ def stored_values(submission: Submission) -> dict[str, Value]:
     values: dict[str, Value] = {}
     for item in form.items:
         row = rows.get(item.code)
-        values[item.code] = None if row is None else row.as_value(item.kind is ItemKind.COUNT)
+        if row is None:
+            values[item.code] = None
+        elif row.number is None and item.kind is not ItemKind.YES_NO:
+            # Kept as typed because the column cannot hold it (e.g. 5 decimals, or not a number at all):
+            # read it the same way again, so the engine names the real problem.
+            values[item.code] = parse_value(item, row.text)
+        else:
+            values[item.code] = row.as_value(item.kind is ItemKind.COUNT)
     return values
 
 
