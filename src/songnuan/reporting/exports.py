@@ -1,0 +1,179 @@
+"""Downloads for the reviewer's side, as bytes: a unit's table or a roll-up in the official layout, and the
+comparison grid. Pure functions — no request, no response; the views add the HTTP around them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import xlsxwriter
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from songnuan.formkit.definitions import Form
+from songnuan.formkit.engine import Value
+from songnuan.formkit.excel_writer import write_form
+from songnuan.orgs.models import Unit
+from songnuan.reporting.models import Submission
+from songnuan.reporting.selectors import Grid, rollup_unit_name
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def content_disposition(ascii_name: str, name: str) -> str:
+    """`attachment` with an ASCII fallback and the real (Chinese) name for browsers that read RFC 6266."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _safe(text: str) -> str:
+    """A piece of a file name: no path separators or characters Windows refuses."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("_") or "_"
+
+
+# --- the official layout ---------------------------------------------------------------------------------
+
+
+def submission_header(submission: Submission) -> dict[str, str | None]:
+    """填报单位 / 填报人 / 电话 / date of a unit's own table, for the written file."""
+    return {
+        "unit": submission.unit.name,
+        "reporter": submission.reporter or None,
+        "phone": submission.phone or None,
+        "date": submission.report_date.isoformat() if submission.report_date else None,
+    }
+
+
+def rollup_header(unit: Unit, today: dt.date) -> dict[str, str | None]:
+    """The header of a roll-up: the unit marked （汇总）, its contact, the day it was made."""
+    return {
+        "unit": rollup_unit_name(unit),
+        "reporter": unit.contact_name or None,
+        "phone": unit.contact_phone or None,
+        "date": today.isoformat(),
+    }
+
+
+def form_xlsx(form: Form, values: Mapping[str, Value], header: Mapping[str, str | None]) -> bytes:
+    buffer = io.BytesIO()
+    write_form(form, buffer, values=values, header=header)
+    return buffer.getvalue()
+
+
+def form_filename(form: Form, unit_name: str) -> tuple[str, str]:
+    """(ASCII fallback, real name) of a table's file: 附件1_2018年各地工会送温暖统计表_东宝区总工会.xlsx."""
+    return f"{form.code}.xlsx", _safe(f"{form.attachment}_{form.title}_{unit_name}") + ".xlsx"
+
+
+# --- the comparison grid ---------------------------------------------------------------------------------
+
+_GRID_FIRST_VALUE_COLUMN = 3  # A 编号, B 项目, C 单位, then one column per part
+
+
+def grid_filename(grid: Grid) -> tuple[str, str]:
+    return (
+        f"grid-{grid.form.code}-{grid.unit.pk}.xlsx",
+        _safe(_("{attachment}_汇总对比_{unit}").format(attachment=grid.form.attachment, unit=grid.unit.name))
+        + ".xlsx",
+    )
+
+
+def grid_xlsx(grid: Grid, *, now: dt.datetime | None = None) -> bytes:
+    """The comparison grid as one sheet: a title, header rows (the units, then how many tables each holds),
+    items as rows with their numbers formatted by kind, panes frozen at the first value, A4 landscape."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    try:
+        _grid_sheet(workbook, grid, timezone.localtime(now or timezone.now()))
+    finally:
+        workbook.close()
+    return buffer.getvalue()
+
+
+def _grid_formats(workbook: Any) -> dict[str, Any]:
+    base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
+    formats = {
+        "title": {"font_name": "宋体", "bold": True, "font_size": 14},
+        "subtitle": {"font_name": "宋体", "font_size": 10, "font_color": "#555555"},
+        "heading": {**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"},
+        "count-heading": {**base, "align": "center", "font_color": "#555555", "bg_color": "#F2F2F2"},
+        "code": {**base, "align": "center"},
+        "label": {**base, "text_wrap": True},
+        "unit": {**base, "align": "center"},
+        "count": {**base, "num_format": "#,##0"},
+        "money": {**base, "num_format": "#,##0.00##"},
+        "yes-no": {**base, "align": "center"},
+        "total-count": {**base, "num_format": "#,##0", "bold": True, "bg_color": "#FDF2E9"},
+        "total-money": {**base, "num_format": "#,##0.00##", "bold": True, "bg_color": "#FDF2E9"},
+        "total-yes-no": {**base, "align": "center", "bold": True, "bg_color": "#FDF2E9"},
+    }
+    return {name: workbook.add_format(options) for name, options in formats.items()}
+
+
+def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
+    sheet = workbook.add_worksheet(_("汇总对比"))
+    f = _grid_formats(workbook)
+    last_column = _GRID_FIRST_VALUE_COLUMN + len(grid.columns) - 1
+    sheet.set_column(0, 0, 6)
+    sheet.set_column(1, 1, 40)
+    sheet.set_column(2, 2, 6)
+    sheet.set_column(_GRID_FIRST_VALUE_COLUMN, last_column, 13)
+
+    sheet.write(0, 0, f"{grid.form.attachment} {grid.form.title}", f["title"])
+    sheet.write(
+        1,
+        0,
+        _("{unit} 汇总对比（只含审核通过的表）  {campaign}  导出时间：{time}").format(
+            unit=grid.unit.name, campaign=grid.campaign.title, time=moment.strftime("%Y-%m-%d %H:%M")
+        ),
+        f["subtitle"],
+    )
+    heading, counts = 3, 4
+    sheet.set_row(heading, 45)
+    sheet.merge_range(heading, 0, counts, 0, _("编号"), f["heading"])
+    sheet.merge_range(heading, 1, counts, 1, _("项目"), f["heading"])
+    sheet.merge_range(heading, 2, counts, 2, _("单位"), f["heading"])
+    for offset, column in enumerate(grid.columns):
+        position = _GRID_FIRST_VALUE_COLUMN + offset
+        sheet.write(heading, position, column.title, f["heading"])
+        sheet.write(
+            counts,
+            position,
+            _("{accepted}/{expected} 张").format(accepted=column.accepted, expected=column.expected),
+            f["count-heading"],
+        )
+
+    row = counts + 1
+    for grid_row in grid.rows:
+        item = grid_row.item
+        sheet.write(row, 0, item.code, f["code"])
+        sheet.write(row, 1, item.label, f["label"])
+        sheet.write(row, 2, item.unit, f["unit"])
+        for offset, (column, value) in enumerate(zip(grid.columns, grid_row.cells, strict=True)):
+            style = f[("total-" if column.kind == "total" else "") + item.kind.value]
+            _write_value(sheet, row, _GRID_FIRST_VALUE_COLUMN + offset, value, style)
+        row += 1
+
+    sheet.freeze_panes(counts + 1, _GRID_FIRST_VALUE_COLUMN)
+    sheet.repeat_rows(heading, counts)
+    sheet.repeat_columns(0, 2)
+    sheet.print_area(0, 0, row - 1, last_column)
+    sheet.set_paper(9)  # A4
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    sheet.set_footer(_("&C第 &P 页，共 &N 页"))
+    sheet.activate()
+
+
+def _write_value(sheet: Any, row: int, column: int, value: Value, style: Any) -> None:
+    if value is None:
+        sheet.write_blank(row, column, None, style)  # blank stays blank, never 0
+    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+        sheet.write_number(row, column, float(value), style)  # at most 4 decimals: exact in a double
+    else:
+        sheet.write_string(row, column, str(value), style)

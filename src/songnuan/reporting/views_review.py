@@ -1,0 +1,156 @@
+"""The reviewer's side: progress dashboard, roll-up with drill-down, comparison grid, downloads, print views.
+
+Thin views: find the objects (404), ask `songnuan.orgs.selectors` whether the user may see the unit (403),
+call one selector or export function, render. Every page needs a login.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from songnuan.campaigns.models import Campaign
+from songnuan.formkit.definitions import Form
+from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.selectors import account_of, unit_visible
+from songnuan.reporting import exports, selectors
+from songnuan.reporting.models import Submission
+
+
+def _visible_to(request: HttpRequest) -> Callable[[Unit], bool]:
+    user = request.user
+    return lambda unit: unit_visible(user, unit)
+
+
+def _target(
+    request: HttpRequest, campaign_id: int, unit_id: int, form_code: str
+) -> tuple[Campaign, Unit, Form]:
+    """The campaign, unit and form of the URL: 404 for unknown ones, 403 for a unit the user may not see."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    unit = get_object_or_404(Unit, pk=unit_id)
+    form = selectors.form_get(form_code) if form_code in campaign.form_codes else None
+    if form is None:
+        raise Http404
+    if not unit_visible(request.user, unit):
+        raise PermissionDenied
+    return campaign, unit, form
+
+
+def _own_submission(campaign: Campaign, unit: Unit, form: Form) -> Submission:
+    submission = selectors.submission_of(campaign, unit, form.code)
+    if submission is None:
+        raise Http404
+    return submission
+
+
+def _download(data: bytes, content_type: str, names: tuple[str, str]) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = exports.content_disposition(*names)
+    return response
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    account = account_of(request.user)
+    # The reviewing roles (as in orgs.selectors.can_review): a reporter sees its own unit only.
+    if account is None or account.role not in (Account.Role.REVIEWER, Account.Role.ADMIN):
+        raise PermissionDenied
+    board = selectors.dashboard(campaign, account.unit, state=request.GET.get("state"))
+    return render(
+        request,
+        "review/dashboard.html",
+        {
+            "campaign": campaign,
+            "board": board,
+            "filters": [(key, str(label)) for key, label in selectors.STATE_LABELS.items()]
+            + [(key, str(label)) for key, label in selectors.EXTRA_FILTERS.items()],
+        },
+    )
+
+
+@login_required
+@require_GET
+def rollup(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    visible = _visible_to(request)
+    page = selectors.rollup_page(campaign, form, unit, visible=visible, item_code=request.GET.get("item"))
+    return render(
+        request,
+        "review/rollup.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "forms": [selectors.form_get(code) for code in campaign.form_codes],
+            "ancestors": selectors.visible_ancestors(unit, visible),
+        },
+    )
+
+
+@login_required
+@require_GET
+def grid(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    visible = _visible_to(request)
+    return render(
+        request,
+        "review/grid.html",
+        {
+            "campaign": campaign,
+            "grid": selectors.comparison_grid(campaign, form, unit, visible=visible),
+            "forms": [selectors.form_get(code) for code in campaign.form_codes],
+            "ancestors": selectors.visible_ancestors(unit, visible),
+        },
+    )
+
+
+@login_required
+@require_GET
+def grid_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    table = selectors.comparison_grid(campaign, form, unit, visible=_visible_to(request))
+    return _download(exports.grid_xlsx(table), exports.XLSX, exports.grid_filename(table))
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    submission = _own_submission(campaign, unit, form)
+    data = exports.form_xlsx(
+        form, selectors.submission_values(submission), exports.submission_header(submission)
+    )
+    return _download(data, exports.XLSX, exports.form_filename(form, unit.name))
+
+
+@login_required
+@require_GET
+def rollup_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    values = selectors.rollup(campaign, form.code, unit)
+    data = exports.form_xlsx(form, values, exports.rollup_header(unit, timezone.localdate()))
+    names = exports.form_filename(form, selectors.rollup_unit_name(unit))
+    return _download(data, exports.XLSX, (f"rollup-{names[0]}", names[1]))
+
+
+@login_required
+@require_GET
+def print_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    page = selectors.submission_print(_own_submission(campaign, unit, form))
+    return render(request, "review/print.html", {"campaign": campaign, "page": page})
+
+
+@login_required
+@require_GET
+def rollup_print(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    page = selectors.rollup_print(campaign, form, unit, today=timezone.localdate())
+    return render(request, "review/print.html", {"campaign": campaign, "page": page})
