@@ -3,5 +3,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("songnuan.api.urls")),
+    path("campaigns/", include("songnuan.reporting.urls_review")),
+    path("campaigns/", include("songnuan.reporting.urls_campaign")),
+    path("", include("songnuan.orgs.urls")),
     path("", include("songnuan.reporting.urls")),
 ]

@@ -1,0 +1,653 @@
+"""The reporting workflow in the browser: campaigns, the data-entry page with live checks and autosave, the
+review actions, Excel import, the history of a table, and the written activity report.
+
+Thin views: look the objects up (404), ask `songnuan.orgs.selectors` whether the unit is visible (403), call
+one service or selector, respond. Every write goes through `songnuan.reporting.services`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from songnuan.campaigns.models import Campaign
+from songnuan.formkit.definitions import Form, ItemKind, get_form
+from songnuan.formkit.engine import CheckResult, Value, Violation, compiled, format_value
+from songnuan.formkit.values import parse_value
+from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.selectors import account_of, can_fill, can_review, unit_visible, units_visible_to
+from songnuan.reporting import services
+from songnuan.reporting.forms_campaign import (
+    ActivityReportForm,
+    ImportUploadForm,
+    PayloadError,
+    carried_file,
+    carry_file,
+    parse_check_payload,
+    parse_save_payload,
+)
+from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent
+from songnuan.reporting.selectors import UnitProgress, campaign_progress, printed_rows
+
+HEADER_LABELS = {
+    "reporter": gettext_lazy("填报人"),
+    "phone": gettext_lazy("电话"),
+    "report_date": gettext_lazy("填报日期"),
+}
+DOCUMENT_TYPES = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "wps": "application/vnd.ms-works",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+# --- which campaigns and units concern a user (reads these pages need; no selector offers them yet) -----
+
+
+def _ancestor_ids(unit: Unit) -> list[int]:
+    """The ids of the unit and every unit above it, read from its path ("000001/000007/")."""
+    return [int(part) for part in unit.path.split("/") if part]
+
+
+def unit_takes_part(campaign: Campaign, unit: Unit) -> bool:
+    """The notice concerns the unit: it sent it, or the unit is an addressee or below one."""
+    return unit.pk == campaign.owner_id or campaign.addressees.filter(pk__in=_ancestor_ids(unit)).exists()
+
+
+def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
+    """Campaigns whose owner or an addressee the user sees, or addressed to a unit above the user's."""
+    account = account_of(user)
+    if account is None:
+        return Campaign.objects.none()
+    visible = units_visible_to(user)
+    return Campaign.objects.filter(
+        Q(owner__in=visible) | Q(addressees__in=visible) | Q(addressees__in=_ancestor_ids(account.unit))
+    ).distinct()
+
+
+def _units_taking_part(campaign: Campaign, units: QuerySet[Unit]) -> QuerySet[Unit]:
+    condition = Q(pk=campaign.owner_id)
+    for addressee in campaign.addressees.all():
+        condition |= Q(path__startswith=addressee.path)
+    return units.filter(condition).order_by("path")
+
+
+# --- lookups ---------------------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    if not isinstance(request.user, User):  # login_required has already sent anonymous visitors away
+        raise PermissionDenied
+    return request.user
+
+
+def _campaign_unit(request: HttpRequest, campaign_id: int, unit_id: int) -> tuple[Campaign, Unit]:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    unit = get_object_or_404(Unit, pk=unit_id)
+    if not unit_visible(request.user, unit):
+        raise PermissionDenied
+    if not unit_takes_part(campaign, unit):
+        raise Http404
+    return campaign, unit
+
+
+def _form(campaign: Campaign, form_code: str) -> Form:
+    if form_code not in campaign.form_codes:
+        raise Http404
+    try:
+        return get_form(form_code)
+    except KeyError:
+        raise Http404 from None
+
+
+def _submission(campaign: Campaign, unit: Unit, form_code: str) -> Submission | None:
+    return (
+        Submission.objects.filter(campaign=campaign, unit=unit, form_code=form_code)
+        .select_related("campaign", "unit", "updated_by", "reviewed_by")
+        .first()
+    )
+
+
+def _existing_submission(campaign: Campaign, unit: Unit, form_code: str) -> Submission:
+    submission = _submission(campaign, unit, form_code)
+    if submission is None:
+        raise Http404
+    return submission
+
+
+def _entry_url(campaign: Campaign, unit: Unit, form_code: str) -> str:
+    return reverse("campaign:entry", args=[campaign.pk, unit.pk, form_code])
+
+
+def _dashboard_url(campaign: Campaign) -> str:
+    try:
+        return reverse("review:dashboard", args=[campaign.pk])
+    except NoReverseMatch:  # the dashboard is another part of the application
+        return f"/campaigns/{campaign.pk}/dashboard/"
+
+
+def _json_denied[**P](view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:
+    """The entry page's fetch calls get a JSON 403 with a Chinese message instead of the HTML page."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        try:
+            return view(*args, **kwargs)
+        except PermissionDenied:
+            return JsonResponse({"message": _("您无权修改这个单位的统计表")}, status=403)
+
+    return wrapper
+
+
+# --- campaigns -------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = campaigns_visible_to(_user(request)).select_related("owner")
+    return render(request, "campaign/list.html", {"campaigns": campaigns})
+
+
+@dataclass
+class FormStatus:
+    form: Form
+    submission: Submission | None
+    url: str
+
+
+@dataclass
+class UnitRow:
+    unit: Unit
+    forms: list[FormStatus]
+    late: bool
+    reviewable: bool
+    report_url: str
+
+
+def _unit_rows(campaign: Campaign, progress: list[UnitProgress], user: User) -> list[UnitRow]:
+    forms = [get_form(code) for code in campaign.form_codes]
+    return [
+        UnitRow(
+            unit=p.unit,
+            forms=[
+                FormStatus(form, p.submissions.get(form.code), _entry_url(campaign, p.unit, form.code))
+                for form in forms
+            ],
+            late=p.late,
+            reviewable=can_review(user, p.unit),
+            report_url=reverse("campaign:report", args=[campaign.pk, p.unit.pk]),
+        )
+        for p in progress
+    ]
+
+
+@login_required
+@require_GET
+def campaign_home(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=campaign_id)
+    user = _user(request)
+    if not campaigns_visible_to(user).filter(pk=campaign.pk).exists():
+        raise PermissionDenied
+    units = list(_units_taking_part(campaign, units_visible_to(user)))
+    own = [unit for unit in units if can_fill(user, unit)]
+    others = [unit for unit in units if not can_fill(user, unit)]
+    account = account_of(user)
+    reviews = account is not None and account.role in (Account.Role.REVIEWER, Account.Role.ADMIN)
+    return render(
+        request,
+        "campaign/home.html",
+        {
+            "campaign": campaign,
+            "addressees": campaign.addressees.order_by("sort_order", "path"),
+            "forms": [get_form(code) for code in campaign.form_codes],
+            "own_rows": _unit_rows(campaign, campaign_progress(campaign, own), user),
+            "other_rows": _unit_rows(campaign, campaign_progress(campaign, others), user),
+            "dashboard_url": _dashboard_url(campaign) if reviews else None,
+            "is_late_now": campaign.is_late(timezone.now()),
+        },
+    )
+
+
+# --- the data-entry page ---------------------------------------------------------------------------------
+
+
+def _shown(value: Value) -> str | None:
+    return None if value is None else format_value(value)
+
+
+def _number(value: Decimal | int | None) -> str | int | None:
+    return format_value(value) if isinstance(value, Decimal) else value
+
+
+def _finding(violation: Violation) -> dict[str, Any]:
+    return {
+        "rule": violation.rule,
+        "severity": violation.severity.value,
+        "items": list(violation.items),
+        "message": violation.message,
+        "expected": _number(violation.expected),
+        "actual": _number(violation.actual),
+        "difference": _number(violation.difference),
+    }
+
+
+def _findings(result: CheckResult, values: dict[str, Value]) -> dict[str, Any]:
+    return {
+        "errors": [_finding(v) for v in result.errors],
+        "warnings": [_finding(v) for v in result.warnings],
+        "values": {code: _shown(value) for code, value in values.items()},
+    }
+
+
+def _entry_texts() -> dict[str, str]:
+    """The messages entry.js shows, translated here so the script holds no text of its own."""
+    return {
+        "saving": _("正在保存…"),
+        "saved": _("已保存 {time}"),
+        "unsaved": _("有未保存的修改"),
+        "saveFailed": _("保存失败：{message}"),
+        "offline": _("网络不通，修改已暂存在本机浏览器中，恢复后会自动保存"),
+        "expired": _("登录已过期。修改已暂存在本机浏览器中，请重新登录后继续："),
+        "login": _("重新登录"),
+        "denied": _("您无权修改这张表"),
+        "ok": _("全部审核规则通过"),
+        "summary": _("错误 {errors} 个（须改正才能报送），警告 {warnings} 个（须写说明）"),
+        "unexplained": _("其中 {n} 个警告还没有写说明"),
+        "warning": _("警告"),
+        "explainLabel": _("说明（核实后写明原因）"),
+        "restored": _("已恢复本机浏览器中 {time} 未保存的修改，正在保存。"),
+        "blank": _("（空）"),
+    }
+
+
+@login_required
+@require_GET
+def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
+    form = _form(campaign, form_code)
+    user = _user(request)
+    fillable = can_fill(user, unit)
+    submission = (
+        services.submission_open(campaign=campaign, unit=unit, form_code=form_code, user=user)
+        if fillable
+        else _submission(campaign, unit, form_code)
+    )
+    values = services.stored_values(submission) if submission else dict.fromkeys(form.codes)
+    result = compiled(form).validate(values)
+    editable = fillable and submission is not None and submission.editable
+    explanations = submission.explanations if submission else {}
+    config: dict[str, Any] = {"editable": editable, "text": _entry_texts()}
+    if submission is not None:
+        config |= {
+            "submission": submission.pk,
+            "version": submission.version,
+            "savedAt": timezone.localtime(submission.updated_at).isoformat(timespec="seconds"),
+            "explanations": explanations,
+            "checkUrl": reverse("campaign:check", args=[campaign.pk, unit.pk, form_code]),
+            "saveUrl": reverse("campaign:save", args=[campaign.pk, unit.pk, form_code]),
+            "loginUrl": f"{reverse('login')}?next={quote(request.get_full_path())}",
+        }
+    status = submission.status if submission else ""
+    return render(
+        request,
+        "campaign/entry.html",
+        {
+            "campaign": campaign,
+            "unit": unit,
+            "form": form,
+            "submission": submission,
+            "rows": printed_rows(form, values, result),
+            "yes_no": {item.code for item in form.items if item.kind is ItemKind.YES_NO},
+            "result": result,
+            "warnings": [(w, explanations.get(w.rule, "")) for w in result.warnings],
+            "missing": services.missing_explanations(submission, result) if submission else [],
+            "editable": editable,
+            "fillable": fillable,
+            "can_submit": editable,
+            "can_review": can_review(user, unit) and status == Submission.Status.SUBMITTED,
+            "can_unlock": can_review(user, unit) and status == Submission.Status.ACCEPTED,
+            "config": config,
+            "import_form": ImportUploadForm() if editable else None,
+            "is_late_now": campaign.is_late(timezone.now()),
+        },
+    )
+
+
+@login_required
+@require_POST
+@_json_denied
+def check(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    """The live check of what is typed: nothing is stored."""
+    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
+    form = _form(campaign, form_code)
+    try:
+        raw = parse_check_payload(request.body)
+    except PayloadError as error:
+        return JsonResponse({"message": str(error)}, status=400)
+    unknown = [code for code in raw if not form.has_item(code)]
+    if unknown:
+        return JsonResponse({"message": _("表中没有项目 {code}").format(code=unknown[0])}, status=400)
+    submission = _submission(campaign, unit, form_code)
+    values = services.stored_values(submission) if submission else dict.fromkeys(form.codes)
+    values |= {code: parse_value(form.item(code), text) for code, text in raw.items()}
+    return JsonResponse(_findings(compiled(form).validate(values), values))
+
+
+def _conflict(form: Form, conflict: services.EditConflict) -> dict[str, Any]:
+    theirs = {code: _shown(value) for code, value in conflict.theirs.items()}
+    changed = []
+    for code, raw in conflict.yours.items():
+        if form.has_item(code):
+            yours = _shown(parse_value(form.item(code), raw))
+            if yours != theirs.get(code):
+                item = form.item(code)
+                changed.append({"item": code, "label": item.name, "theirs": theirs.get(code), "yours": yours})
+    return {
+        "message": str(conflict),
+        "theirs": theirs,
+        "yours": conflict.yours,
+        "changed": changed,
+        "version": conflict.submission.version,
+    }
+
+
+@login_required
+@require_POST
+@_json_denied
+def save(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
+    form = _form(campaign, form_code)
+    user = _user(request)
+    try:
+        payload = parse_save_payload(request.body)
+    except PayloadError as error:
+        return JsonResponse({"message": str(error)}, status=400)
+    try:
+        submission = services.submission_open(campaign=campaign, unit=unit, form_code=form_code, user=user)
+        saved = services.submission_save(
+            submission=submission,
+            user=user,
+            version=payload.version,
+            values=payload.values,
+            explanations=payload.explanations,
+            header=payload.header,
+        )
+    except services.EditConflict as conflict:
+        return JsonResponse(_conflict(form, conflict), status=409)
+    except services.ReportingError as error:
+        return JsonResponse({"message": str(error)}, status=400)
+    return JsonResponse(
+        {
+            "version": saved.submission.version,
+            "saved_at": timezone.localtime(saved.submission.updated_at).isoformat(timespec="seconds"),
+            "changed": saved.changed,
+            "missing": services.missing_explanations(saved.submission, saved.check),
+            **_findings(saved.check, saved.values),
+        }
+    )
+
+
+# --- the review workflow ---------------------------------------------------------------------------------
+
+
+def _workflow_action(
+    request: HttpRequest,
+    campaign_id: int,
+    unit_id: int,
+    form_code: str,
+    action: Callable[[Submission, User], Submission],
+    done: Callable[[Submission], str],
+) -> HttpResponse:
+    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
+    _form(campaign, form_code)
+    submission = _existing_submission(campaign, unit, form_code)
+    try:
+        submission = action(submission, _user(request))
+    except services.ReportingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done(submission))
+    return redirect(_entry_url(campaign, unit, form_code))
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    return _workflow_action(
+        request,
+        campaign_id,
+        unit_id,
+        form_code,
+        lambda submission, user: services.submission_submit(submission=submission, user=user),
+        lambda submission: (
+            _("已报送（逾期报送），等待上级审核") if submission.late else _("已报送，等待上级审核")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def return_(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    comment = request.POST.get("comment", "")
+    return _workflow_action(
+        request,
+        campaign_id,
+        unit_id,
+        form_code,
+        lambda submission, user: services.submission_return(
+            submission=submission, user=user, comment=comment
+        ),
+        lambda submission: _("已退回{unit}，审核意见已告知").format(unit=submission.unit.name),
+    )
+
+
+@login_required
+@require_POST
+def accept(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    comment = request.POST.get("comment", "")
+    return _workflow_action(
+        request,
+        campaign_id,
+        unit_id,
+        form_code,
+        lambda submission, user: services.submission_accept(
+            submission=submission, user=user, comment=comment
+        ),
+        lambda submission: _("已审核通过，这张表已锁定并计入汇总"),
+    )
+
+
+@login_required
+@require_POST
+def unlock(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _workflow_action(
+        request,
+        campaign_id,
+        unit_id,
+        form_code,
+        lambda submission, user: services.submission_unlock(submission=submission, user=user, reason=reason),
+        lambda submission: _("已解锁，这张表退回填报单位修改"),
+    )
+
+
+# --- Excel import ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def import_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    """Upload → a preview of what would change (nothing written); the confirm POST applies the same file."""
+    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
+    form = _form(campaign, form_code)
+    user = _user(request)
+    if not can_fill(user, unit):
+        raise PermissionDenied
+    submission = services.submission_open(campaign=campaign, unit=unit, form_code=form_code, user=user)
+    back = redirect(_entry_url(campaign, unit, form_code))
+    if "token" in request.POST:
+        try:
+            carried = carried_file(submission.pk, request.POST)
+            saved = services.submission_import_apply(
+                submission=submission,
+                user=user,
+                data=carried.data,
+                filename=carried.filename,
+                version=carried.version,
+            )
+        except (PayloadError, services.ReportingError) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("已导入，{n} 个项目的数值有变化").format(n=len(saved.changed)))
+        return back
+    upload = ImportUploadForm(request.POST, request.FILES)
+    if not upload.is_valid():
+        for errors in upload.errors.values():
+            messages.error(request, " ".join(str(error) for error in errors))
+        return back
+    table = upload.cleaned_data["table"]
+    data = b"".join(table.chunks())
+    try:
+        preview = services.submission_import_preview(
+            submission=submission, user=user, data=data, filename=table.name or ""
+        )
+    except services.ReportingError as error:
+        messages.error(request, str(error))
+        return back
+    return render(
+        request,
+        "campaign/import_preview.html",
+        {
+            "campaign": campaign,
+            "unit": unit,
+            "form": form,
+            "submission": submission,
+            "filename": table.name,
+            "report": preview.report,
+            "changes": [(form.item(code), old, new) for code, old, new in preview.changes],
+            "carried": carry_file(submission.pk, data, table.name or "", submission.version),
+        },
+    )
+
+
+# --- history ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryRow:
+    event: SubmissionEvent
+    subject: str
+    old: str
+    new: str
+
+
+def _history_row(form: Form, event: SubmissionEvent) -> HistoryRow:
+    old, new, subject = event.old, event.new, event.subject
+    if event.kind == SubmissionEvent.Kind.STATUS:
+        statuses = dict(Submission.Status.choices)
+        old, new = str(statuses.get(old, old)), str(statuses.get(new, new))
+    elif event.kind == SubmissionEvent.Kind.HEADER:
+        subject = str(HEADER_LABELS.get(subject, subject))
+    elif form.has_item(subject):
+        subject = f"{subject} {form.item(subject).name}"
+    return HistoryRow(event, subject, old, new)
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
+    form = _form(campaign, form_code)
+    submission = _existing_submission(campaign, unit, form_code)
+    item = request.GET.get("item", "").strip()
+    events = submission.events.select_related("user").order_by("-at", "-id")
+    if item:
+        events = events.filter(subject=item)
+    return render(
+        request,
+        "campaign/history.html",
+        {
+            "campaign": campaign,
+            "unit": unit,
+            "form": form,
+            "submission": submission,
+            "item": item,
+            "rows": [_history_row(form, event) for event in events],
+        },
+    )
+
+
+# --- the written activity report -------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_reports(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpResponse:
+    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
+    user = _user(request)
+    fillable = can_fill(user, unit)
+    upload = ActivityReportForm()
+    if request.method == "POST":
+        if not fillable:
+            raise PermissionDenied
+        upload = ActivityReportForm(request.POST, request.FILES)
+        if upload.is_valid():
+            try:
+                report = services.activity_report_upload(
+                    campaign=campaign, unit=unit, user=user, upload=upload.cleaned_data["report"]
+                )
+            except services.ReportingError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("已上传活动报告“{name}”").format(name=report.original_name))
+            return redirect("campaign:report", campaign.pk, unit.pk)
+    reports = ActivityReport.objects.filter(campaign=campaign, unit=unit).select_related("uploaded_by")
+    return render(
+        request,
+        "campaign/report.html",
+        {
+            "campaign": campaign,
+            "unit": unit,
+            "reports": reports,
+            "upload": upload if fillable else None,
+        },
+        status=400 if upload.is_bound else 200,
+    )
+
+
+@login_required
+@require_GET
+def activity_report_download(
+    request: HttpRequest, campaign_id: int, unit_id: int, report_id: int
+) -> FileResponse:
+    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
+    report = get_object_or_404(ActivityReport, pk=report_id, campaign=campaign, unit=unit)
+    try:
+        handle = report.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=report.original_name,
+        content_type=DOCUMENT_TYPES.get(report.file_type, "application/octet-stream"),
+    )

@@ -1,0 +1,93 @@
+"""The data-entry page in a real browser: live checks beside the cells, autosave, explanations, an edit
+conflict, and unsaved edits kept in localStorage across a closed tab."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from songnuan.reporting.models import Submission
+from songnuan.reporting.services import stored_values
+
+from ..world import PASSWORD, World
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WARNING = "warmth-2018.4A.within-raised"
+SAVED = "document.getElementById('save-state').textContent.indexOf('已保存') >= 0"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_live_check_autosave_conflict_and_local_copy(page: Any, live_server: Any, world: World) -> None:
+    entry = f"/campaigns/{world.campaign.pk}/units/{world.county.pk}/forms/warmth-2018/"
+    page.goto(f"{live_server.url}/login/?next={entry}")
+    page.fill("input[name=username]", "county_reporter")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{live_server.url}{entry}")
+
+    # A sum that does not add up: marked beside the cell without reloading, and saved.
+    page.fill("#input-2C", "5")
+    page.fill("#input-2D", "1")
+    page.wait_for_selector("#item-2C td.value[data-state=error]")
+    assert "应等于分项之和" in page.inner_text("#item-2C td.msgs")
+    assert "错误 1 个" in page.inner_text("#summary")
+    page.wait_for_function(SAVED)
+    submission = Submission.objects.get(unit=world.county)
+    assert stored_values(submission)["2C"] == 5
+
+    # Fixed on leaving the field; then a warning asks for an explanation, which is saved too.
+    page.fill("#input-2C", "1")
+    page.locator("#input-2C").blur()
+    page.wait_for_selector("#item-2C td.value:not([data-state])")
+    page.fill("#input-3A", "5")
+    page.fill("#input-3D", "5")
+    page.fill("#input-4A", "10")
+    area = f"textarea[name='explain-{WARNING}']"
+    page.wait_for_selector(area)
+    assert page.get_attribute("#item-4A td.value", "data-state") == "warning"
+    page.fill(area, "含上年结转")
+    page.wait_for_function(SAVED)
+    submission.refresh_from_db()
+    assert submission.explanations == {WARNING: "含上年结转"}
+
+    # Someone else saves first: the page shows both versions and overwrites nothing until told.
+    other = Client()
+    other.force_login(world.users["county_reporter"])
+    response = other.post(
+        entry + "save",
+        data=json.dumps({"version": submission.version, "values": {"1A": "77", "5A": "3"}}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    page.fill("#input-1A", "66")
+    page.wait_for_selector("#conflict:not([hidden])")
+    assert "保存被拒绝" in page.inner_text("#conflict")
+    assert page.inner_text("#conflict tbody tr").split("\t")[1:] == ["77", "66"]
+    assert stored_values(Submission.objects.get(pk=submission.pk))["1A"] == 77
+    page.click("#conflict button[data-action=mine]")
+    page.wait_for_function(SAVED)
+    values = stored_values(Submission.objects.get(pk=submission.pk))
+    assert (values["1A"], values["5A"]) == (66, 3)
+    assert page.input_value("#input-5A") == "3"  # their other change is taken over
+
+    # Offline, then the tab is closed: the edit is kept in localStorage and saved when the page is back.
+    page.context.set_offline(True)
+    page.fill("#input-1B", "4")
+    page.wait_for_function("document.getElementById('save-state').classList.contains('error')")
+    page.close()
+    page = page.context.new_page()
+    page.context.set_offline(False)
+    page.goto(f"{live_server.url}{entry}")
+    page.wait_for_selector("#notice:not([hidden])")
+    assert page.input_value("#input-1B") == "4"
+    page.wait_for_function(SAVED)
+    assert stored_values(Submission.objects.get(pk=submission.pk))["1B"] == 4
+    assert page.evaluate("Object.keys(localStorage).length") == 0
