@@ -17,10 +17,10 @@ def test_postgres_url() -> None:
 
 
 def test_sqlite_url() -> None:
-    assert database_from_url("sqlite:////tmp/x.sqlite3") == {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": "/tmp/x.sqlite3",
-    }
+    database = database_from_url("sqlite:////tmp/x.sqlite3")
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"] == "/tmp/x.sqlite3"
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
 def test_unknown_scheme() -> None:

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "songnuan.orgs",
     "songnuan.campaigns",
     "songnuan.reporting",
+    "songnuan.api",
 ]
 
 MIDDLEWARE = [
@@ -62,7 +63,20 @@ def database_from_url(url: str) -> dict[str, Any]:
     """The DATABASES entry for sqlite:///path or postgres://user:password@host:port/name."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": parts.path[1:] or ":memory:"}
+        name = parts.path[1:] or ":memory:"
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            # Autosaves from several people at once: WAL lets readers go on while one writes, IMMEDIATE takes
+            # the write lock at BEGIN (no deadlock on upgrade), and a writer waits up to 20 s for its turn.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            # A file, not shared-cache memory (which locks whole tables), for tests with a live server.
+            "TEST": {"NAME": str(BASE_DIR / "build" / f"test-{os.getpid()}.sqlite3")},
+        }
     if parts.scheme in ("postgres", "postgresql"):
         return {
             "ENGINE": "django.db.backends.postgresql",
