@@ -21,9 +21,10 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py check
+	$(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  送温暖 songnuan  →  http://$(HOST):$(PORT)/"
-	@echo "  统计表与审核：   http://$(HOST):$(PORT)/forms/"
+	@echo "  送温暖 songnuan  →  http://$(HOST):$(PORT)/login/   （演示账号见上，密码 songnuan-demo）"
+	@echo "  统计表与上传检查（无需登录）： http://$(HOST):$(PORT)/forms/"
 	@echo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -34,9 +34,9 @@ def xlsx_bytes(code: str, **changes: object) -> bytes:
     return buffer.getvalue()
 
 
-def test_home_redirects_to_the_form_list(client: Client) -> None:
+def test_home_leads_to_the_campaigns(client: Client) -> None:
     response = client.get("/")
-    assert response.status_code == 302 and response["Location"] == "/forms/"
+    assert response.status_code == 302 and response["Location"] == "/campaigns/"
 
 
 def test_form_list_shows_both_tables(client: Client) -> None:

@@ -112,7 +112,7 @@ USE_TZ = True
 TIME_ZONE = "Asia/Shanghai"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "reporting:home"
+LOGIN_REDIRECT_URL = "campaign:list"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = 8 * 3600  # a working day; an expired session returns to the draft after logging in again
 MEDIA_ROOT = Path(os.environ.get("SONGNUAN_MEDIA_ROOT", BASE_DIR / "media"))
