@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from songnuan.orgs.models import Account, Unit
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs
+    list_display = ("name", "kind", "parent", "contact_name", "contact_phone", "depth")
+    list_filter = ("kind", "depth")
+    search_fields = ("name", "contact_name")
+    readonly_fields = ("path", "depth")
+
+    def save_model(self, request: object, obj: Unit, form: object, change: bool) -> None:
+        # Keep the materialised path right, since the permission rules and the roll-up rely on it.
+        super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+        expected = f"{obj.parent.path if obj.parent else ''}{obj.pk:06d}/"
+        if obj.path != expected:
+            old = obj.path
+            Unit.objects.filter(pk=obj.pk).update(path=expected, depth=expected.count("/") - 1)
+            for below in Unit.objects.filter(path__startswith=old).exclude(pk=obj.pk) if old else []:
+                new_path = expected + below.path[len(old) :]
+                Unit.objects.filter(pk=below.pk).update(path=new_path, depth=new_path.count("/") - 1)
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs
+    list_display = ("user", "unit", "role", "phone")
+    list_filter = ("role",)
+    search_fields = ("user__username", "user__first_name", "unit__name")
+    autocomplete_fields = ("unit",)
