@@ -16,7 +16,6 @@ from typing import Any, NoReturn
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
@@ -27,6 +26,10 @@ from django.views.decorators.csrf import csrf_exempt
 from songnuan.api import openapi, serializers
 from songnuan.api.serializers import BodyError, Json
 from songnuan.campaigns.models import Campaign
+
+# The pages' own reading of which campaigns concern a user and which units a campaign concerns (no selector
+# offers these yet): one definition, so that the API and the pages cannot drift apart.
+from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part, units_taking_part
 from songnuan.formkit.definitions import Form, builtin_forms, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled
 from songnuan.orgs.models import Unit
@@ -34,10 +37,6 @@ from songnuan.orgs.selectors import account_of, can_fill, can_review, unit_visib
 from songnuan.reporting import services
 from songnuan.reporting.models import Submission
 from songnuan.reporting.selectors import campaign_progress, rollup, submission_values
-
-# The pages' own reading of which campaigns concern a user and which units a campaign concerns (no selector
-# offers these yet): one definition, so that the API and the pages cannot drift apart.
-from songnuan.reporting.views_campaign import campaigns_visible_to, unit_takes_part
 
 View = Callable[..., HttpResponse]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
@@ -131,15 +130,6 @@ def _user(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise ApiError(401, _("请先登录"))
     return request.user
-
-
-def units_taking_part(campaign: Campaign, units: QuerySet[Unit]) -> QuerySet[Unit]:
-    """Those of `units` the campaign concerns, as `unit_takes_part` decides for one unit: the owner, the
-    addressees and every unit below an addressee."""
-    condition = Q(pk=campaign.owner_id)
-    for path in campaign.addressees.values_list("path", flat=True):
-        condition |= Q(path__startswith=path)
-    return units.filter(condition).order_by("path")
 
 
 def _campaign(user: User, campaign_id: int) -> Campaign:

@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -28,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from songnuan.campaigns.models import Campaign
+from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part, units_taking_part
 from songnuan.formkit.definitions import Form, ItemKind, get_form
 from songnuan.formkit.engine import CheckResult, Value, Violation, compiled, format_value
 from songnuan.formkit.values import parse_value
@@ -57,37 +57,6 @@ DOCUMENT_TYPES = {
     "wps": "application/vnd.ms-works",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-
-
-# --- which campaigns and units concern a user (reads these pages need; no selector offers them yet) -----
-
-
-def _ancestor_ids(unit: Unit) -> list[int]:
-    """The ids of the unit and every unit above it, read from its path ("000001/000007/")."""
-    return [int(part) for part in unit.path.split("/") if part]
-
-
-def unit_takes_part(campaign: Campaign, unit: Unit) -> bool:
-    """The notice concerns the unit: it sent it, or the unit is an addressee or below one."""
-    return unit.pk == campaign.owner_id or campaign.addressees.filter(pk__in=_ancestor_ids(unit)).exists()
-
-
-def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
-    """Campaigns whose owner or an addressee the user sees, or addressed to a unit above the user's."""
-    account = account_of(user)
-    if account is None:
-        return Campaign.objects.none()
-    visible = units_visible_to(user)
-    return Campaign.objects.filter(
-        Q(owner__in=visible) | Q(addressees__in=visible) | Q(addressees__in=_ancestor_ids(account.unit))
-    ).distinct()
-
-
-def _units_taking_part(campaign: Campaign, units: QuerySet[Unit]) -> QuerySet[Unit]:
-    condition = Q(pk=campaign.owner_id)
-    for addressee in campaign.addressees.all():
-        condition |= Q(path__startswith=addressee.path)
-    return units.filter(condition).order_by("path")
 
 
 # --- lookups ---------------------------------------------------------------------------------------------
@@ -207,7 +176,7 @@ def campaign_home(request: HttpRequest, campaign_id: int) -> HttpResponse:
     user = _user(request)
     if not campaigns_visible_to(user).filter(pk=campaign.pk).exists():
         raise PermissionDenied
-    units = list(_units_taking_part(campaign, units_visible_to(user)))
+    units = list(units_taking_part(campaign, units_visible_to(user)))
     own = [unit for unit in units if can_fill(user, unit)]
     others = [unit for unit in units if not can_fill(user, unit)]
     account = account_of(user)

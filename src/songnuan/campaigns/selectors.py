@@ -1,0 +1,39 @@
+"""Which campaigns concern a user, and which units a campaign concerns (for the pages and the API alike)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
+
+from songnuan.campaigns.models import Campaign
+from songnuan.orgs.models import Unit
+from songnuan.orgs.selectors import account_of, units_visible_to
+
+
+def _ancestor_ids(unit: Unit) -> list[int]:
+    """The ids of the unit and every unit above it, read from its path ("000001/000007/")."""
+    return [int(part) for part in unit.path.split("/") if part]
+
+
+def unit_takes_part(campaign: Campaign, unit: Unit) -> bool:
+    """The notice concerns the unit: it sent it, or the unit is an addressee or below one."""
+    return unit.pk == campaign.owner_id or campaign.addressees.filter(pk__in=_ancestor_ids(unit)).exists()
+
+
+def units_taking_part(campaign: Campaign, units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Those of `units` the campaign concerns, as `unit_takes_part` decides for one unit."""
+    condition = Q(pk=campaign.owner_id)
+    for path in campaign.addressees.values_list("path", flat=True):
+        condition |= Q(path__startswith=path)
+    return units.filter(condition).order_by("path")
+
+
+def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
+    """Campaigns whose owner or an addressee the user sees, or addressed to a unit above the user's."""
+    account = account_of(user)
+    if account is None:
+        return Campaign.objects.none()
+    visible = units_visible_to(user)
+    return Campaign.objects.filter(
+        Q(owner__in=visible) | Q(addressees__in=visible) | Q(addressees__in=_ancestor_ids(account.unit))
+    ).distinct()
