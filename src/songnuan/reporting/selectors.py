@@ -254,11 +254,9 @@ _CHART_COLOURS = {
 }
 
 
-@dataclass
-class FormState:
-    """One form of one unit on the dashboard: its submission (None: not started)."""
+class _SubmissionState:
+    """The state of an optional submission, for a page (None: not started)."""
 
-    form: Form
     submission: Submission | None
 
     @property
@@ -268,6 +266,14 @@ class FormState:
     @property
     def label(self) -> str:
         return str(STATE_LABELS[self.state])
+
+
+@dataclass
+class FormState(_SubmissionState):
+    """One form of one unit on the dashboard: its submission (None: not started)."""
+
+    form: Form
+    submission: Submission | None
 
     @property
     def missing(self) -> bool:
@@ -510,17 +516,9 @@ def combine(form: Form, parts: Iterable[Mapping[str, Value]]) -> dict[str, Value
 
 
 @dataclass
-class SubtreeTable:
+class SubtreeTable(_SubmissionState):
     unit: Unit
     submission: Submission | None
-
-    @property
-    def state(self) -> str:
-        return self.submission.status if self.submission is not None else "not-started"
-
-    @property
-    def label(self) -> str:
-        return str(STATE_LABELS[self.state])
 
 
 def subtree_tables(campaign: Campaign, form_code: str, unit: Unit) -> list[SubtreeTable]:
