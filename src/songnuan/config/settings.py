@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -75,7 +76,7 @@ def database_from_url(url: str) -> dict[str, Any]:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
             # A file, not shared-cache memory (which locks whole tables), for tests with a live server.
-            "TEST": {"NAME": str(BASE_DIR / "build" / f"test-{os.getpid()}.sqlite3")},
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"songnuan-test-{os.getpid()}.sqlite3")},
         }
     if parts.scheme in ("postgres", "postgresql"):
         return {
