@@ -51,7 +51,7 @@ def page(browser: object, live_server: object) -> Iterator[object]:
     context = browser.new_context(
         locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900}
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     yield page
     context.close()

@@ -34,7 +34,7 @@ def fast_passwords(settings: Any) -> None:
 
 def log_in(browser: Any, live_server: Any, username: str, next_path: str) -> Any:
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     page.goto(f"{live_server.url}/login/?next={next_path}")
     page.fill("input[name=username]", username)
@@ -44,7 +44,7 @@ def log_in(browser: Any, live_server: Any, username: str, next_path: str) -> Any
     return page
 
 
-def until(condition: Any, seconds: float = 10) -> None:
+def until(condition: Any, seconds: float = 30) -> None:
     """Wait for the server side to catch up with the page (autosave is asynchronous)."""
     deadline = time.monotonic() + seconds
     while not condition():
