@@ -119,6 +119,9 @@ def test_page_shows_counts_chart_table_and_reminders(world: World, progress: dic
     row = county_row.group(0)
     assert "2018-02-07 09:00" in row  # the last submission, in China time
     assert "逾期" in row and "李红" in row and "0724-2345678" in row
+    # each started table opens from here, where the reviewer accepts or returns it
+    entry = f"/campaigns/{world.campaign.pk}/units/{world.county.pk}/forms/warmth-2018/"
+    assert f'href="{entry}"' in row
     assert "script src" not in page  # no chart library
 
 
