@@ -1,0 +1,667 @@
+"""Load benchmark of the data-entry page against a hello-world view served by the same server.
+
+Command (from the repository root; the figures are in BENCHMARKS.md):
+
+    .venv/bin/python bench/bench_entry_load.py --clients 20 --seconds 10 --db sqlite
+
+It creates a scratch database (a temporary SQLite file, or a PostgreSQL database at 127.0.0.1:5432 that it
+creates and drops), runs `manage.py migrate` and `manage.py seed_demo` on it, and starts the real server,
+`manage.py runserver --noreload` (Django's threaded development server: one thread per connection, HTTP/1.1
+keep-alive), on 127.0.0.1 with a settings module written to a temporary directory: the project's settings
+with DEBUG off, per-request logging off, TCP_NODELAY on the server's connections (see --nagle), that
+database, and a URLconf of the project's URLs plus `bench-hello/` (a view returning "hello", through the
+same middleware). Nothing is added under src/.
+
+--clients sessions log in as `education_reporter` (市教育工会, password `songnuan-demo`) through the login
+page (if the project has none, they get sessions made the way `login()` makes them; the report says which).
+Each client is a thread with one keep-alive `http.client` connection. Measured, one after the other:
+
+  (i)  GET /campaigns/<campaign>/units/<unit>/forms/<form>/, the data-entry page (the clients alternate the
+       two forms), for --seconds, all clients at once, each as fast as it can (closed loop);
+  (ii) GET /bench-hello/ the same way;
+  and then each of the two with one client alone for --solo-seconds (the latency without queueing).
+
+Each phase starts after a 1 s warm-up and is bounded by time and by --max-requests per client. Reported:
+p50/p95/p99 latency, throughput, and entry/hello throughput. Goals from the issue: entry p95 < 50 ms (with
+--clients clients) and entry throughput ≥ 30 % of hello-world. If the data-entry page does not answer 200,
+another logged-in page is measured instead (--fallback-path) and the report says so.
+
+The client runs in this process on the same machine (2 cores here), so the figures are relative: the load
+generator takes CPU from the server, more so for the cheap hello-world view.
+
+Options: --clients N, --seconds S, --solo-seconds S, --db sqlite|postgres, --max-requests N, --json,
+--conn-max-age SECONDS (default: the project's setting), --debug (DEBUG on), --nagle (runserver's sockets as
+they come), --pg-url, --entry-path, --fallback-path. The exit status is always 0: this measures, it does not
+test. The server's process group, the temporary files and the scratch database are removed on the way out,
+also after an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from bench_rollup import DEFAULT_PG_URL, load_average, machine, scratch_database
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGE = ROOT / "manage.py"
+USERNAME = "education_reporter"
+PASSWORD = "songnuan-demo"
+UNIT_NAME = "市教育工会"
+FORM_CODES = ("warmth-2018", "service-centres-2017")
+HELLO_PATH = "/bench-hello/"
+GOAL_ENTRY_P95_MS = 50.0
+GOAL_ENTRY_OVER_HELLO = 0.30
+WARM_UP_SECONDS = 1.0
+REQUEST_TIMEOUT = 15.0
+
+SETTINGS_TEMPLATE = """\
+# Written by bench/bench_entry_load.py into a temporary directory; removed after the run.
+from songnuan.config.settings import *  # noqa: F403
+from songnuan.config.settings import database_from_url
+
+ROOT_URLCONF = "bench_entry_urls"
+DATABASES = {{"default": database_from_url({url!r})}}
+DATABASES["default"].update({db_extra!r})
+DEBUG = {debug!r}
+SECRET_KEY = {secret!r}
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+if {nodelay!r}:
+    # runserver (wsgiref) sends the headers and the body in two send() calls; with Nagle's algorithm on, a
+    # keep-alive response waits for the client's delayed ACK of the headers: 40 ms on Linux, every time.
+    # Production servers set TCP_NODELAY (gunicorn does); so does this bench, on the accepted connections.
+    import socket as _socket
+
+    from django.core.servers import basehttp as _basehttp
+
+    _setup = _basehttp.WSGIRequestHandler.setup
+
+    def _setup_nodelay(self):  # type: ignore[no-untyped-def]
+        _setup(self)
+        self.connection.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+
+    _basehttp.WSGIRequestHandler.setup = _setup_nodelay
+LOGGING = {{
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {{"stderr": {{"class": "logging.StreamHandler"}}}},
+    "loggers": {{
+        # no line per request (a production server would not print one either); errors still show
+        "django.server": {{"handlers": ["stderr"], "level": "ERROR", "propagate": False}},
+        "django.request": {{"handlers": ["stderr"], "level": "ERROR", "propagate": False}},
+    }},
+}}
+"""
+
+URLCONF = """\
+# Written by bench/bench_entry_load.py into a temporary directory; removed after the run.
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from songnuan.config.urls import urlpatterns as project_urlpatterns
+
+
+def hello(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("hello", content_type="text/plain")
+
+
+urlpatterns = [path("bench-hello/", hello), *project_urlpatterns]
+"""
+
+
+# --- the server ------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_settings(folder: Path, url: str, debug: bool, conn_max_age: int | None, nodelay: bool) -> None:
+    db_extra: dict[str, Any] = {} if conn_max_age is None else {"CONN_MAX_AGE": conn_max_age}
+    secret = "bench-" + secrets.token_urlsafe(32)
+    text = SETTINGS_TEMPLATE.format(url=url, db_extra=db_extra, debug=debug, secret=secret, nodelay=nodelay)
+    (folder / "bench_entry_settings.py").write_text(text, encoding="utf-8")
+    (folder / "bench_entry_urls.py").write_text(URLCONF, encoding="utf-8")
+
+
+def child_env(folder: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH", "")]))
+    env["DJANGO_SETTINGS_MODULE"] = "bench_entry_settings"
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+def manage(folder: Path, *arguments: str, timeout: float = 600) -> str:
+    done = subprocess.run(
+        [sys.executable, str(MANAGE), *arguments],
+        env=child_env(folder),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@contextlib.contextmanager
+def running_server(folder: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """`manage.py runserver --noreload` in its own process group; the whole group is ended afterwards."""
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, str(MANAGE), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=child_env(folder),
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited ({process.returncode}):\n{server_log(folder)}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                status, _body, _headers = fetch(port, HELLO_PATH)
+                if status == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer within 90 s:\n{server_log(folder)}")
+            time.sleep(0.3)
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        log.close()
+
+
+def server_log(folder: Path, lines: int = 40) -> str:
+    try:
+        text = (folder / "server.log").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def fetch(
+    port: int, path: str, cookies: Mapping[str, str] | None = None, form: Mapping[str, str] | None = None
+) -> tuple[int, bytes, http.client.HTTPMessage]:
+    """One request on a fresh connection (set-up and checks; the load uses `Client`)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        headers = {"Cookie": cookie_header(cookies)} if cookies else {}
+        if form is None:
+            connection.request("GET", path, headers=headers)
+        else:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            connection.request("POST", path, body=urlencode(form), headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(), response.headers
+    finally:
+        connection.close()
+
+
+def cookie_header(cookies: Mapping[str, str] | None) -> str:
+    return "; ".join(f"{name}={value}" for name, value in (cookies or {}).items())
+
+
+def set_cookies(headers: http.client.HTTPMessage) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for value in headers.get_all("Set-Cookie") or []:
+        jar.load(value)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+# --- what the clients need: ids, the login ---------------------------------------------------------------
+
+
+def lookups(folder: Path) -> dict[str, Any]:
+    """The campaign id, the unit id and the login URL, read through Django with the bench settings."""
+    code = textwrap.dedent(
+        f"""
+        import json
+        import django
+        django.setup()
+        from django.urls import NoReverseMatch, reverse
+        from songnuan.campaigns.models import Campaign
+        from songnuan.orgs.models import Unit
+        try:
+            login = reverse("login")
+        except NoReverseMatch:
+            login = None
+        print(json.dumps({{
+            "campaign": Campaign.objects.order_by("id").first().pk,
+            "unit": Unit.objects.get(name={UNIT_NAME!r}).pk,
+            "login": login,
+        }}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=child_env(folder),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"looking up the ids failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def direct_sessions(folder: Path, count: int) -> list[dict[str, str]]:
+    """Sessions made as `django.contrib.auth.login()` makes them, when the project has no login page yet."""
+    code = textwrap.dedent(
+        f"""
+        import json
+        import django
+        django.setup()
+        from django.conf import settings
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+        from django.contrib.sessions.backends.db import SessionStore
+        user = get_user_model().objects.get(username={USERNAME!r})
+        keys = []
+        for _ in range({count}):
+            session = SessionStore()
+            session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+            session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session.create()
+            keys.append(session.session_key)
+        print(json.dumps({{"cookie": settings.SESSION_COOKIE_NAME, "keys": keys}}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=child_env(folder),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"making sessions failed:\n{done.stderr}")
+    made = json.loads(done.stdout.strip().splitlines()[-1])
+    return [{made["cookie"]: key} for key in made["keys"]]
+
+
+def form_login(port: int, login_path: str) -> dict[str, str]:
+    """Log in through the login page: GET it (CSRF cookie and token), POST the form; the cookies."""
+    status, body, headers = fetch(port, login_path)
+    if status != 200:
+        raise RuntimeError(f"GET {login_path}: HTTP {status}")
+    cookies = set_cookies(headers)
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    form = {"username": USERNAME, "password": PASSWORD}
+    if match:
+        form["csrfmiddlewaretoken"] = match.group(1).decode()
+    status, body, headers = fetch(port, login_path, cookies=cookies, form=form)
+    cookies.update(set_cookies(headers))
+    if status not in (302, 303) or "sessionid" not in cookies:
+        raise RuntimeError(f"POST {login_path}: HTTP {status}, no session (wrong form fields or password?)")
+    return cookies
+
+
+def log_in(port: int, folder: Path, login_path: str | None, count: int) -> tuple[list[dict[str, str]], str]:
+    """`count` logged-in cookie sets, and how they were made."""
+    if login_path:
+        sessions: list[dict[str, str] | None] = [None] * count
+        errors: list[str] = []
+
+        def one(index: int) -> None:
+            try:
+                sessions[index] = form_login(port, login_path)
+            except (OSError, http.client.HTTPException, RuntimeError) as error:
+                errors.append(str(error))
+
+        threads = [threading.Thread(target=one, args=(index,)) for index in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        made = [s for s in sessions if s is not None]
+        if len(made) == count:
+            return made, f"through the login page {login_path}"
+        note = f"login page {login_path} failed ({errors[0] if errors else 'timeout'}); "
+    else:
+        note = "no login page in the project yet; "
+    return direct_sessions(folder, count), note + "sessions made as django.contrib.auth.login() makes them"
+
+
+# --- the load --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ClientResult:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    closes: int = 0
+    bytes: int = 0
+
+
+class Client:
+    """One logged-in person: one keep-alive connection, the session cookies."""
+
+    def __init__(self, port: int, cookies: Mapping[str, str]) -> None:
+        self.port = port
+        self.headers = {"Cookie": cookie_header(cookies), "Connection": "keep-alive"}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+
+    def get(self, path: str, result: ClientResult | None) -> None:
+        start = time.perf_counter()
+        try:
+            self.connection.request("GET", path, headers=self.headers)
+            response = self.connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()  # http.client reconnects on the next request
+            if result is not None:
+                result.errors += 1
+            return
+        elapsed = time.perf_counter() - start
+        if response.getheader("Connection", "").lower() == "close":
+            self.connection.close()
+            if result is not None:
+                result.closes += 1
+        if result is not None:
+            result.latencies.setdefault(path, []).append(elapsed)
+            result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
+            result.bytes += len(body)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def run_phase(
+    clients: Sequence[Client], paths: Sequence[str], seconds: float, max_requests: int
+) -> dict[str, Any]:
+    """Each client requests `paths` in turn as fast as it can, after a warm-up; bounded by time and count."""
+    results = [ClientResult() for _ in clients]
+    timing: dict[str, float] = {}
+
+    def starting() -> None:  # run once, when every client has warmed up, before any is released
+        timing["start"] = time.perf_counter()
+
+    barrier = threading.Barrier(len(clients) + 1, action=starting)
+
+    def work(index: int) -> None:
+        client, result = clients[index], results[index]
+        warm_until = time.perf_counter() + WARM_UP_SECONDS
+        count = 0
+        while time.perf_counter() < warm_until and count < max_requests:
+            client.get(paths[count % len(paths)], None)
+            count += 1
+        barrier.wait(timeout=REQUEST_TIMEOUT + WARM_UP_SECONDS + 30)
+        deadline = timing["start"] + seconds
+        for count in range(max_requests):
+            if time.perf_counter() >= deadline:
+                break
+            client.get(paths[(index + count) % len(paths)], result)
+
+    threads = [threading.Thread(target=work, args=(index,), daemon=True) for index in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    barrier.wait(timeout=REQUEST_TIMEOUT + WARM_UP_SECONDS + 30)
+    for thread in threads:
+        thread.join(timeout=seconds + REQUEST_TIMEOUT + 30)
+    elapsed = time.perf_counter() - timing["start"]
+    return summarise(results, paths, elapsed)
+
+
+def percentile(ordered: Sequence[float], share: float) -> float:
+    """Nearest rank."""
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def latency_figures(latencies: Sequence[float], elapsed: float) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered),
+        "per_second": len(ordered) / elapsed if elapsed else 0.0,
+        "p50_ms": 1000 * percentile(ordered, 0.50),
+        "p95_ms": 1000 * percentile(ordered, 0.95),
+        "p99_ms": 1000 * percentile(ordered, 0.99),
+        "max_ms": 1000 * ordered[-1] if ordered else float("nan"),
+    }
+
+
+def summarise(results: Sequence[ClientResult], paths: Sequence[str], elapsed: float) -> dict[str, Any]:
+    everything: list[float] = []
+    by_path: dict[str, list[float]] = {path: [] for path in paths}
+    statuses: dict[int, int] = {}
+    for result in results:
+        for path, latencies in result.latencies.items():
+            by_path[path].extend(latencies)
+            everything.extend(latencies)
+        for status, count in result.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    total = sum(statuses.values())
+    return {
+        "clients": len(results),
+        "seconds": elapsed,
+        **latency_figures(everything, elapsed),
+        "by_path": {path: latency_figures(latencies, elapsed) for path, latencies in by_path.items()},
+        "statuses": {str(status): count for status, count in sorted(statuses.items())},
+        "errors": sum(r.errors for r in results),
+        "connection_closes": sum(r.closes for r in results),
+        "bytes_per_response": sum(r.bytes for r in results) / total if total else 0.0,
+    }
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+
+
+def entry_paths(
+    port: int, cookies: Mapping[str, str], ids: Mapping[str, Any], args: argparse.Namespace
+) -> tuple[list[str], str]:
+    """The data-entry pages of the two forms, or the fallback page if the data-entry page is not there."""
+    template = args.entry_path
+    paths = [template.format(campaign=ids["campaign"], unit=ids["unit"], form=code) for code in FORM_CODES]
+    status, _body, headers = fetch(port, paths[0], cookies=cookies)
+    if status == 200:
+        return paths, f"the data-entry page ({template})"
+    location = headers.get("Location", "")
+    return [args.fallback_path], (
+        f"NOT the data-entry page: GET {paths[0]} answered HTTP {status}"
+        f"{' → ' + location if location else ''};"
+        f" measured {args.fallback_path} instead"
+    )
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    db = "postgresql" if args.db == "postgres" else "sqlite"
+    folder = Path(tempfile.mkdtemp(prefix="songnuan-bench-entry-"))
+    try:
+        with scratch_database(db, args.pg_url, label="entry") as url:
+            write_settings(folder, url, args.debug, args.conn_max_age, not args.nagle)
+            manage(folder, "migrate", "--noinput")
+            manage(folder, "seed_demo")
+            ids = lookups(folder)
+            port = free_port()
+            with running_server(folder, port):
+                sessions, how = log_in(port, folder, ids["login"], args.clients)
+                paths, measured = entry_paths(port, sessions[0], ids, args)
+                clients = [Client(port, cookies) for cookies in sessions]
+                try:
+                    phases = {
+                        "entry": run_phase(clients, paths, args.seconds, args.max_requests),
+                        "hello": run_phase(clients, [HELLO_PATH], args.seconds, args.max_requests),
+                        "entry_solo": run_phase(clients[:1], paths, args.solo_seconds, args.max_requests),
+                        "hello_solo": run_phase(
+                            clients[:1], [HELLO_PATH], args.solo_seconds, args.max_requests
+                        ),
+                    }
+                finally:
+                    for client in clients:
+                        client.close()
+                log_tail = server_log(folder, 20)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    entry, hello = phases["entry"], phases["hello"]
+    ratio = entry["per_second"] / hello["per_second"] if hello["per_second"] else 0.0
+    return {
+        "db": db,
+        "server": "manage.py runserver --noreload (threaded), DEBUG "
+        + ("on" if args.debug else "off")
+        + (", Nagle on (as runserver comes)" if args.nagle else ", TCP_NODELAY on its connections"),
+        "conn_max_age": "project setting (0)" if args.conn_max_age is None else args.conn_max_age,
+        "user": f"{USERNAME} ({UNIT_NAME})",
+        "sessions": how,
+        "measured": measured,
+        "paths": paths,
+        "phases": phases,
+        "entry_over_hello": ratio,
+        "p95_met": entry["p95_ms"] < GOAL_ENTRY_P95_MS and entry["requests"] > 0,
+        "ratio_met": ratio >= GOAL_ENTRY_OVER_HELLO,
+        "server_log_tail": log_tail,
+    }
+
+
+# --- the report ------------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def print_report(results: Mapping[str, Any]) -> None:
+    m = results["machine"]
+    print(f"data-entry load benchmark: {results['clients']} clients, {results['seconds']:g} s per phase")
+    print(f"{m['python']} on {m['cpu']}, {m['cpus']} CPUs ({m['platform']}); Django {m['django']}")
+    print(f"load average at start: {m['load_average_at_start']}, at the end: {load_average()}")
+    run_ = results["run"]
+    if "error" in run_:
+        print(f"not measured: {run_['error']}")
+        return
+    print(f"server: {run_['server']}, CONN_MAX_AGE {run_['conn_max_age']}, database {run_['db']}")
+    print(f"user: {run_['user']}; sessions {run_['sessions']}")
+    print(f"measured: {run_['measured']}")
+    print()
+    print(f"{'':34}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  statuses")
+    labels = {
+        "entry": f"(i)  entry page, {results['clients']} clients",
+        "hello": f"(ii) hello-world, {results['clients']} clients",
+        "entry_solo": "     entry page, 1 client",
+        "hello_solo": "     hello-world, 1 client",
+    }
+    for key, label in labels.items():
+        p = run_["phases"][key]
+        extra = f"  errors {p['errors']}" if p["errors"] else ""
+        extra += f"  connection closes {p['connection_closes']}" if p["connection_closes"] else ""
+        print(
+            f"{label:34}{p['requests']:9d}{p['per_second']:9.1f}{p['p50_ms']:9.1f}{p['p95_ms']:9.1f}"
+            f"{p['p99_ms']:9.1f}{p['max_ms']:9.1f}  {p['statuses']}{extra}"
+        )
+        if key.startswith("entry") and len(p["by_path"]) > 1:
+            for path, f in p["by_path"].items():
+                print(
+                    f"{'      ' + path.rstrip('/').rsplit('/', 1)[-1]:34}"
+                    f"{f['requests']:9d}{f['per_second']:9.1f}"
+                    f"{f['p50_ms']:9.1f}{f['p95_ms']:9.1f}{f['p99_ms']:9.1f}{f['max_ms']:9.1f}"
+                )
+    entry = run_["phases"]["entry"]
+    print()
+    print(f"entry page: {entry['bytes_per_response'] / 1024:.1f} KiB per response")
+    print(
+        f"entry p95 = {entry['p95_ms']:.1f} ms   (goal < {GOAL_ENTRY_P95_MS:g} ms)  "
+        f"{verdict(run_['p95_met'])}"
+    )
+    print(
+        f"entry / hello throughput = {run_['entry_over_hello']:.1%}   (goal ≥ {GOAL_ENTRY_OVER_HELLO:.0%})  "
+        f"{verdict(run_['ratio_met'])}"
+    )
+    trouble = any(
+        p["errors"] or set(p["statuses"]) - {"200"} for p in run_["phases"].values()
+    )  # the log shows the tracebacks; quiet otherwise (it holds only the start-up banner)
+    if trouble and run_.get("server_log_tail"):
+        print("\nserver log (last lines):\n" + textwrap.indent(run_["server_log_tail"], "  "))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--clients", type=int, default=20, help="logged-in sessions, one thread each (20)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each loaded phase (10)")
+    parser.add_argument("--solo-seconds", type=float, default=5.0, help="length of each one-client phase (5)")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--max-requests", type=int, default=50_000, help="per client and phase (50000)")
+    parser.add_argument(
+        "--conn-max-age", type=int, help="CONN_MAX_AGE for the server (default: as the project)"
+    )
+    parser.add_argument("--debug", action="store_true", help="serve with DEBUG on (the default is off)")
+    parser.add_argument("--nagle", action="store_true", help="leave Nagle on (runserver as is: +40 ms)")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"the PostgreSQL server ({DEFAULT_PG_URL})")
+    parser.add_argument(
+        "--entry-path",
+        default="/campaigns/{campaign}/units/{unit}/forms/{form}/",
+        help="the data-entry page, with {campaign}, {unit}, {form}",
+    )
+    parser.add_argument(
+        "--fallback-path", default="/forms/warmth-2018/", help="measured if the data-entry page answers 404"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the finally blocks still end the server and drop the scratch database.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(143))
+    machine_at_start = machine()
+    args.clients = min(max(args.clients, 1), 200)
+    args.seconds = min(max(args.seconds, 0.5), 300.0)
+    args.solo_seconds = min(max(args.solo_seconds, 0.5), 300.0)
+    args.max_requests = max(args.max_requests, 1)
+    try:
+        run_ = run(args)
+    except Exception as error:  # a measurement, not a test: report and exit 0
+        run_ = {"error": f"{type(error).__name__}: {error}"}
+    results = {
+        "command": " ".join([sys.executable, *sys.argv]),
+        "machine": machine_at_start,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "run": run_,
+    }
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+    else:
+        print_report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
