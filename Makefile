@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest pytest-pg bench clean
+.PHONY: run test lint typecheck pytest pytest-pg bench bench-rollup bench-load clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.12 或更高版本 (Django 6)。请安装后重试，或用 make PYTHON=... 指定。"; exit 1; }
@@ -46,8 +46,15 @@ test: lint typecheck pytest
 	@if [ "$$CI" = "true" ] || [ -n "$$WITH_POSTGRES" ]; then $(MAKE) --no-print-directory pytest-pg; \
 	else echo "(PostgreSQL run skipped: set CI=true or WITH_POSTGRES=1)"; fi
 
+# Benchmarks (not tests): figures and how to read them in BENCHMARKS.md.
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_check.py
+
+bench-rollup: $(BIN)/.installed
+	$(BIN)/python bench/bench_rollup.py --db both
+
+bench-load: $(BIN)/.installed
+	$(BIN)/python bench/bench_entry_load.py --db sqlite
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
