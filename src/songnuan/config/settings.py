@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "songnuan.orgs",
     "songnuan.campaigns",
     "songnuan.reporting",
+    "songnuan.registry",
     "songnuan.api",
 ]
 
