@@ -101,7 +101,12 @@ def test_masking() -> None:
 
 @pytest.mark.parametrize(
     ("number", "valid"),
-    [("4111111111111111", True), ("6222 0210 0111 5123 457", False), ("4111111111111112", False), ("abc", False)],
+    [
+        ("4111111111111111", True),
+        ("6222 0210 0111 5123 457", False),
+        ("4111111111111112", False),
+        ("abc", False),
+    ],
 )
 def test_luhn(number: str, valid: bool) -> None:
     assert luhn_valid(number) is valid
