@@ -1,0 +1,141 @@
+"""The needy-worker archive: one file per household, its members, its way out (四明确), its lifecycle."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from songnuan.orgs.models import Unit
+
+
+class Household(models.Model):
+    """A household's file (困难职工档案), kept by one union unit; real-name: bound to the head's ID number."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("已申请")
+        FILED = "filed", _("已建档")
+        OUT = "out", _("已解困脱困")
+        CLOSED = "closed", _("已注销")
+
+    class Category(models.TextChoices):
+        WORKER = "worker", _("困难职工")
+        MIGRANT = "migrant", _("困难农民工")
+        MODEL_WORKER = "model-worker", _("困难劳模")
+
+    class OutPath(models.TextChoices):
+        # The notice's four ways out of difficulty.
+        EMPLOYMENT = "employment", _("就业创业")
+        SOCIAL_INSURANCE = "social-insurance", _("纳入社会保险")
+        MEDICAL_INSURANCE = "medical-insurance", _("大病保险和医疗互助")
+        SAFETY_NET = "safety-net", _("低保兜底")
+
+    class CardKind(models.TextChoices):
+        UNION_CARD = "union-card", _("阳光5·1卡")
+        BANK_CARD = "bank-card", _("银行卡")
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("建档单位"), on_delete=models.PROTECT, related_name="households"
+    )
+    head_name = models.CharField(_("户主姓名"), max_length=50)
+    head_id_number = models.CharField(_("户主身份证号"), max_length=18, db_index=True)
+    head_sex = models.CharField(_("性别"), max_length=1)  # derived from the ID number
+    head_birth_date = models.DateField(_("出生日期"))  # derived from the ID number
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    employer = models.CharField(_("工作单位"), max_length=100, blank=True)
+    employer_kind = models.CharField(_("单位性质"), max_length=30, blank=True)
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    difficulty_type = models.CharField(
+        _("困难类型"), max_length=30, blank=True
+    )  # 深度困难 / 相对困难 / 意外致困 …
+    main_cause = models.CharField(_("主要致困原因"), max_length=50, blank=True)
+    secondary_causes = models.JSONField(_("其他致困原因"), default=list, blank=True)  # at most three
+    monthly_income = models.DecimalField(
+        _("家庭月收入（元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    household_size = models.PositiveSmallIntegerField(_("家庭人口"), default=1)
+    minimum_living_line = models.DecimalField(
+        _("当地低保标准（元/人·月）"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    card_kind = models.CharField(_("发放卡类型"), max_length=20, choices=CardKind.choices, blank=True)
+    bank = models.CharField(_("开户银行"), max_length=50, blank=True)
+    bank_branch = models.CharField(_("开户网点"), max_length=100, blank=True)
+    card_number = models.CharField(_("卡号"), max_length=30, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.APPLIED)
+    applied_at = models.DateTimeField(auto_now_add=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("建档时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_reviewed_at = models.DateTimeField(_("最近年审"), null=True, blank=True)
+    out_path = models.CharField(_("脱困路径"), max_length=30, choices=OutPath.choices, blank=True)
+    ended_on = models.DateField(_("脱困或注销日期"), null=True, blank=True)
+    closed_reason = models.CharField(_("注销原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("困难职工档案")
+        verbose_name_plural = _("困难职工档案")
+        indexes = [models.Index(fields=["unit", "status", "category"])]
+
+    def __str__(self) -> str:
+        return f"{self.head_name}（{self.unit.name}）"
+
+    @property
+    def open(self) -> bool:
+        return self.status in (self.Status.APPLIED, self.Status.FILED)
+
+    @property
+    def income_per_person(self) -> Decimal | None:
+        if self.monthly_income is None or not self.household_size:
+            return None
+        return (self.monthly_income / self.household_size).quantize(Decimal("0.01"))
+
+
+class Member(models.Model):
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(_("姓名"), max_length=50)
+    relation = models.CharField(_("与户主关系"), max_length=20)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    monthly_income = models.DecimalField(
+        _("月收入（元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    health = models.CharField(_("健康状况"), max_length=50, blank=True)
+    school_or_employer = models.CharField(_("就读学校或工作单位"), max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.relation}）"
+
+
+class Plan(models.Model):
+    """四明确: the household's way out — a contact (person or unit), a deadline, measures, a path."""
+
+    household = models.OneToOneField(Household, on_delete=models.CASCADE, related_name="plan")
+    contact = models.CharField(_("帮扶联系人（单位）"), max_length=100, blank=True)
+    deadline = models.DateField(_("脱困期限"), null=True, blank=True)
+    measures = models.TextField(_("帮扶措施"), blank=True)
+    path = models.CharField(_("脱困路径"), max_length=30, choices=Household.OutPath.choices, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.household.head_name} 的帮扶计划"
+
+    def missing(self) -> list[str]:
+        labels = {
+            "contact": _("联系人（单位）"),
+            "deadline": _("期限"),
+            "measures": _("措施"),
+            "path": _("路径"),
+        }
+        return [str(label) for name, label in labels.items() if not getattr(self, name)]
+
+
+class OpenIdentity(models.Model):
+    """Each ID number (head or member) on an open file, once in the whole system: one household, one file."""
+
+    id_number = models.CharField(max_length=18, unique=True)
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="identities")
+
+    def __str__(self) -> str:
+        return self.id_number

@@ -1,0 +1,175 @@
+"""The archive: one household one file across the whole system, the lifecycle, the 四明确 plan report,
+permissions along the unit tree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from songnuan.registry.models import Household, OpenIdentity
+from songnuan.registry.selectors import due_for_yearly_review, filed_counts, households_visible_to, plan_gaps
+from songnuan.registry.services import (
+    DuplicateFile,
+    HouseholdInput,
+    MemberInput,
+    RegistryError,
+    household_apply,
+    household_close,
+    household_file,
+    household_out_of_difficulty,
+    household_review_yearly,
+    plan_set,
+)
+
+from ..world import World
+
+HEAD = "11010519491231002X"
+SPOUSE = "440524188001010014"
+
+
+def apply(
+    world: World, reporter: str = "county_reporter", *, head: str = HEAD, spouse: str = ""
+) -> Household:
+    unit = {
+        "county_reporter": world.county,
+        "sibling_reporter": world.sibling,
+        "enterprise_reporter": world.enterprise,
+    }
+    members = [MemberInput(name="李秀英", relation="配偶", id_number=spouse)] if spouse else []
+    data = HouseholdInput(
+        head_name="王建国",
+        head_id_number=head,
+        category=Household.Category.WORKER,
+        monthly_income=Decimal("2400"),
+        household_size=3,
+        minimum_living_line=Decimal("600"),
+        members=members,
+    )
+    return household_apply(user=world.users[reporter], unit=unit[reporter], data=data)
+
+
+def test_apply_derives_birth_date_and_sex_from_the_id(world: World) -> None:
+    household = apply(world)
+    assert (household.head_birth_date, household.head_sex) == (dt.date(1949, 12, 31), "女")
+    assert household.status == Household.Status.APPLIED
+    assert household.income_per_person == Decimal("800.00")
+
+
+def test_a_second_unit_filing_the_same_person_gets_a_conflict_naming_the_holder(world: World) -> None:
+    apply(world)
+    with pytest.raises(DuplicateFile) as caught:
+        apply(world, "sibling_reporter")
+    message = str(caught.value)
+    assert "东宝区总工会" in message and "1101**********002X" in message and HEAD not in message
+    assert Household.objects.count() == 1  # nothing half-written
+
+
+def test_a_member_on_an_open_file_counts_too(world: World) -> None:
+    apply(world, spouse=SPOUSE)
+    with pytest.raises(DuplicateFile):
+        apply(world, "sibling_reporter", head=SPOUSE)
+
+
+def test_a_fifteen_digit_id_is_the_same_person(world: World) -> None:
+    apply(world)
+    with pytest.raises(DuplicateFile):
+        apply(world, "sibling_reporter", head="110105491231002")
+
+
+def test_closing_or_leaving_difficulty_frees_the_ids(world: World) -> None:
+    household = apply(world)
+    household_close(
+        user=world.users["county_reporter"], household=household, reason="迁出本市", on=dt.date(2018, 3, 1)
+    )
+    assert not OpenIdentity.objects.exists()
+    again = apply(world, "sibling_reporter")
+    household_file(user=world.users["city_reviewer"], household=again)
+    household_out_of_difficulty(
+        user=world.users["sibling_reporter"],
+        household=again,
+        path=Household.OutPath.EMPLOYMENT,
+        on=dt.date(2018, 6, 1),
+    )
+    again.refresh_from_db()
+    assert again.status == Household.Status.OUT and again.out_path == "employment"
+    assert not OpenIdentity.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("head", "fragment"),
+    [("110105194912310021", "校验位"), ("11010519490230002X", "出生日期"), ("1234", "18位")],
+)
+def test_bad_id_numbers_are_refused_with_a_reason(world: World, head: str, fragment: str) -> None:
+    with pytest.raises(RegistryError, match=fragment):
+        apply(world, head=head)
+    assert not Household.objects.exists()
+
+
+def test_lifecycle_needs_the_right_reviewer(world: World) -> None:
+    household = apply(world)
+    with pytest.raises(PermissionDenied):
+        household_file(user=world.users["county_reviewer"], household=household)  # its own unit
+    household_file(user=world.users["city_reviewer"], household=household)
+    household.refresh_from_db()
+    assert household.status == Household.Status.FILED and household.filed_at is not None
+    with pytest.raises(RegistryError):
+        household_file(user=world.users["city_reviewer"], household=household)
+    with pytest.raises(RegistryError, match="脱困路径"):
+        household_out_of_difficulty(
+            user=world.users["county_reporter"], household=household, path="x", on=dt.date.today()
+        )
+    with pytest.raises(RegistryError, match="原因"):
+        household_close(
+            user=world.users["county_reporter"], household=household, reason=" ", on=dt.date.today()
+        )
+
+
+def test_other_units_cannot_touch_or_see_a_file(world: World) -> None:
+    household = apply(world)
+    with pytest.raises(PermissionDenied):
+        household_close(
+            user=world.users["sibling_reporter"], household=household, reason="x", on=dt.date.today()
+        )
+    with pytest.raises(PermissionDenied):
+        plan_set(
+            user=world.users["sibling_reporter"],
+            household=household,
+            contact="",
+            deadline=None,
+            measures="",
+            path="",
+        )
+    assert list(households_visible_to(world.users["sibling_reporter"])) == []
+    assert list(households_visible_to(world.users["county_reporter"])) == [household]
+    assert list(households_visible_to(world.users["city_reviewer"])) == [household]
+    assert list(households_visible_to(world.users["enterprise_reporter"])) == []
+
+
+def test_plan_report_lists_filed_households_missing_any_of_the_four(world: World) -> None:
+    household = apply(world)
+    household_file(user=world.users["city_reviewer"], household=household)
+    gaps = plan_gaps(world.users["city_reviewer"])
+    assert [g.missing for g in gaps[world.county]] == [["联系人（单位）", "期限", "措施", "路径"]]
+    plan_set(
+        user=world.users["county_reporter"],
+        household=household,
+        contact="东宝区总工会 李红",
+        deadline=dt.date(2018, 12, 31),
+        measures="技能培训后推荐就业",
+        path=Household.OutPath.EMPLOYMENT,
+    )
+    assert plan_gaps(world.users["city_reviewer"]) == {}
+
+
+def test_yearly_review_and_counts(world: World) -> None:
+    household = apply(world)
+    household_file(user=world.users["city_reviewer"], household=household)
+    later = dt.date.today() + dt.timedelta(days=400)
+    assert list(due_for_yearly_review(world.users["city_reviewer"], today=later)) == [household]
+    household_review_yearly(user=world.users["city_reviewer"], household=household)
+    assert list(due_for_yearly_review(world.users["city_reviewer"])) == []
+    assert filed_counts(world.city) == {"worker": 1}
+    assert filed_counts(world.sibling) == {}
