@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import importlib.metadata
 import json
 import os
 import platform
@@ -47,6 +46,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench_check import cpu_model, version_of  # the same machine description in every benchmark
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "src" / "songnuan" / "formkit" / "examples"
 FORM_CODES = ("warmth-2018", "service-centres-2017")
@@ -58,33 +59,7 @@ NO_SHARE = 0.20  # of the yes/no items a table fills, this share says 否
 FACTORS = (1, 1, 2, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40)
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432"
 
-
 # --- the machine ---------------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    """The model name from /proc/cpuinfo, with family, model and clock (virtual machines often say little)."""
-    fields: dict[str, str] = {}
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            key, _sep, value = line.partition(":")
-            if not key.strip():
-                break  # the first processor is enough
-            fields.setdefault(key.strip(), value.strip())
-    name = fields.get("model name") or platform.processor() or platform.machine() or "unknown"
-    details = []
-    if "cpu family" in fields and "model" in fields:
-        details.append(f"family {fields['cpu family']} model {fields['model']}")
-    if "cpu MHz" in fields:
-        details.append(f"{float(fields['cpu MHz']):.0f} MHz")
-    return f"{name} ({', '.join(details)})" if details else name
-
-
-def version_of(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
 
 
 def load_average() -> str:
