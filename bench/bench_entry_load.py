@@ -155,6 +155,23 @@ def child_env(folder: Path) -> dict[str, str]:
     return env
 
 
+def run_child_json(code: str, folder: Path, what: str) -> dict[str, Any]:
+    """Run `code` in a child Python with the bench's Django settings; its last printed line is JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=child_env(folder),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def manage(folder: Path, *arguments: str, timeout: float = 600) -> str:
     done = subprocess.run(
         [sys.executable, str(MANAGE), *arguments],
@@ -268,19 +285,7 @@ def lookups(folder: Path) -> dict[str, Any]:
         }}))
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=child_env(folder),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"looking up the ids failed:\n{done.stderr}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_child_json(code, folder, "looking up the ids")
 
 
 def direct_sessions(folder: Path, count: int) -> list[dict[str, str]]:
@@ -305,18 +310,7 @@ def direct_sessions(folder: Path, count: int) -> list[dict[str, str]]:
         print(json.dumps({{"cookie": settings.SESSION_COOKIE_NAME, "keys": keys}}))
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=child_env(folder),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"making sessions failed:\n{done.stderr}")
-    made = json.loads(done.stdout.strip().splitlines()[-1])
+    made = run_child_json(code, folder, "making sessions")
     return [{made["cookie"]: key} for key in made["keys"]]
 
 
