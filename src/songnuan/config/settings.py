@@ -121,6 +121,11 @@ MEDIA_ROOT = Path(os.environ.get("SONGNUAN_MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 #: The written activity report: .doc/.docx/.wps/.pdf, at most this size.
 SONGNUAN_MAX_REPORT_BYTES = 20 * 1024 * 1024
+# Archive imports: the uploaded file is kept here while it is mapped and imported; the import runs in a
+# background thread so the page can show progress (tests run it in the request instead).
+SONGNUAN_IMPORT_DIR = Path(os.environ.get("SONGNUAN_IMPORT_DIR", MEDIA_ROOT / "imports"))
+SONGNUAN_IMPORT_IN_BACKGROUND = True
+SONGNUAN_MAX_IMPORT_BYTES = 300 * 1024 * 1024
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "build" / "static"

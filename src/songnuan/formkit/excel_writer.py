@@ -9,7 +9,7 @@ values can be typed in, and Excel refuses wrong types there (non-negative whole 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -198,3 +198,68 @@ def _validate(sheet: Any, row: int, kind: ItemKind, code: str) -> None:
             ).format(code=code),
         },
     )
+
+
+class ListWriter:
+    """A plain list — a title, a header, one record per row — streamed to .xlsx in constant memory.
+
+    Text stays text (an 18-digit ID number written as a number would lose its last digits in Excel);
+    Decimal and dates are written as numbers and dates. Landscape A4, header repeated on every page.
+    """
+
+    def __init__(
+        self,
+        target: str | Path | IO[bytes],
+        *,
+        title: str,
+        header: Sequence[str],
+        widths: Sequence[int] | None = None,
+        sheet_name: str | None = None,
+    ) -> None:
+        streamed = isinstance(target, str | Path)
+        self._workbook = xlsxwriter.Workbook(
+            str(target) if streamed else target,
+            {"constant_memory": True} if streamed else {"in_memory": True},
+        )
+        self._sheet = self._workbook.add_worksheet(sheet_name or _("名单"))
+        title_format = self._workbook.add_format({"bold": True, "font_size": 14, "font_name": _FONT})
+        head_format = self._workbook.add_format(
+            {"bold": True, "border": 1, "bg_color": "#EEEEEE", "font_name": _FONT, "text_wrap": True}
+        )
+        self._text = self._workbook.add_format({"num_format": "@", "font_name": _FONT})
+        self._money = self._workbook.add_format({"num_format": "#,##0.00", "font_name": _FONT})
+        self._date = self._workbook.add_format({"num_format": "yyyy-mm-dd", "font_name": _FONT})
+        sheet = self._sheet
+        sheet.set_landscape()
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(1)
+        for column, width in enumerate(widths or [14] * len(header)):
+            sheet.set_column(column, column, width)
+        sheet.write_string(0, 0, title, title_format)
+        for column, text in enumerate(header):
+            sheet.write_string(1, column, text, head_format)
+        sheet.freeze_panes(2, 0)
+        self._row = 2
+
+    def write(self, cells: Sequence[Any]) -> None:
+        sheet, row = self._sheet, self._row
+        for column, value in enumerate(cells):
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                sheet.write_string(row, column, _("是") if value else _("否"), self._text)
+            elif isinstance(value, int):
+                sheet.write_number(row, column, value)
+            elif isinstance(value, Decimal | float):
+                sheet.write_number(row, column, float(value), self._money)
+            elif isinstance(value, dt.datetime):
+                sheet.write_datetime(row, column, value.replace(tzinfo=None), self._date)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(row, column, value, self._date)
+            else:
+                sheet.write_string(row, column, str(value), self._text)
+        self._row += 1
+
+    def close(self) -> None:
+        self._workbook.close()

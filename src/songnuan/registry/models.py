@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from songnuan.orgs.models import Unit
+
+
+class SearchKeyField(models.CharField):  # type: ignore[type-arg]
+    """A column searched by prefix with a plain B-tree range (key >= 'zs' AND key < 'zt').
+
+    The range only matches a prefix when the column sorts by code point: SQLite's default (BINARY) does,
+    PostgreSQL's language collations do not, so there the column gets the "C" collation.
+    """
+
+    def db_parameters(self, connection: Any) -> dict[str, Any]:
+        parameters: dict[str, Any] = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
 
 
 class Household(models.Model):
@@ -39,11 +54,15 @@ class Household(models.Model):
     unit = models.ForeignKey(
         Unit, verbose_name=_("建档单位"), on_delete=models.PROTECT, related_name="households"
     )
-    head_name = models.CharField(_("户主姓名"), max_length=50)
+    head_name = SearchKeyField(_("户主姓名"), max_length=50)
     head_id_number = models.CharField(_("户主身份证号"), max_length=18, db_index=True)
+    # Search keys, derived when the file is written: 张三 → "zs"; the ID number read backwards, so that
+    # "the last digits" is a prefix.
+    name_initials = SearchKeyField(max_length=50, blank=True, editable=False)
+    id_reversed = SearchKeyField(max_length=18, default="", editable=False)
     head_sex = models.CharField(_("性别"), max_length=1)  # derived from the ID number
     head_birth_date = models.DateField(_("出生日期"))  # derived from the ID number
-    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    phone = SearchKeyField(_("手机号"), max_length=20, blank=True)
     employer = models.CharField(_("工作单位"), max_length=100, blank=True)
     employer_kind = models.CharField(_("单位性质"), max_length=30, blank=True)
     category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
@@ -74,11 +93,22 @@ class Household(models.Model):
     out_path = models.CharField(_("脱困路径"), max_length=30, choices=OutPath.choices, blank=True)
     ended_on = models.DateField(_("脱困或注销日期"), null=True, blank=True)
     closed_reason = models.CharField(_("注销原因"), max_length=200, blank=True)
+    import_job = models.ForeignKey(
+        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="households"
+    )
+    import_row = models.PositiveIntegerField(_("导入文件行号"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("困难职工档案")
         verbose_name_plural = _("困难职工档案")
-        indexes = [models.Index(fields=["unit", "status", "category"])]
+        indexes = [
+            models.Index(fields=["unit", "status", "category"]),
+            # Search: a prefix range on the key, results in key order.
+            models.Index(fields=["head_name", "id"], name="household_name_search"),
+            models.Index(fields=["name_initials", "id"], name="household_initials_search"),
+            models.Index(fields=["id_reversed", "id"], name="household_id_tail_search"),
+            models.Index(fields=["phone", "id"], name="household_phone_search"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.head_name}（{self.unit.name}）"
@@ -98,7 +128,7 @@ class Member(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
     name = models.CharField(_("姓名"), max_length=50)
     relation = models.CharField(_("与户主关系"), max_length=20)
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True, db_index=True)
     monthly_income = models.DecimalField(
         _("月收入（元）"), max_digits=12, decimal_places=2, null=True, blank=True
     )
@@ -139,3 +169,64 @@ class OpenIdentity(models.Model):
 
     def __str__(self) -> str:
         return self.id_number
+
+
+class PersonalDataView(models.Model):
+    """Who saw a file's full ID, phone or card number, and when (the numbers are masked everywhere else)."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", _("档案页面")
+        EXPORT = "export", _("导出")
+        API = "api", _("接口")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="personal_data_views")
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    via = models.CharField(_("途径"), max_length=10, choices=Via.choices)
+
+    class Meta:
+        verbose_name = _("完整号码查看记录")
+        verbose_name_plural = _("完整号码查看记录")
+        permissions = [("view_personal_data", _("可查看完整身份证号、手机号和卡号（每次查看都留记录）"))]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.at:%Y-%m-%d %H:%M} {self.household_id}"
+
+
+class ImportJob(models.Model):
+    """One upload of an archive spreadsheet: its column mapping, progress, outcome and rejected rows."""
+
+    class State(models.TextChoices):
+        MAPPING = "mapping", _("待确认列")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("默认建档单位"), on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    file_name = models.CharField(_("文件名"), max_length=255)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    stored_path = models.CharField(max_length=500)
+    columns = models.JSONField(default=list)  # the header row as read
+    mapping = models.JSONField(default=dict)  # field name → column index
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.MAPPING)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)  # known for spreadsheets, not for CSV
+    rows_done = models.PositiveIntegerField(default=0)
+    progress = models.FloatField(default=0.0)  # 0…1, for the progress bar only
+    created = models.PositiveIntegerField(_("新建"), default=0)
+    existing = models.PositiveIntegerField(_("已在档"), default=0)
+    rejected = models.PositiveIntegerField(_("退回"), default=0)
+    warnings = models.PositiveIntegerField(_("提醒"), default=0)
+    rejected_file = models.BinaryField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("档案导入")
+        verbose_name_plural = _("档案导入")
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -11,14 +12,88 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import units_visible_to
-from songnuan.registry.models import Household
+from songnuan.orgs.selectors import unit_visible, units_visible_to
+from songnuan.registry.idnumbers import InvalidIdNumber, normalize_id_number, parse_id_number
+from songnuan.registry.models import Household, ImportJob, Member, PersonalDataView
+from songnuan.registry.searchkeys import name_initials, prefix_end
 
 OPEN = (Household.Status.APPLIED, Household.Status.FILED)
 
 
 def households_visible_to(user: User | AnonymousUser) -> QuerySet[Household]:
     return Household.objects.filter(unit__in=units_visible_to(user))
+
+
+def may_see_personal_data(user: User | AnonymousUser, household: Household) -> bool:
+    """Full ID, phone and card numbers: with the permission, and only for files the user may see."""
+    return user.has_perm("registry.view_personal_data") and unit_visible(user, household.unit)
+
+
+@dataclass
+class HouseholdSearch:
+    text: str = ""
+    unit: Unit | None = None  # the unit and the units below it
+    category: str = ""
+    status: str = ""
+
+
+_ID_LIKE = re.compile(r"^\d{3,17}[\dX]?$")
+_LETTERS = re.compile(r"^[a-z]+$")
+
+
+def _prefix(field: str, prefix: str) -> Q:
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix_end(prefix)})
+
+
+def search_households(user: User | AnonymousUser, search: HouseholdSearch) -> QuerySet[Household]:
+    """Files matching the search, newest first or in the order of the key searched by.
+
+    The text is read as what it looks like: 18 (or 15) characters of an ID number → that person, head
+    or member; other digits → the last digits of an ID number, or (starting with 1) the start of a mobile
+    number; latin letters → pinyin initials (zs for 张三); Chinese → the start of the name.
+    """
+    households = households_visible_to(user).select_related("unit")
+    if search.unit is not None:
+        households = households.filter(unit__path__startswith=search.unit.path)
+    if search.category:
+        households = households.filter(category=search.category)
+    if search.status:
+        households = households.filter(status=search.status)
+    text = normalize_id_number(search.text)
+    if not text:
+        return households.order_by("-id")
+    if len(text) in (15, 18) and _ID_LIKE.match(text):
+        try:
+            number = parse_id_number(text).number
+        except InvalidIdNumber:
+            number = text
+        members = Member.objects.filter(id_number=number).values("household_id")
+        return households.filter(Q(head_id_number=number) | Q(pk__in=members)).order_by("-id")
+    if _ID_LIKE.match(text):
+        found = _prefix("id_reversed", text[::-1])
+        if text.startswith("1") and len(text) >= 3:
+            found |= _prefix("phone", text)
+        return households.filter(found).order_by("-id")
+    lowered = text.lower()
+    if _LETTERS.match(lowered):
+        return households.filter(_prefix("name_initials", lowered)).order_by("name_initials", "id")
+    name = search.text.strip()
+    if name_initials(name) == "":
+        return households.none()
+    return households.filter(_prefix("head_name", name)).order_by("head_name", "id")
+
+
+def personal_data_views(user: User | AnonymousUser, household: Household) -> QuerySet[PersonalDataView]:
+    """Who saw this file's full numbers (shown to those who may see them themselves)."""
+    if not may_see_personal_data(user, household):
+        return PersonalDataView.objects.none()
+    return household.personal_data_views.select_related("user").order_by("-at")
+
+
+def import_jobs_of(user: User | AnonymousUser) -> QuerySet[ImportJob]:
+    if not user.is_authenticated:
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(user_id=user.pk).select_related("unit").order_by("-started_at")
 
 
 @dataclass

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import can_fill, can_review
 from songnuan.registry.idnumbers import InvalidIdNumber, mask_id_number, parse_id_number
-from songnuan.registry.models import Household, Member, OpenIdentity, Plan
+from songnuan.registry.models import Household, Member, OpenIdentity, PersonalDataView, Plan
+from songnuan.registry.searchkeys import name_initials, reversed_id
 
 
 class RegistryError(Exception):
@@ -96,7 +97,9 @@ def household_apply(*, user: User, unit: Unit, data: HouseholdInput) -> Househol
     household = Household.objects.create(
         unit=unit,
         head_name=data.head_name.strip(),
+        name_initials=name_initials(data.head_name),
         head_id_number=head.number,
+        id_reversed=reversed_id(head.number),
         head_sex=head.sex,
         head_birth_date=head.birth_date,
         phone=data.phone,
@@ -230,3 +233,10 @@ def plan_set(
     plan.contact, plan.deadline, plan.measures, plan.path = contact.strip(), deadline, measures.strip(), path
     plan.save()
     return plan
+
+
+def personal_data_viewed(*, user: User, households: Sequence[Household], via: str) -> None:
+    """Log that `user` was shown the full numbers of these files (the caller checked the permission)."""
+    PersonalDataView.objects.bulk_create(
+        PersonalDataView(user=user, household=household, via=via) for household in households
+    )
