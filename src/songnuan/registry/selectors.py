@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import unit_visible, units_visible_to
@@ -127,6 +128,29 @@ def due_for_yearly_review(user: User | AnonymousUser, today: dt.date | None = No
         .filter(status=Household.Status.FILED)
         .filter(Q(last_reviewed_at__lt=limit) | Q(last_reviewed_at=None))
     )
+
+
+#: Items of the reporting tables that count households the archive counts too: item → category (None: all).
+ARCHIVE_ITEMS: dict[str, dict[str, str | None]] = {
+    "warmth-2018": {
+        "2C": None,
+        "2D": Household.Category.WORKER,
+        "2E": Household.Category.MIGRANT,
+        "2F": Household.Category.MODEL_WORKER,
+    },
+}
+
+
+def archive_hints(form_code: str, unit: Unit) -> dict[str, str]:
+    """The filed households by category beside 附件1 2C–2F: a hint for the count of households visited."""
+    items = ARCHIVE_ITEMS.get(form_code)
+    if not items:
+        return {}
+    counts = filed_counts(unit)
+    return {
+        code: _("档案在册 {n} 户").format(n=counts.total() if category is None else counts[category])
+        for code, category in items.items()
+    }
 
 
 def filed_counts(unit: Unit) -> Counter[str]:

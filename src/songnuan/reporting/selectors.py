@@ -52,6 +52,7 @@ class PrintedRow:
     cell: str = ""
     state: str = ""  # "", "error" or "warning"
     messages: list[tuple[str, str]] = field(default_factory=list)  # (severity, message)
+    hint: str = ""  # e.g. how many households the unit has on file, beside the households visited
 
 
 def printed_rows(
@@ -59,6 +60,7 @@ def printed_rows(
     values: dict[str, Value] | None = None,
     result: CheckResult | None = None,
     cells: Mapping[str, str] | None = None,
+    hints: Mapping[str, str] | None = None,
 ) -> list[PrintedRow]:
     by_item: dict[str, list[tuple[str, str]]] = {}
     if result is not None:
@@ -87,6 +89,7 @@ def printed_rows(
                     cell=(cells or {}).get(item.code, ""),
                     state=state,
                     messages=[(s, m) for s, m in notes if m],
+                    hint=(hints or {}).get(item.code, ""),
                 )
             )
     return rows

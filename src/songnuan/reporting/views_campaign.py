@@ -33,6 +33,7 @@ from songnuan.formkit.engine import CheckResult, Value, Violation, compiled, for
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.selectors import account_of, can_fill, can_review, unit_visible, units_visible_to
+from songnuan.registry.selectors import archive_hints
 from songnuan.reporting import services
 from songnuan.reporting.forms_campaign import (
     ActivityReportForm,
@@ -284,7 +285,7 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
             "unit": unit,
             "form": form,
             "submission": submission,
-            "rows": printed_rows(form, values, result),
+            "rows": printed_rows(form, values, result, hints=archive_hints(form.code, unit)),
             "yes_no": {item.code for item in form.items if item.kind is ItemKind.YES_NO},
             "result": result,
             "warnings": [(w, explanations.get(w.rule, "")) for w in result.warnings],

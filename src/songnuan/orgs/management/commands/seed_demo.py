@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import tomllib
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +19,73 @@ from songnuan.formkit.definitions import ItemKind, get_form
 from songnuan.formkit.engine import Value
 from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.services import account_create, unit_create
+from songnuan.registry import generate, services
+from songnuan.registry.models import Household
 from songnuan.reporting.models import Submission, SubmissionValue
+
+
+def load_demo_archive(spec: dict[str, Any]) -> int:
+    """Generated households across the units that have a reporter: applied by it, filed by the city.
+
+    A realistic mix: most filed, some still applications, some out of difficulty or closed, plans partly
+    written (the 四明确 report has something to show), some yearly reviews overdue.
+    """
+    rng = random.Random(spec["seed"])
+    reporters = list(
+        Account.objects.filter(role=Account.Role.REPORTER).select_related("user", "unit").order_by("pk")
+    )
+    reviewer = Account.objects.get(user__username=spec["reviewer"]).user
+    for username in spec["may_see_personal_data"]:
+        Account.objects.get(user__username=username).user.user_permissions.add(
+            Permission.objects.get(codename="view_personal_data")
+        )
+    categories = {"困难职工": "worker", "困难农民工": "migrant", "困难劳模": "model-worker"}
+    paths = list(Household.OutPath.values)
+    today = timezone.localdate()
+    for generated in generate.households(spec["households"], seed=spec["seed"]):
+        account = rng.choice(reporters)
+        household = services.household_apply(
+            user=account.user,
+            unit=account.unit,
+            data=services.HouseholdInput(
+                head_name=generated.name,
+                head_id_number=generated.id_number,
+                category=categories[generated.category],
+                phone=generated.phone,
+                employer=generated.employer,
+                difficulty_type=generated.difficulty_type,
+                main_cause=generated.main_cause,
+                monthly_income=generated.monthly_income,
+                household_size=generated.household_size,
+                minimum_living_line=Decimal(spec["minimum_living_line"]),
+                card_kind=Household.CardKind.UNION_CARD,
+                bank=generated.bank,
+                card_number=generated.card_number,
+            ),
+        )
+        fate = rng.random()
+        if fate < 0.08:
+            continue  # an application still waiting for the reviewer
+        household = services.household_file(user=reviewer, household=household)
+        if rng.random() < 0.6:
+            services.plan_set(
+                user=reviewer,
+                household=household,
+                contact=f"{account.unit.contact_name}（{account.unit.name}）",
+                deadline=today + dt.timedelta(days=rng.randrange(90, 720)),
+                measures=rng.choice(("职业介绍与技能培训", "申请大病救助", "子女助学", "协调纳入低保")),
+                path=rng.choice(paths),
+            )
+        if fate > 0.94:
+            services.household_close(user=reviewer, household=household, reason="户主迁出本市", on=today)
+        elif fate > 0.88:
+            services.household_out_of_difficulty(
+                user=reviewer, household=household, path=rng.choice(paths), on=today
+            )
+        elif fate > 0.73:  # filed more than a year ago and not reviewed since: due for the yearly review
+            long_ago = timezone.now() - dt.timedelta(days=rng.randrange(380, 700))
+            Household.objects.filter(pk=household.pk).update(filed_at=long_ago, last_reviewed_at=long_ago)
+    return int(spec["households"])
 
 
 def demo_data() -> dict[str, Any]:
@@ -51,10 +119,14 @@ class Command(BaseCommand):
         else:
             self._load(data)
             self.stdout.write("已载入演示数据。")
+        if not Household.objects.exists():
+            count = load_demo_archive(data["archive"])
+            self.stdout.write(f"已生成 {count} 户困难职工档案（身份证号为虚构的有效号码）。")
         self.stdout.write(f"演示账号（密码都是 {data['password']}）：")
         for account in Account.objects.select_related("user", "unit").order_by("unit__path", "role"):
+            full = "（可查看完整身份证号）" if account.user.has_perm("registry.view_personal_data") else ""
             self.stdout.write(
-                f"  {account.user.username:<22} {account.get_role_display()}  {account.unit.name}"
+                f"  {account.user.username:<22} {account.get_role_display()}  {account.unit.name}{full}"
             )
 
     @transaction.atomic
