@@ -289,3 +289,17 @@ def test_luhn_complete_makes_cards_that_pass() -> None:
     from songnuan.registry.idnumbers import luhn_valid
 
     assert luhn_valid(luhn_complete("622202123456789"))
+
+
+def test_someone_filing_the_same_person_during_the_import_fails_it_cleanly(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import IntegrityError
+
+    def collide(model: Any, columns: Any, rows: Any) -> None:
+        raise IntegrityError("UNIQUE constraint failed: registry_openidentity.id_number")
+
+    monkeypatch.setattr("songnuan.registry.importing.insert_rows", collide)
+    job = run_import(world, write_csv(tmp_path / "a.csv", good_rows(3)))
+    assert job.state == ImportJob.State.FAILED and "请重新导入" in job.error
+    assert Household.objects.count() == 0

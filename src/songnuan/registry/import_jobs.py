@@ -18,7 +18,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -196,6 +196,11 @@ def _run(job_id: int, default_unit_id: int | None) -> None:
         )
     except (UnreadableFile, MappingError) as problem:
         job.state, job.error = ImportJob.State.FAILED, str(problem)
+    except IntegrityError:  # someone filed one of these people while the import ran
+        job.state, job.error = (
+            ImportJob.State.FAILED,
+            _("导入期间有人同时为文件中的人员建了档，没有导入任何数据。请重新导入该文件。"),
+        )
     except Exception:  # the import rolled back; the user gets a sentence, the log the traceback
         logger.exception("import %s failed", job.pk)
         job.state, job.error = (
