@@ -54,6 +54,7 @@ def test_index_links_to_every_part(world: World) -> None:
     assert data["links"] == {
         "me": "/api/me",
         "campaigns": "/api/campaigns",
+        "households": "/api/households",
         "openapi": "/api/openapi.json",
         "docs": "/api/docs/",
     }

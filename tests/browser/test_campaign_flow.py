@@ -19,7 +19,8 @@ from songnuan.reporting.models import Submission
 from songnuan.reporting.services import stored_values
 
 from ..filemakers import filled_example
-from ..world import PASSWORD, World
+from ..world import World
+from .sessions import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,18 +31,6 @@ WARNING = "warmth-2018.4A.within-raised"
 @pytest.fixture(autouse=True)
 def fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def log_in(browser: Any, live_server: Any, username: str, next_path: str) -> Any:
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True)
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/?next={next_path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url(f"{live_server.url}{next_path}")
-    return page
 
 
 def until(condition: Any, seconds: float = 30) -> None:

@@ -173,3 +173,25 @@ def test_yearly_review_and_counts(world: World) -> None:
     assert list(due_for_yearly_review(world.users["city_reviewer"])) == []
     assert filed_counts(world.city) == {"worker": 1}
     assert filed_counts(world.sibling) == {}
+
+
+def test_a_reviewer_above_opening_a_file_files_it_at_once(world: World) -> None:
+    household = household_apply(
+        user=world.users["county_reviewer"],
+        unit=world.enterprise,
+        data=HouseholdInput(head_name="王建国", head_id_number=HEAD, category=Household.Category.WORKER),
+    )
+    assert household.status == Household.Status.FILED
+    assert household.reviewed_by == world.users["county_reviewer"]
+    with pytest.raises(PermissionDenied):  # not for its own unit (no one above has reviewed it) …
+        household_apply(
+            user=world.users["county_reviewer"],
+            unit=world.county,
+            data=HouseholdInput(head_name="李四", head_id_number=SPOUSE, category=Household.Category.WORKER),
+        )
+    with pytest.raises(PermissionDenied):  # … nor for a unit outside its branch
+        household_apply(
+            user=world.users["county_reviewer"],
+            unit=world.sibling,
+            data=HouseholdInput(head_name="李四", head_id_number=SPOUSE, category=Household.Category.WORKER),
+        )

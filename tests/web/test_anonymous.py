@@ -26,6 +26,25 @@ PUBLIC = {
     "api:docs",
     "api:not-found",  # a JSON 404 for any other path under /api/
 }
+#: The needy-worker archive: personal data, every page and download private (checked like all others above).
+ARCHIVE = {
+    "registry:list",
+    "registry:new",
+    "registry:export",
+    "registry:plan-gaps",
+    "registry:due",
+    "registry:import",
+    "registry:import-job",
+    "registry:import-progress",
+    "registry:import-rejected",
+    "registry:detail",
+    "registry:reveal",
+    "registry:file",
+    "registry:review",
+    "registry:out",
+    "registry:close",
+    "registry:plan",
+}
 
 
 def named_patterns(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
@@ -67,6 +86,17 @@ def test_every_private_url_needs_a_login(world: World) -> None:
             )
         checked += 1
     assert checked >= 20  # the campaign, review and API URLs are all here
+
+
+def test_the_archive_urls_are_all_there_and_none_is_public(world: World) -> None:
+    routes = dict(named_patterns(get_resolver()))
+    assert {name for name in routes if name.startswith("registry:")} == ARCHIVE
+    assert not ARCHIVE & PUBLIC
+    client = Client()
+    for name in sorted(ARCHIVE):
+        for method in ("get", "post"):
+            response = getattr(client, method)(concrete(routes[name], world))
+            assert response.status_code == 302 and response["Location"].startswith("/login/"), (name, method)
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db.models import TextChoices
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from songnuan.registry.models import Household
 
 Json = dict[str, Any]
 
@@ -90,6 +93,68 @@ _STATUS = {
     "version": 6,
     "submitted_at": "2018-02-04T16:30:00+08:00",
     "late": False,
+}
+
+
+# A file of the archive as the list shows it: numbers masked, money (元) as exact text, blank income null.
+_HOUSEHOLD_SUMMARY = {
+    "id": 17,
+    "unit": {"id": 2, "name": "东宝区总工会"},
+    "head_name": "王建国",
+    "head_id_number": "1101**********002X",
+    "head_sex": "女",
+    "head_birth_date": "1949-12-31",
+    "phone": "138****1234",
+    "category": "worker",
+    "category_label": "困难职工",
+    "difficulty_type": "深度困难",
+    "status": "filed",
+    "status_label": "已建档",
+    "household_size": 3,
+    "monthly_income": "2400",
+    "income_per_person": "800",
+    "filed_at": "2018-01-12T09:30:00+08:00",
+    "last_reviewed_at": "2018-01-12T09:30:00+08:00",
+    "plan_missing": ["期限", "路径"],
+}
+_HOUSEHOLD = {
+    **_HOUSEHOLD_SUMMARY,
+    "full_numbers": False,
+    "employer": "东宝区恒力水泥有限公司",
+    "employer_kind": "民营企业",
+    "main_cause": "本人患大病",
+    "secondary_causes": ["子女教育"],
+    "minimum_living_line": "560",
+    "card_kind": "bank-card",
+    "card_kind_label": "银行卡",
+    "bank": "中国工商银行",
+    "bank_branch": "荆门东宝支行",
+    "card_number": "6222***********0123",
+    "applied_at": "2018-01-08T15:02:00+08:00",
+    "out_path": "",
+    "out_path_label": "",
+    "ended_on": None,
+    "closed_reason": "",
+    "members": [
+        {
+            "id": 31,
+            "name": "李秀英",
+            "relation": "配偶",
+            "id_number": "4405**********0014",
+            "monthly_income": None,
+            "health": "患病",
+            "school_or_employer": "",
+        }
+    ],
+    "plan": {
+        "contact": "东宝区总工会 李红",
+        "deadline": None,
+        "measures": "介绍就业，申请医疗互助",
+        "path": "",
+        "path_label": "",
+        "missing": ["期限", "路径"],
+    },
+    "permissions": {"view_personal_data": False},
 }
 
 
@@ -373,6 +438,7 @@ def _schemas() -> Json:
             },
             ["campaign_id", "form", "unit", "accepted_units", "values"],
         ),
+        **_household_schemas(),
         "Index": _object(
             {
                 "title": {"type": "string"},
@@ -383,6 +449,151 @@ def _schemas() -> Json:
     }
 
 
+def _choice_codes(choices: type[TextChoices]) -> str:
+    return "、".join(f"{code} {label}" for code, label in choices.choices)
+
+
+def _household_schemas() -> Json:
+    money = _("金额（元）为文字，精确，不经过浮点数；空白（未填写）为 null，不等于 0")
+    masked = _("掩码显示（如 4208**********1234）；带 full=1 且有权限时为完整号码")
+    summary = _object(
+        {
+            "id": {"type": "integer", "description": _("档案编号")},
+            "unit": _object(
+                {"id": {"type": "integer"}, "name": {"type": "string"}}, ["id", "name"], _("建档单位")
+            ),
+            "head_name": _string(_("户主姓名")),
+            "head_id_number": _string(_("户主身份证号，") + masked),
+            "head_sex": _string(_("性别（由身份证号得出）"), enum=["男", "女"]),
+            "head_birth_date": _string(_("出生日期（由身份证号得出）"), format="date"),
+            "phone": _string(_("手机号，掩码显示（如 138****1234）；未填写为空文字")),
+            "category": _string(_choice_codes(Household.Category), enum=list(Household.Category.values)),
+            "category_label": _string(_("类别（中文）")),
+            "difficulty_type": _string(_("困难类型（深度困难、相对困难、意外致困 …），可为空文字")),
+            "status": _string(_choice_codes(Household.Status), enum=list(Household.Status.values)),
+            "status_label": _string(_("状态（中文）")),
+            "household_size": {"type": "integer", "description": _("家庭人口")},
+            "monthly_income": _nullable("string", _("家庭月收入（元）。") + money),
+            "income_per_person": _nullable("string", _("人均月收入（元），月收入为空白时为 null")),
+            "filed_at": _nullable("string", _("建档时间；尚未建档为 null"), format="date-time"),
+            "last_reviewed_at": _nullable("string", _("最近年审时间"), format="date-time"),
+            "plan_missing": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": _(
+                    "四明确帮扶计划尚未写明的部分：联系人（单位）、期限、措施、路径；写全时为空列表"
+                ),
+            },
+        },
+        [
+            *("id", "unit", "head_name", "head_id_number", "head_sex", "head_birth_date", "phone"),
+            *("category", "category_label", "difficulty_type", "status", "status_label"),
+            *("household_size", "monthly_income", "income_per_person", "filed_at", "last_reviewed_at"),
+            "plan_missing",
+        ],
+        _("档案列表中的一户"),
+    )
+    member = _object(
+        {
+            "id": {"type": "integer"},
+            "name": _string(_("姓名")),
+            "relation": _string(_("与户主关系")),
+            "id_number": _string(_("身份证号，") + masked + _("；未登记为空文字")),
+            "monthly_income": _nullable("string", _("月收入（元）。") + money),
+            "health": _string(_("健康状况")),
+            "school_or_employer": _string(_("就读学校或工作单位")),
+        },
+        ["id", "name", "relation", "id_number", "monthly_income", "health", "school_or_employer"],
+        _("家庭成员"),
+    )
+    out_paths = ["", *Household.OutPath.values]
+    plan = _object(
+        {
+            "contact": _string(_("帮扶联系人（单位）")),
+            "deadline": _nullable("string", _("脱困期限"), format="date"),
+            "measures": _string(_("帮扶措施")),
+            "path": _string(
+                _("脱困路径：") + _choice_codes(Household.OutPath) + _("；未写为空文字"), enum=out_paths
+            ),
+            "path_label": _string(_("脱困路径（中文）")),
+            "missing": {"type": "array", "items": {"type": "string"}, "description": _("尚未写明的部分")},
+        },
+        ["contact", "deadline", "measures", "path", "path_label", "missing"],
+        _("四明确帮扶计划：联系人（单位）、期限、措施、路径"),
+    )
+    detail = {
+        "allOf": [
+            _ref("HouseholdSummary"),
+            _object(
+                {
+                    "full_numbers": {
+                        "type": "boolean",
+                        "description": _("身份证号、手机号和卡号是否为完整号码（full=1，且已记录本次查看）"),
+                    },
+                    "employer": _string(_("工作单位")),
+                    "employer_kind": _string(_("单位性质")),
+                    "main_cause": _string(_("主要致困原因")),
+                    "secondary_causes": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": _("其他致困原因，最多三项"),
+                    },
+                    "minimum_living_line": _nullable("string", _("当地低保标准（元/人·月）。") + money),
+                    "card_kind": _string(
+                        _choice_codes(Household.CardKind) + _("；未填写为空文字"),
+                        enum=["", *Household.CardKind.values],
+                    ),
+                    "card_kind_label": _string(_("发放卡类型（中文）")),
+                    "bank": _string(_("开户银行")),
+                    "bank_branch": _string(_("开户网点")),
+                    "card_number": _string(
+                        _("卡号，掩码显示（如 6222***********3456）；带 full=1 且有权限时为完整号码")
+                    ),
+                    "applied_at": _string(_("申请时间"), format="date-time"),
+                    "out_path": _string(_("解困脱困的路径；未脱困为空文字"), enum=out_paths),
+                    "out_path_label": _string(_("脱困路径（中文）")),
+                    "ended_on": _nullable("string", _("脱困或注销日期"), format="date"),
+                    "closed_reason": _string(_("注销原因")),
+                    "members": {"type": "array", "items": _ref("Member"), "description": _("家庭成员")},
+                    "plan": _ref("Plan"),
+                    "permissions": _object(
+                        {
+                            "view_personal_data": {
+                                "type": "boolean",
+                                "description": _("当前用户可用 full=1 查看完整号码（每次查看都留记录）"),
+                            }
+                        },
+                        ["view_personal_data"],
+                    ),
+                },
+                [
+                    *("full_numbers", "employer", "employer_kind", "main_cause", "secondary_causes"),
+                    *("minimum_living_line", "card_kind", "card_kind_label", "bank", "bank_branch"),
+                    *("card_number", "applied_at", "out_path", "out_path_label", "ended_on"),
+                    *("closed_reason", "members", "plan", "permissions"),
+                ],
+            ),
+        ],
+        "description": _("一份档案的全部内容"),
+    }
+    page = _object(
+        {
+            "count": {"type": "integer", "description": _("符合条件的档案总数")},
+            "next": _nullable("string", _("下一页的地址；最后一页为 null")),
+            "previous": _nullable("string", _("上一页的地址；第一页为 null")),
+            "results": {"type": "array", "items": _ref("HouseholdSummary"), "description": _("本页的档案")},
+        },
+        ["count", "next", "previous", "results"],
+    )
+    return {
+        "HouseholdSummary": summary,
+        "HouseholdList": page,
+        "Member": member,
+        "Plan": plan,
+        "Household": detail,
+    }
+
+
 # --- responses and parameters ----------------------------------------------------------------------------
 
 
@@ -390,9 +601,12 @@ def _json_content(schema: Json, example: Any) -> Json:
     return {"application/json": {"schema": schema, "example": example}}
 
 
+def _message_response(description: str, example: str) -> Json:
+    return {"description": description, "content": _json_content(_ref("Message"), {"message": example})}
+
+
 def _responses() -> Json:
-    def message(description: str, example: str) -> Json:
-        return {"description": description, "content": _json_content(_ref("Message"), {"message": example})}
+    message = _message_response
 
     return {
         "BadRequest": message(
@@ -464,6 +678,78 @@ def _parameters() -> Json:
             "description": _("统计表代码，须是该活动要求的表"),
             "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
             "example": "warmth-2018",
+        },
+        "HouseholdId": {
+            "name": "household_id",
+            "in": "path",
+            "required": True,
+            "description": _("档案编号"),
+            "schema": {"type": "integer"},
+            "example": 17,
+        },
+        "SearchText": {
+            "name": "q",
+            "in": "query",
+            "required": False,
+            "description": _(
+                "查找（最多 50 个字），按样子理解：身份证号（户主或家庭成员，18 位或 15 位）、"
+                "身份证号的后几位、手机号或其开头、姓名的拼音首字母（zs 为张三）、姓名的开头"
+            ),
+            "schema": {"type": "string", "maxLength": 50},
+            "example": "zs",
+        },
+        "UnitFilter": {
+            "name": "unit",
+            "in": "query",
+            "required": False,
+            "description": _(
+                "单位编号：只看该单位及其下级单位的档案；须是当前用户可见的单位"
+                "（没有这个单位 404，不可见 403）"
+            ),
+            "schema": {"type": "integer"},
+            "example": 2,
+        },
+        "CategoryFilter": {
+            "name": "category",
+            "in": "query",
+            "required": False,
+            "description": _("类别：") + _choice_codes(Household.Category) + _("；其他值返回 400"),
+            "schema": {"type": "string", "enum": list(Household.Category.values)},
+            "example": "worker",
+        },
+        "StatusFilter": {
+            "name": "status",
+            "in": "query",
+            "required": False,
+            "description": _("状态：") + _choice_codes(Household.Status) + _("；其他值返回 400"),
+            "schema": {"type": "string", "enum": list(Household.Status.values)},
+            "example": "filed",
+        },
+        "Page": {
+            "name": "page",
+            "in": "query",
+            "required": False,
+            "description": _("页码，从 1 开始；超过最后一页返回 404"),
+            "schema": {"type": "integer", "minimum": 1, "default": 1},
+            "example": 1,
+        },
+        "PageSize": {
+            "name": "page_size",
+            "in": "query",
+            "required": False,
+            "description": _("每页档案数，默认 50，最多 200"),
+            "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+            "example": 50,
+        },
+        "FullNumbers": {
+            "name": "full",
+            "in": "query",
+            "required": False,
+            "description": _(
+                "1：显示完整的身份证号、手机号和卡号。须有“可查看完整号码”权限（否则 403），每次查看都留记录"
+            ),
+            "schema": {"type": "string", "enum": ["0", "1"]},
+            "example": "1",
         },
     }
 
@@ -548,6 +834,7 @@ def _paths() -> Json:
                         "links": {
                             "me": "/api/me",
                             "campaigns": "/api/campaigns",
+                            "households": "/api/households",
                             "openapi": "/api/openapi.json",
                             "docs": "/api/docs/",
                         },
@@ -765,6 +1052,70 @@ def _paths() -> Json:
                 errors=("400", "403", "404"),
             )
         },
+        "/households": {
+            "get": _operation(
+                "household_list",
+                "households",
+                _("困难职工档案列表"),
+                _(
+                    "当前用户可见的档案（填报员：本单位；审核员、管理员：本单位及下级各单位），可按文字查找、"
+                    "按单位、类别、状态筛选，分页。身份证号和手机号一律掩码显示。"
+                    "按文字查找时按所查的键排序，否则新建的在前。"
+                ),
+                {
+                    **_ok(
+                        _("一页档案"),
+                        "HouseholdList",
+                        {
+                            "count": 123,
+                            "next": "/api/households?q=wjg&page=2",
+                            "previous": None,
+                            "results": [_HOUSEHOLD_SUMMARY],
+                        },
+                    ),
+                    "400": _message_response(
+                        _("参数不对：类别、状态不是可用的值，页码、每页数、单位编号不是正整数")
+                        + _("，或每页超过 200"),
+                        "参数 category 没有“poor”这个值；可用的值：worker（困难职工）、"
+                        "migrant（困难农民工）、model-worker（困难劳模）",
+                    ),
+                    "403": _message_response(_("无权查看 unit 所指的单位"), "您无权查看这个单位"),
+                    "404": _message_response(_("没有 unit 所指的单位，或没有这一页"), "没有第 5 页：共 3 页"),
+                },
+                parameters=(
+                    "SearchText",
+                    "UnitFilter",
+                    "CategoryFilter",
+                    "StatusFilter",
+                    "Page",
+                    "PageSize",
+                ),
+            )
+        },
+        "/households/{household_id}": {
+            "get": _operation(
+                "household_detail",
+                "households",
+                _("一份困难职工档案"),
+                _(
+                    "档案的全部内容、家庭成员和四明确帮扶计划。身份证号、手机号和卡号掩码显示；"
+                    "带 full=1 时显示完整号码，须有“可查看完整号码”权限且能看到这份档案，"
+                    "每次查看都记录（途径：接口）。看不到的档案与不存在的档案一样返回 404。"
+                ),
+                {
+                    **_ok(_("这份档案"), "Household", _HOUSEHOLD),
+                    "400": _message_response(
+                        _("参数 full 不是 1 或 0"), "参数 full 只能是 1 或 0，这里是“yes”"
+                    ),
+                    "403": _message_response(
+                        _("带 full=1 但没有查看完整号码的权限；什么也没有记录"),
+                        "您无权查看完整的身份证号、手机号和卡号",
+                    ),
+                    "404": _message_response(_("没有这份档案，或当前用户看不到它"), "没有这份档案"),
+                },
+                parameters=("HouseholdId", "FullNumbers"),
+            )
+        },
         "/campaigns/{campaign_id}/rollup/{unit_id}/{form_code}": {
             "get": _operation(
                 "rollup",
@@ -815,6 +1166,7 @@ def document() -> Json:
             {"name": "forms", "description": _("一个单位的一张统计表")},
             {"name": "workflow", "description": _("报送、退回、审核通过、解锁")},
             {"name": "rollup", "description": _("汇总")},
+            {"name": "households", "description": _("困难职工档案（只读）")},
             {"name": "docs", "description": _("接口文档")},
         ],
         "paths": _paths(),

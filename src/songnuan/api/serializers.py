@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,8 @@ from songnuan.formkit.definitions import Form, Item
 from songnuan.formkit.engine import CheckResult, Value, Violation
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Account, Unit
+from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
+from songnuan.registry.models import Household, Member, Plan
 from songnuan.reporting.models import Submission
 
 JsonValue = int | str | None
@@ -299,3 +301,98 @@ def items_json(form: Form) -> list[Json]:
         {"code": item.code, "label": item.label, "unit": item.unit, "kind": item.kind.value}
         for item in form.items
     ]
+
+
+# --- the needy-worker archive (困难职工档案) ----------------------------------------------------------------
+
+
+def _plan_of(household: Household) -> Plan | None:
+    try:
+        return household.plan
+    except Plan.DoesNotExist:  # every file gets one when it is opened; an absent plan lacks everything
+        return None
+
+
+def plan_missing(plan: Plan | None) -> list[str]:
+    """The parts of the 四明确 plan not written yet (联系人（单位）, 期限, 措施, 路径)."""
+    return (Plan() if plan is None else plan).missing()
+
+
+def household_summary_json(household: Household, *, full_numbers: bool = False) -> Json:
+    """A file in the list: ID and phone numbers masked unless `full_numbers` (the caller checked and logged).
+
+    Money (元) is text, exact; a blank income is null, never 0.
+    """
+    return {
+        "id": household.pk,
+        "unit": {"id": household.unit_id, "name": household.unit.name},
+        "head_name": household.head_name,
+        "head_id_number": household.head_id_number
+        if full_numbers
+        else mask_id_number(household.head_id_number),
+        "head_sex": household.head_sex,
+        "head_birth_date": date_json(household.head_birth_date),
+        "phone": household.phone if full_numbers else mask_phone(household.phone),
+        "category": household.category,
+        "category_label": household.get_category_display(),
+        "difficulty_type": household.difficulty_type,
+        "status": household.status,
+        "status_label": household.get_status_display(),
+        "household_size": household.household_size,
+        "monthly_income": number_json(household.monthly_income),
+        "income_per_person": number_json(household.income_per_person),
+        "filed_at": moment_json(household.filed_at),
+        "last_reviewed_at": moment_json(household.last_reviewed_at),
+        "plan_missing": plan_missing(_plan_of(household)),
+    }
+
+
+def member_json(member: Member, *, full_numbers: bool = False) -> Json:
+    return {
+        "id": member.pk,
+        "name": member.name,
+        "relation": member.relation,
+        "id_number": member.id_number if full_numbers else mask_id_number(member.id_number),
+        "monthly_income": number_json(member.monthly_income),
+        "health": member.health,
+        "school_or_employer": member.school_or_employer,
+    }
+
+
+def plan_json(plan: Plan | None) -> Json:
+    return {
+        "contact": plan.contact if plan else "",
+        "deadline": date_json(plan.deadline) if plan else None,
+        "measures": plan.measures if plan else "",
+        "path": plan.path if plan else "",
+        "path_label": plan.get_path_display() if plan and plan.path else "",
+        "missing": plan_missing(plan),
+    }
+
+
+def household_json(
+    household: Household, members: Iterable[Member], *, full_numbers: bool, may_view_full: bool
+) -> Json:
+    """One file in full: the list's fields, the rest of the file, its members and its 四明确 plan."""
+    return {
+        **household_summary_json(household, full_numbers=full_numbers),
+        "full_numbers": full_numbers,
+        "employer": household.employer,
+        "employer_kind": household.employer_kind,
+        "main_cause": household.main_cause,
+        "secondary_causes": list(household.secondary_causes),
+        "minimum_living_line": number_json(household.minimum_living_line),
+        "card_kind": household.card_kind,
+        "card_kind_label": household.get_card_kind_display() if household.card_kind else "",
+        "bank": household.bank,
+        "bank_branch": household.bank_branch,
+        "card_number": household.card_number if full_numbers else mask_card(household.card_number),
+        "applied_at": moment_json(household.applied_at),
+        "out_path": household.out_path,
+        "out_path_label": household.get_out_path_display() if household.out_path else "",
+        "ended_on": date_json(household.ended_on),
+        "closed_reason": household.closed_reason,
+        "members": [member_json(member, full_numbers=full_numbers) for member in members],
+        "plan": plan_json(_plan_of(household)),
+        "permissions": {"view_personal_data": may_view_full},
+    }

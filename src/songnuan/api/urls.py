@@ -24,6 +24,8 @@ urlpatterns = [
     path(
         "campaigns/<int:campaign_id>/rollup/<int:unit_id>/<slug:form_code>", views.form_rollup, name="rollup"
     ),
+    path("households", views.household_list, name="households"),
+    path("households/<int:household_id>", views.household_detail, name="household"),
     # Anything else under /api/ is a JSON 404, not an HTML page (the one pattern not in the OpenAPI document).
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not-found"),
 ]

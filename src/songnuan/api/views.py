@@ -1,8 +1,11 @@
 """Thin JSON views: parse the request, ask `songnuan.orgs.selectors` who may, call one service or selector.
 
 Every answer is JSON, errors included: 401 `{"message": "请先登录"}` when not logged in (never a redirect),
-403 when not allowed (and when the CSRF check fails on a write), 404 for an unknown campaign, unit or form,
-400 for a refused action or a bad body, 409 when someone saved the table since (nothing is overwritten).
+403 when not allowed (and when the CSRF check fails on a write), 404 for an unknown campaign, unit or form
+(and for a household's file the user may not see: its existence is not told), 400 for a refused action, a bad
+body or a bad query parameter, 409 when someone saved the table since (nothing is overwritten).
+ID, phone and card numbers of the archive are masked unless asked for with the permission; each such view is
+logged (`songnuan.registry.services.personal_data_viewed`).
 Session authentication; writes need the CSRF token in the `X-CSRFToken` header.
 """
 
@@ -15,11 +18,14 @@ from typing import Any, NoReturn
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.db.models import TextChoices
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse, QueryDict
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -34,12 +40,23 @@ from songnuan.formkit.definitions import Form, builtin_forms, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import account_of, can_fill, can_review, unit_visible, units_visible_to
+from songnuan.registry.models import Household, PersonalDataView
+from songnuan.registry.selectors import (
+    HouseholdSearch,
+    households_visible_to,
+    may_see_personal_data,
+    search_households,
+)
+from songnuan.registry.services import personal_data_viewed
 from songnuan.reporting import services
 from songnuan.reporting.models import Submission
 from songnuan.reporting.selectors import campaign_progress, rollup, submission_values
 
 View = Callable[..., HttpResponse]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+PAGE_SIZE = 50  # files per page of /households, unless page_size asks for another number …
+MAX_PAGE_SIZE = 200  # … up to this
+SEARCH_TEXT_LENGTH = 50  # as the archive page's search field
 
 
 class ApiError(Exception):
@@ -233,6 +250,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "links": {
                 "me": reverse("api:me"),
                 "campaigns": reverse("api:campaigns"),
+                "households": reverse("api:households"),
                 "openapi": reverse("api:openapi"),
                 "docs": reverse("api:docs"),
             },
@@ -382,6 +400,121 @@ def form_rollup(request: HttpRequest, campaign_id: int, unit_id: int, form_code:
             "values": serializers.values_json(rollup(campaign, form.code, unit)),
         }
     )
+
+
+# --- the needy-worker archive (困难职工档案), read only ---------------------------------------------------
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits, short enough to be a 64-bit integer (Python refuses to read very long ones at all)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def _text_query(query: QueryDict, name: str, longest: int) -> str:
+    text = query.get(name, "").strip()
+    if len(text) > longest:
+        raise ApiError(400, _("参数 {name} 最多 {n} 个字").format(name=name, n=longest))
+    return text
+
+
+def _number_query(query: QueryDict, name: str, default: int, *, largest: int | None = None) -> int:
+    """A whole number ≥ 1 (`default` when absent or empty), at most `largest`."""
+    text = query.get(name, "").strip()
+    if not text:
+        return default
+    if not _digits(text) or int(text) < 1:
+        raise ApiError(400, _("参数 {name} 应为正整数，这里是“{value}”").format(name=name, value=text))
+    number = int(text)
+    if largest is not None and number > largest:
+        raise ApiError(400, _("参数 {name} 最大为 {n}").format(name=name, n=largest))
+    return number
+
+
+def _choice_query(query: QueryDict, name: str, choices: type[TextChoices]) -> str:
+    """One of the choices' codes, or "" (no filter) when absent or empty."""
+    value = query.get(name, "").strip()
+    if value and value not in choices.values:
+        allowed = "、".join(f"{code}（{label}）" for code, label in choices.choices)
+        raise ApiError(
+            400,
+            _("参数 {name} 没有“{value}”这个值；可用的值：{allowed}").format(
+                name=name, value=value, allowed=allowed
+            ),
+        )
+    return value
+
+
+def _unit_query(user: User, query: QueryDict) -> Unit | None:
+    """The unit to search in (it and the units below): unknown → 404, not visible → 403, as everywhere."""
+    text = query.get("unit", "").strip()
+    if not text:
+        return None
+    if not _digits(text):
+        raise ApiError(400, _("参数 unit 应为单位编号（整数），这里是“{value}”").format(value=text))
+    return _unit(user, int(text))
+
+
+def _flag_query(query: QueryDict, name: str) -> bool:
+    value = query.get(name, "").strip()
+    if value not in ("", "0", "1"):
+        raise ApiError(400, _("参数 {name} 只能是 1 或 0，这里是“{value}”").format(name=name, value=value))
+    return value == "1"
+
+
+def _page_url(request: HttpRequest, number: int) -> str:
+    query = request.GET.copy()
+    query["page"] = str(number)
+    return f"{request.path}?{query.urlencode()}"
+
+
+@endpoint("GET")
+def household_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    query = request.GET
+    search = HouseholdSearch(
+        text=_text_query(query, "q", SEARCH_TEXT_LENGTH),
+        category=_choice_query(query, "category", Household.Category),
+        status=_choice_query(query, "status", Household.Status),
+    )
+    page_size = _number_query(query, "page_size", PAGE_SIZE, largest=MAX_PAGE_SIZE)
+    number = _number_query(query, "page", 1)
+    search.unit = _unit_query(user, query)
+    paginator = Paginator(search_households(user, search).select_related("plan"), page_size)
+    if number > paginator.num_pages:
+        raise ApiError(
+            404, _("没有第 {page} 页：共 {pages} 页").format(page=number, pages=paginator.num_pages)
+        )
+    page = paginator.page(number)
+    return answer(
+        {
+            "count": paginator.count,
+            "next": _page_url(request, number + 1) if page.has_next() else None,
+            "previous": _page_url(request, number - 1) if page.has_previous() else None,
+            "results": [serializers.household_summary_json(household) for household in page.object_list],
+        }
+    )
+
+
+@endpoint("GET")
+def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+    user = _user(request)
+    full = _flag_query(request.GET, "full")
+    # Not there and not visible are the same answer: the API does not tell that a file exists.
+    household = households_visible_to(user).select_related("unit", "plan").filter(pk=household_id).first()
+    if household is None:
+        raise ApiError(404, _("没有这份档案"))
+    may_view_full = may_see_personal_data(user, household)
+    if full and not may_view_full:
+        raise ApiError(403, _("您无权查看完整的身份证号、手机号和卡号"))
+    data = serializers.household_json(
+        household, household.members.order_by("id"), full_numbers=full, may_view_full=may_view_full
+    )
+    if not full:
+        return answer(data)
+    personal_data_viewed(user=user, households=[household], via=PersonalDataView.Via.API)
+    response = answer(data)
+    add_never_cache_headers(response)  # the full numbers are not kept in any cache
+    return response
 
 
 @csrf_exempt  # writes nothing: an unknown URL is a 404 whatever the method

@@ -103,11 +103,12 @@ class Household(models.Model):
         verbose_name_plural = _("困难职工档案")
         indexes = [
             models.Index(fields=["unit", "status", "category"]),
-            # Search: a prefix range on the key, results in key order.
-            models.Index(fields=["head_name", "id"], name="household_name_search"),
-            models.Index(fields=["name_initials", "id"], name="household_initials_search"),
-            models.Index(fields=["id_reversed", "id"], name="household_id_tail_search"),
-            models.Index(fields=["phone", "id"], name="household_phone_search"),
+            # Search: a prefix range on the key, results in key order; the unit last, so that counting the
+            # matches the user may see (pinyin "ly": 16,000 of a million) reads the index alone.
+            models.Index(fields=["head_name", "id", "unit"], name="household_name_search"),
+            models.Index(fields=["name_initials", "id", "unit"], name="household_initials_search"),
+            models.Index(fields=["id_reversed", "id", "unit"], name="household_id_tail_search"),
+            models.Index(fields=["phone", "id", "unit"], name="household_phone_search"),
         ]
 
     def __str__(self) -> str:

@@ -80,8 +80,13 @@ def _checked_id(text: str, who: str) -> str:
 
 @transaction.atomic
 def household_apply(*, user: User, unit: Unit, data: HouseholdInput) -> Household:
-    """Open a file for a household (状态: 已申请) in `unit`; a reviewer above files it."""
-    if not can_fill(user, unit):
+    """Open a file for a household in `unit`.
+
+    The unit's own staff apply (状态: 已申请) and a reviewer above files it; a reviewer above who opens the
+    file files it at once (建档), as an import by a reviewer does.
+    """
+    files_at_once = can_review(user, unit)
+    if not (can_fill(user, unit) or files_at_once):
         raise PermissionDenied
     if not data.head_name.strip():
         raise RegistryError(_("户主姓名不能为空"))
@@ -132,6 +137,11 @@ def household_apply(*, user: User, unit: Unit, data: HouseholdInput) -> Househol
     )
     _claim(household, numbers)
     Plan.objects.create(household=household)
+    if files_at_once:
+        household.status = Household.Status.FILED
+        household.filed_at = household.last_reviewed_at = timezone.now()
+        household.reviewed_by = user
+        household.save(update_fields=["status", "filed_at", "last_reviewed_at", "reviewed_by"])
     return household
 
 

@@ -1,0 +1,436 @@
+"""The needy-worker archive (困难职工档案) in the browser: the list and its search, a new file, a file with
+its actions, the 四明确 gaps, the yearly reviews due, the Excel export, and importing spreadsheets.
+
+Thin views: a file the user may not see is a 404 (its existence is not told), every read goes through
+`songnuan.registry.selectors`, every write through `songnuan.registry.services` or `import_jobs`, whose
+refusals (RegistryError, MappingError, ImportRefused) come back as Chinese messages, PermissionDenied as 403.
+ID, phone and card numbers are masked on every page unless the user asks to see them and may: each such view
+is logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from songnuan.registry import exports, import_jobs, page_selectors, selectors, services
+from songnuan.registry.forms import (
+    CloseForm,
+    HouseholdForm,
+    ImportUploadForm,
+    MappingForm,
+    MemberFormSet,
+    OutForm,
+    PlanForm,
+    SearchForm,
+    member_inputs,
+)
+from songnuan.registry.importing import MappingError, may_file_in
+from songnuan.registry.models import Household, ImportJob, PersonalDataView, Plan
+from songnuan.reporting.exports import XLSX, content_disposition
+
+PER_PAGE = 50
+FULL_NUMBERS_PERMISSION = "registry.view_personal_data"
+RECENT_IMPORTS = 20
+SHOWN_VIEWS = 50
+
+
+# --- lookups ---------------------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    if not isinstance(request.user, User):  # login_required has already sent anonymous visitors away
+        raise PermissionDenied
+    return request.user
+
+
+def _household(request: HttpRequest, pk: int) -> Household:
+    """The file, or 404 when it does not exist or the user may not see it (the same answer for both)."""
+    visible = selectors.households_visible_to(_user(request))
+    return get_object_or_404(visible.select_related("unit", "applied_by", "reviewed_by"), pk=pk)
+
+
+def _job(request: HttpRequest, pk: int) -> ImportJob:
+    """One of the user's own imports; anyone else's is a 404."""
+    return get_object_or_404(selectors.import_jobs_of(_user(request)), pk=pk)
+
+
+def _detail_url(household: Household) -> str:
+    return reverse("registry:detail", args=[household.pk])
+
+
+def _back(request: HttpRequest, household: Household) -> HttpResponse:
+    """Back where the button was pressed (the file, or the list of yearly reviews due)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(_detail_url(household))
+
+
+def _form_errors(form: Any) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        text = "".join(str(error) for error in errors)
+        parts.append(f"{label}：{text}" if label else text)
+    return "；".join(parts)
+
+
+# --- the list, the export --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def household_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    search = SearchForm(request.GET or None, user=user)
+    households = selectors.search_households(user, search.search())
+    page = Paginator(households, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/list.html",
+        {
+            "form": search,
+            "page": page,
+            "may_file": bool(page_selectors.units_to_file_in(user)),
+            "may_export_full": user.has_perm(FULL_NUMBERS_PERMISSION),
+        },
+    )
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The list as filtered, in Excel; full numbers only with the permission, each file then logged."""
+    user = _user(request)
+    full = request.GET.get("full") == "1"
+    if full and not user.has_perm(FULL_NUMBERS_PERMISSION):
+        raise PermissionDenied
+    found = selectors.search_households(user, SearchForm(request.GET, user=user).search())
+    if full:
+        shown = list(found)
+        services.personal_data_viewed(user=user, households=shown, via=PersonalDataView.Via.EXPORT)
+        data = exports.households_xlsx(shown, full_numbers=True)
+    else:
+        data = exports.households_xlsx(found.iterator(chunk_size=2000), full_numbers=False)
+    today = timezone.localdate().isoformat()
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition(
+        f"households-{today}.xlsx", _("困难职工档案_{date}.xlsx").format(date=today)
+    )
+    if full:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- a new file ------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def household_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    units = page_selectors.units_to_file_in(user)
+    if not units:
+        raise PermissionDenied
+    posted = request.POST if request.method == "POST" else None
+    form = HouseholdForm(posted, units=units)
+    members = MemberFormSet(posted, prefix="members")
+    if posted is not None and form.is_valid() and members.is_valid():
+        unit = form.cleaned_data["unit"]
+        try:
+            household = services.household_apply(
+                user=user, unit=unit, data=form.household_input(member_inputs(members))
+            )
+        except services.RegistryError as refusal:  # DuplicateFile too: it names the unit holding the file
+            form.add_error(None, str(refusal))
+        except PermissionDenied:
+            form.add_error(
+                "unit",
+                _("您不能为“{unit}”新建档案申请，请由该单位的填报员或管理员申请").format(unit=unit.name),
+            )
+        else:
+            done = (
+                _("已为“{name}”建档")
+                if household.status == Household.Status.FILED
+                else _("已新建“{name}”的档案申请，等待上级审核建档")
+            )
+            messages.success(request, done.format(name=household.head_name))
+            return redirect(_detail_url(household))
+    return render(
+        request,
+        "registry/new.html",
+        {"form": form, "members": members},
+        status=400 if posted is not None else 200,
+    )
+
+
+# --- a file and its actions ------------------------------------------------------------------------------
+
+
+def _detail(request: HttpRequest, household: Household, *, full: bool) -> HttpResponse:
+    user = _user(request)
+    actions = page_selectors.household_actions(user, household)
+    try:
+        plan: Plan | None = household.plan
+    except Plan.DoesNotExist:
+        plan = None
+    plan_initial = (
+        {"contact": plan.contact, "deadline": plan.deadline, "measures": plan.measures, "path": plan.path}
+        if plan
+        else {}
+    )
+    return render(
+        request,
+        "registry/detail.html",
+        {
+            "household": household,
+            "members": household.members.order_by("id"),
+            "plan": plan,
+            "actions": actions,
+            "full": full,
+            "views": selectors.personal_data_views(user, household)[:SHOWN_VIEWS] if actions.reveal else [],
+            # Three forms on one page, each with its own element ids.
+            "out_form": OutForm(auto_id="out-%s"),
+            "close_form": CloseForm(auto_id="close-%s"),
+            "plan_form": PlanForm(initial=plan_initial, auto_id="plan-%s"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _household(request, pk), full=False)
+
+
+@login_required
+@require_POST
+@never_cache  # the full numbers are not kept in the browser's cache
+def reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    household = _household(request, pk)
+    user = _user(request)
+    if not selectors.may_see_personal_data(user, household):
+        raise PermissionDenied
+    services.personal_data_viewed(user=user, households=[household], via=PersonalDataView.Via.PAGE)
+    return _detail(request, household, full=True)
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    action: Callable[[User, Household, dict[str, Any]], str],
+    form_class: type[Any] | None = None,
+) -> HttpResponse:
+    """Look the file up, read the form, run the service; its refusal or success as a message, then back."""
+    household = _household(request, pk)
+    data: dict[str, Any] = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return _back(request, household)
+        data = form.cleaned_data
+    try:
+        done = action(_user(request), household, data)
+    except services.RegistryError as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, done)
+    return _back(request, household)
+
+
+@login_required
+@require_POST
+def file_household(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        services.household_file(user=user, household=household)
+        return _("已审核建档：“{name}”列入困难职工档案").format(name=household.head_name)
+
+    return _act(request, pk, act)
+
+
+@login_required
+@require_POST
+def review_yearly(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        services.household_review_yearly(user=user, household=household)
+        return _("已完成“{name}”的年审").format(name=household.head_name)
+
+    return _act(request, pk, act)
+
+
+@login_required
+@require_POST
+def out_of_difficulty(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        services.household_out_of_difficulty(user=user, household=household, path=data["path"], on=data["on"])
+        return _("已登记“{name}”解困脱困，档案结束").format(name=household.head_name)
+
+    return _act(request, pk, act, OutForm)
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        services.household_close(user=user, household=household, reason=data["reason"], on=data["on"])
+        return _("已注销“{name}”的档案").format(name=household.head_name)
+
+    return _act(request, pk, act, CloseForm)
+
+
+@login_required
+@require_POST
+def plan(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        saved = services.plan_set(
+            user=user,
+            household=household,
+            contact=data["contact"],
+            deadline=data["deadline"],
+            measures=data["measures"],
+            path=data["path"],
+        )
+        missing = saved.missing()
+        if missing:
+            return _("已保存帮扶计划，还缺：{missing}").format(missing="、".join(missing))
+        return _("已保存帮扶计划，四明确已齐全")
+
+    return _act(request, pk, act, PlanForm)
+
+
+# --- reports ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def plan_gaps(request: HttpRequest) -> HttpResponse:
+    gaps = selectors.plan_gaps(_user(request))
+    return render(
+        request,
+        "registry/plan_gaps.html",
+        {"gaps": list(gaps.items()), "total": sum(len(rows) for rows in gaps.values())},
+    )
+
+
+@login_required
+@require_GET
+def due_for_review(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    due = (
+        selectors.due_for_yearly_review(user)
+        .select_related("unit")
+        .order_by("unit__path", F("last_reviewed_at").asc(nulls_first=True), "id")
+    )
+    page = Paginator(due, PER_PAGE).get_page(request.GET.get("page"))
+    rows = [(household, page_selectors.household_actions(user, household).review) for household in page]
+    return render(request, "registry/due.html", {"page": page, "rows": rows})
+
+
+# --- import ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_start(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    posted = request.method == "POST"
+    form = ImportUploadForm(request.POST if posted else None, request.FILES if posted else None, user=user)
+    if posted and form.is_valid():
+        upload = form.cleaned_data["file"]
+        upload.seek(0)
+        try:
+            job = import_jobs.import_job_start(
+                user=user,
+                unit=form.cleaned_data["unit"],
+                file_name=upload.name or "",
+                stream=cast(IO[bytes], upload),
+            )
+        except import_jobs.ImportRefused as refusal:
+            form.add_error("file", str(refusal))
+        else:
+            return redirect("registry:import-job", job.pk)
+    return render(
+        request,
+        "registry/import.html",
+        {"form": form, "jobs": selectors.import_jobs_of(user)[:RECENT_IMPORTS]},
+        status=400 if posted else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    job = _job(request, pk)
+    here = redirect("registry:import-job", job.pk)
+    if job.state != ImportJob.State.MAPPING:
+        if request.method == "POST":
+            try:  # the import says why it cannot start again
+                import_jobs.import_job_run(user=user, job=job, mapping=job.mapping, use_default_unit=False)
+            except MappingError as refusal:
+                messages.error(request, str(refusal))
+            return here
+        return render(
+            request,
+            "registry/import_job.html",
+            {"job": job, "progress": import_jobs.import_progress(job)},
+        )
+    offer_default_unit = may_file_in(user, job.unit)
+    posted = request.POST if request.method == "POST" else None
+    form = MappingForm(posted, job=job, offer_default_unit=offer_default_unit)
+    if posted is not None and form.is_valid():
+        try:
+            import_jobs.import_job_run(
+                user=user,
+                job=job,
+                mapping=form.mapping(),
+                use_default_unit=offer_default_unit and form.default_unit_chosen(),
+            )
+        except MappingError as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            return here
+    return render(
+        request,
+        "registry/import_job.html",
+        {"job": job, "form": form, "earlier": import_jobs.earlier_imports(job)},
+        status=400 if posted is not None else 200,
+    )
+
+
+@login_required
+@require_GET
+@never_cache
+def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    return JsonResponse(import_jobs.import_progress(_job(request, pk)))
+
+
+@login_required
+@require_GET
+def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    if not job.rejected_file:
+        raise Http404
+    response = HttpResponse(bytes(job.rejected_file), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition(
+        f"rejected-rows-{job.pk}.xlsx", _("未导入的行_{name}.xlsx").format(name=Path(job.file_name).stem)
+    )
+    return response
