@@ -195,3 +195,17 @@ def test_a_reviewer_above_opening_a_file_files_it_at_once(world: World) -> None:
             unit=world.sibling,
             data=HouseholdInput(head_name="李四", head_id_number=SPOUSE, category=Household.Category.WORKER),
         )
+
+
+def test_the_difficulty_type_is_one_of_the_configured_ones(world: World, settings: object) -> None:
+    data = HouseholdInput(
+        head_name="王建国",
+        head_id_number=HEAD,
+        category=Household.Category.WORKER,
+        difficulty_type="特别困难",
+    )
+    with pytest.raises(RegistryError, match="困难类型应为深度困难、相对困难、意外致困之一"):
+        household_apply(user=world.users["county_reporter"], unit=world.county, data=data)
+    settings.SONGNUAN_DIFFICULTY_TYPES = ["特别困难", "一般困难"]  # type: ignore[attr-defined]
+    household = household_apply(user=world.users["county_reporter"], unit=world.county, data=data)
+    assert household.difficulty_type == "特别困难"

@@ -303,3 +303,23 @@ def test_someone_filing_the_same_person_during_the_import_fails_it_cleanly(
     job = run_import(world, write_csv(tmp_path / "a.csv", good_rows(3)))
     assert job.state == ImportJob.State.FAILED and "请重新导入" in job.error
     assert Household.objects.count() == 0
+
+
+def test_a_difficulty_type_outside_the_configured_ones_is_refused(world: World, tmp_path: Path) -> None:
+    path = tmp_path / "types.csv"
+    rows = [
+        [h.name, h.id_number, h.category, kind]
+        for h, kind in zip(households(2), ("深度困难", "很困难"), strict=True)
+    ]
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([["姓名", "身份证号码", "类别", "困难类型"], *rows])
+    with path.open("rb") as stream:
+        job = import_job_start(
+            user=world.users["county_reviewer"], unit=world.county, file_name="types.csv", stream=stream
+        )
+    job.unit = world.enterprise  # no unit column: the rows go to the unit chosen on upload
+    job.save()
+    import_job_run(user=world.users["county_reviewer"], job=job, mapping=job.mapping, use_default_unit=True)
+    job.refresh_from_db()
+    assert (job.created, job.rejected) == (1, 1)
+    assert "困难类型应为" in rejected_rows(job)[3] and "很困难" in rejected_rows(job)[3]

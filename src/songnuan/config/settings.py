@@ -126,6 +126,12 @@ SONGNUAN_MAX_REPORT_BYTES = 20 * 1024 * 1024
 SONGNUAN_IMPORT_DIR = Path(os.environ.get("SONGNUAN_IMPORT_DIR", MEDIA_ROOT / "imports"))
 SONGNUAN_IMPORT_IN_BACKGROUND = True
 SONGNUAN_MAX_IMPORT_BYTES = 300 * 1024 * 1024
+# The difficulty types (困难类型) the federation grades its archive by; a file's type must be one of them.
+SONGNUAN_DIFFICULTY_TYPES = [
+    kind.strip()
+    for kind in os.environ.get("SONGNUAN_DIFFICULTY_TYPES", "深度困难,相对困难,意外致困").split(",")
+    if kind.strip()
+]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "build" / "static"

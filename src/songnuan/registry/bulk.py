@@ -8,6 +8,7 @@ caller holds the transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -48,17 +49,28 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
 
 
 def column_adapter(model: type[models.Model], column: str) -> Callable[[Any], Any] | None:
-    """How a Python value of `column` goes to this database, or None when it goes as it is (text, numbers)."""
+    """How a Python value of `column` goes to this database, or None when it goes as it is (text, numbers).
+
+    Dates and times are adapted once per distinct value: an import stamps the same time on every row.
+    """
     field = model._meta.get_field(column.removesuffix("_id") if column.endswith("_id") else column)
     ops = connection.ops
     if isinstance(field, models.JSONField):  # as JSON text, which both databases parse on the way in
-        return lambda value: None if value is None else json.dumps(value, ensure_ascii=False)
+        return _json_text
     if connection.vendor == "postgresql":
         return None  # psycopg adapts Decimal, date and aware datetime itself
     if isinstance(field, models.DecimalField):
         return lambda value: None if value is None else str(value) if isinstance(value, Decimal) else value
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        return functools.lru_cache(maxsize=4096)(ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
-        return ops.adapt_datefield_value
+        return functools.lru_cache(maxsize=65536)(ops.adapt_datefield_value)
     return None
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list) and not value:
+        return "[]"  # what json.dumps gives, without its machinery: most households list no other cause
+    return json.dumps(value, ensure_ascii=False)

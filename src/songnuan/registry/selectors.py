@@ -54,6 +54,7 @@ def search_households(user: User | AnonymousUser, search: HouseholdSearch) -> Qu
     number; latin letters → pinyin initials (zs for 张三); Chinese → the start of the name.
     """
     text = normalize_id_number(search.text)
+    households: QuerySet[Household]
     if text:
         # The same units as households_visible_to, but the filter goes through unary plus (+unit_id), which no
         # index serves: SQLite (no statistics, as Django never runs ANALYZE) would otherwise walk the unit

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -71,6 +72,14 @@ class HouseholdInput:
     members: Sequence[MemberInput] = field(default_factory=list)
 
 
+def difficulty_type_problem(kind: str) -> str | None:
+    """Why `kind` is not one of the configured difficulty types (blank is allowed), or None."""
+    kinds = settings.SONGNUAN_DIFFICULTY_TYPES
+    if not kind or kind in kinds:
+        return None
+    return _("困难类型应为{kinds}之一，这里是“{kind}”").format(kinds="、".join(kinds), kind=kind)
+
+
 def _checked_id(text: str, who: str) -> str:
     try:
         return parse_id_number(text).number
@@ -94,6 +103,9 @@ def household_apply(*, user: User, unit: Unit, data: HouseholdInput) -> Househol
         raise RegistryError(_("类别应为困难职工、困难农民工或困难劳模"))
     if len(data.secondary_causes) > 3:
         raise RegistryError(_("其他致困原因最多三项"))
+    problem = difficulty_type_problem(data.difficulty_type)
+    if problem:
+        raise RegistryError(problem)
     head = parse_id_number(_checked_id(data.head_id_number, _("户主身份证号")))
     members = [(m, _checked_id(m.id_number, m.name) if m.id_number.strip() else "") for m in data.members]
     numbers = [head.number] + [number for _m, number in members if number]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -176,7 +177,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registry/new.html",
-        {"form": form, "members": members},
+        {"form": form, "members": members, "difficulty_types": settings.SONGNUAN_DIFFICULTY_TYPES},
         status=400 if posted is not None else 200,
     )
 
