@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest pytest-pg bench bench-rollup bench-load clean
+.PHONY: run test lint typecheck pytest pytest-pg bench bench-rollup bench-load bench-registry clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.12 或更高版本 (Django 6)。请安装后重试，或用 make PYTHON=... 指定。"; exit 1; }
@@ -55,6 +55,10 @@ bench-rollup: $(BIN)/.installed
 
 bench-load: $(BIN)/.installed
 	$(BIN)/python bench/bench_entry_load.py --db sqlite
+
+# A million generated households: import against a raw bulk insert, memory, search p95 (≈ 20 minutes).
+bench-registry: $(BIN)/.installed
+	$(BIN)/python bench/bench_registry.py --n 1000000 --database both
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

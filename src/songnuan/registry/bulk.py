@@ -48,6 +48,25 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
 
 
+def existing_values(model: type[models.Model], column: str, values: Sequence[Any]) -> list[Any]:
+    """Which of `values` are in `column` of `model`'s table: one probe of the column's index.
+
+    PostgreSQL gets them as one array parameter (= ANY), which it plans once, rather than thousands of
+    placeholders; SQLite binds each (a batch stays under its limit of 32,766).
+    """
+    if not values:
+        return []
+    table = connection.ops.quote_name(model._meta.db_table)
+    name = connection.ops.quote_name(column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT {name} FROM {table} WHERE {name} = ANY(%s)", [list(values)])
+        else:
+            placeholders = ", ".join(["%s"] * len(values))
+            cursor.execute(f"SELECT {name} FROM {table} WHERE {name} IN ({placeholders})", list(values))
+        return [row[0] for row in cursor.fetchall()]
+
+
 def column_adapter(model: type[models.Model], column: str) -> Callable[[Any], Any] | None:
     """How a Python value of `column` goes to this database, or None when it goes as it is (text, numbers).
 

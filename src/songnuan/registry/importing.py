@@ -12,6 +12,7 @@ database's bulk path, so a million rows take minutes and the memory stays flat.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from songnuan.formkit.values import BLANK_MARKS, decimal_from_float, normalize_text
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import can_fill, can_review, units_visible_to
-from songnuan.registry.bulk import column_adapter, insert_rows, reserve_ids
+from songnuan.registry.bulk import column_adapter, existing_values, insert_rows, reserve_ids
 from songnuan.registry.idnumbers import (
     InvalidIdNumber,
     ResidentId,
@@ -233,6 +234,9 @@ class _RowReader:
         self.reviews = {unit.pk: can_review(user, unit) for unit in units}
         self.now = timezone.now()
         self.today = timezone.localdate()
+        self.user_id, self.job_id = user.pk, job.pk
+        # A file holds a few difficulty types, each checked once against the configured list.
+        self.difficulty_problem = functools.lru_cache(maxsize=256)(difficulty_type_problem)
         self.adapters = [
             (position, adapter)
             for position, column in enumerate(HOUSEHOLD_COLUMNS)
@@ -391,16 +395,17 @@ class _RowReader:
                 _("“发放卡类型”应为阳光5·1卡或银行卡，这里是“{value}”").format(value=card_kind_text)
             )
         difficulty_type = text(get("difficulty_type"))
-        problem = difficulty_type_problem(difficulty_type)
+        problem = self.difficulty_problem(difficulty_type)
         if problem:
             raise RowProblem(problem)
         phone = _without_separators(text(get("phone")))
         filed_on = self.date(get("filed_on"), "filed_on")
-        filed = self.reviews[unit.pk]
+        unit_id = unit.pk
+        filed = self.reviews[unit_id]
         filed_at = timezone.make_aware(dt.datetime.combine(filed_on, dt.time(12))) if filed_on else self.now
         values: list[Any] = [
             None,
-            unit.pk,
+            unit_id,
             head_name,
             name_initials(head_name),
             number,
@@ -423,14 +428,14 @@ class _RowReader:
             card_number,
             Household.Status.FILED if filed else Household.Status.APPLIED,
             self.now,
-            self.user.pk,
+            self.user_id,
             filed_at if filed else None,
-            self.user.pk if filed else None,
+            self.user_id if filed else None,
             filed_at if filed else None,
             "",
             None,
             "",
-            self.job.pk,
+            self.job_id,
             row,
         ]
         return _Candidate(row, cells, unit, values, number)
@@ -502,17 +507,22 @@ def _import_batch(
         candidates[candidate.id_number] = candidate
     if not candidates:
         return
+    # Which numbers are on an open file already: a bare probe of the unique index (a fresh archive has none),
+    # then the holders' details for those alone.
+    found = existing_values(OpenIdentity, "id_number", list(candidates))
     held = {
         number: (unit_id, unit_name, job_id, job_row, head_name)
-        for number, unit_id, unit_name, job_id, job_row, head_name in OpenIdentity.objects.filter(
-            id_number__in=list(candidates)
-        ).values_list(
-            "id_number",
-            "household__unit_id",
-            "household__unit__name",
-            "household__import_job_id",
-            "household__import_row",
-            "household__head_name",
+        for number, unit_id, unit_name, job_id, job_row, head_name in (
+            OpenIdentity.objects.filter(id_number__in=found).values_list(
+                "id_number",
+                "household__unit_id",
+                "household__unit__name",
+                "household__import_job_id",
+                "household__import_row",
+                "household__head_name",
+            )
+            if found
+            else ()
         )
     }
     fresh: list[_Candidate] = []
