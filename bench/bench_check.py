@@ -420,6 +420,11 @@ def profile_check(files: Sequence[Path], forms: Mapping[str, Form], top: int = 3
     profiler.enable()
     check_paths(files, forms=forms)
     profiler.disable()
+    profile_report(profiler, f"one check_paths run over {len(files)} files", top)
+
+
+def profile_report(profiler: cProfile.Profile, title: str, top: int = 30) -> None:
+    """The functions by own time and by cumulative time, on stderr."""
     stats = pstats.Stats(profiler)
     entries: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
     total = max((entry[3] for entry in entries.values()), default=0.0) or 1.0
@@ -433,12 +438,11 @@ def profile_check(files: Sequence[Path], forms: Mapping[str, Form], top: int = 3
         return f"{short}:{line} {name}"
 
     out = sys.stderr
-    print(f"\nprofile of one check_paths run over {len(files)} files: {total:.3f} s (profiled)", file=out)
-    for title, column in (("own time", 2), ("cumulative time", 3)):
-        print(f"\n  by {title}:", file=out)
+    print(f"\nprofile of {title}: {total:.3f} s (profiled)", file=out)
+    for heading, column in (("own time", 2), ("cumulative time", 3)):
+        print(f"\n  by {heading}:", file=out)
         print(f"  {'%':>6} {'seconds':>8} {'calls':>9}  function", file=out)
-        ranked = sorted(entries.items(), key=lambda kv: kv[1][column], reverse=True)[:top]
-        for key, entry in ranked:
+        for key, entry in sorted(entries.items(), key=lambda kv: kv[1][column], reverse=True)[:top]:
             print(
                 f"  {100 * entry[column] / total:6.1f} {entry[column]:8.3f} {entry[1]:9d}  {where(key)}",
                 file=out,

@@ -48,7 +48,6 @@ import gc
 import json
 import math
 import os
-import pstats
 import random
 import resource
 import secrets
@@ -62,7 +61,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench_check import version_of
+from bench_check import profile_report, version_of
 from bench_rollup import DEFAULT_PG_URL, load_average, machine, scratch_database
 
 if TYPE_CHECKING:
@@ -232,32 +231,6 @@ def rss_now_kib() -> int:
 
 def peak_rss_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
-
-
-def profile_report(profiler: cProfile.Profile, title: str, top: int = 30) -> None:
-    """The functions by own time and by cumulative time, on stderr."""
-    stats = pstats.Stats(profiler)
-    entries: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
-    total = max((entry[3] for entry in entries.values()), default=0.0) or 1.0
-
-    def where(key: tuple[str, int, str]) -> str:
-        file, line, name = key
-        if file == "~":
-            return name
-        parts = Path(file).parts
-        short = "/".join(parts[parts.index("songnuan") :]) if "songnuan" in parts else "/".join(parts[-2:])
-        return f"{short}:{line} {name}"
-
-    out = sys.stderr
-    print(f"\nprofile of {title}: {total:.3f} s (profiled)", file=out)
-    for heading, column in (("own time", 2), ("cumulative time", 3)):
-        print(f"\n  by {heading}:", file=out)
-        print(f"  {'%':>6} {'seconds':>8} {'calls':>9}  function", file=out)
-        for key, entry in sorted(entries.items(), key=lambda kv: kv[1][column], reverse=True)[:top]:
-            print(
-                f"  {100 * entry[column] / total:6.1f} {entry[column]:8.3f} {entry[1]:9d}  {where(key)}",
-                file=out,
-            )
 
 
 # --- (a) and (b), each in a child process ----------------------------------------------------------------
