@@ -4,6 +4,8 @@ conflict, and unsaved edits kept in localStorage across a closed tab."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +20,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WARNING = "warmth-2018.4A.within-raised"
 SAVED = "document.getElementById('save-state').textContent.indexOf('已保存') >= 0"
+
+
+def explanations_of(submission: Submission) -> dict[str, str]:
+    submission.refresh_from_db()
+    return dict(submission.explanations)
+
+
+def until(page: Any, condition: Callable[[], bool], seconds: float = 15) -> None:
+    """Wait (in the browser's own clock) until `condition` holds, or fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the page did not get there in time"
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +69,8 @@ def test_live_check_autosave_conflict_and_local_copy(page: Any, live_server: Any
     page.wait_for_selector(area)
     assert page.get_attribute("#item-4A td.value", "data-state") == "warning"
     page.fill(area, "含上年结转")
-    page.wait_for_function(SAVED)
-    submission.refresh_from_db()
-    assert submission.explanations == {WARNING: "含上年结转"}
+    # "已保存" may still show from the save before; wait for the explanation itself to reach the database.
+    until(page, lambda: explanations_of(submission) == {WARNING: "含上年结转"})
 
     # Someone else saves first: the page shows both versions and overwrites nothing until told.
     other = Client()
