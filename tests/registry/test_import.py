@@ -323,3 +323,11 @@ def test_a_difficulty_type_outside_the_configured_ones_is_refused(world: World, 
     job.refresh_from_db()
     assert (job.created, job.rejected) == (1, 1)
     assert "困难类型应为" in rejected_rows(job)[3] and "很困难" in rejected_rows(job)[3]
+
+
+def test_nan_and_infinity_are_not_amounts(world: World, tmp_path: Path) -> None:
+    rows = good_rows(2)
+    rows[0][5], rows[1][5] = "NaN", "Infinity"
+    job = run_import(world, write_csv(tmp_path / "nan.csv", rows))
+    assert job.rejected == 2
+    assert all("应是数字" in reason for reason in rejected_rows(job).values())

@@ -26,7 +26,7 @@ import python_calamine
 from songnuan.formkit.definitions import Form, Item, ItemKind, Severity
 from songnuan.formkit.engine import Value, Violation
 from songnuan.formkit.i18n import gettext as _
-from songnuan.formkit.values import decimal_from_float, normalize_text, parse_value
+from songnuan.formkit.values import DATE_TEXT, decimal_from_float, normalize_text, parse_value
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _HEADER_SEARCH_ROWS = 40
@@ -37,7 +37,6 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _PRINTED_FORMULA = re.compile(r"[A-Z]=[A-Z](?:\+[A-Z])+$")
 _LETTER = re.compile(r"^\(?([A-Z])\)?$")
-_DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
 _HEADER_LABEL = re.compile(r"(填报单位|填报人|联系电话|电话|填报日期|日期)\s*[:：]?")
 _HEADER_ATTRIBUTES = {"填报单位": "unit", "填报人": "reporter", "联系电话": "phone", "电话": "phone"}
 
@@ -322,7 +321,7 @@ def _read_header(rows: Sequence[Sequence[Any]], before: int) -> Header:
         if dates:
             line += " " + " ".join(d.strftime("%Y年%m月%d日") for d in dates)
         line = line.replace("\u3000", " ")
-        date = _DATE.search(line)
+        date = DATE_TEXT.search(line)
         pieces = _HEADER_LABEL.split(line)
         # pieces: [before, label, text, label, text, …]; a text ends where the date begins
         for label, text in zip(pieces[1::2], pieces[2::2], strict=True):

@@ -24,6 +24,8 @@ _NO = frozenset({"否", "N", "NO", "FALSE", "×", "无"})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _SPACES = re.compile(r"\s+")
+#: A date as people type it: 2018-01-15, 2018/1/15, 2018.1.15, 2018年1月15日 (year, month, day groups).
+DATE_TEXT = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
 
 
 @functools.lru_cache(maxsize=8192)

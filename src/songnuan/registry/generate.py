@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from songnuan.registry.idnumbers import check_character
+from songnuan.registry.idnumbers import check_character, luhn_valid
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟"
@@ -56,13 +56,7 @@ class GeneratedHousehold:
 
 def luhn_complete(partial: str) -> str:
     """`partial` with the Luhn check digit appended."""
-    total = 0
-    for position, digit in enumerate(reversed(partial)):
-        value = int(digit)
-        if position % 2 == 0:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return partial + str((10 - total % 10) % 10)
+    return next(partial + digit for digit in "0123456789" if luhn_valid(partial + digit))
 
 
 def valid_id_number(rng: random.Random, serial: int) -> str:

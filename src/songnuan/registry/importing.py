@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from songnuan.formkit.values import BLANK_MARKS, decimal_from_float, normalize_text
+from songnuan.formkit.values import BLANK_MARKS, DATE_TEXT, decimal_from_float, normalize_text
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import can_fill, can_review, units_visible_to
 from songnuan.registry.bulk import column_adapter, existing_values, insert_rows, reserve_ids
@@ -93,7 +93,6 @@ _CARD_KINDS = {
     "银行卡": Household.CardKind.BANK_CARD,
 }
 _BRACKETED = re.compile(r"[(（\[【].*?[)）\]】]")
-_DATE = re.compile(r"^(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?$")
 _SEPARATORS = re.compile(r"[\s\-]")
 _CENT = Decimal("0.01")
 
@@ -296,7 +295,11 @@ class _RowReader:
                 raise RowProblem(
                     _("“{label}”应是数字，这里是“{value}”").format(label=FIELD_LABELS[name], value=value)
                 ) from None
-        if not number.is_finite() or number < 0:
+        if not number.is_finite():  # "NaN" and "Infinity" are Decimals too
+            raise RowProblem(
+                _("“{label}”应是数字，这里是“{value}”").format(label=FIELD_LABELS[name], value=value)
+            )
+        if number < 0:
             raise RowProblem(_("“{label}”不能是负数").format(label=FIELD_LABELS[name]))
         return number.quantize(_CENT)
 
@@ -322,7 +325,7 @@ class _RowReader:
             return None
         day: Any = value.date() if isinstance(value, dt.datetime) else value
         if not isinstance(day, dt.date):
-            match = _DATE.match(unicodedata.normalize("NFKC", str(day)).strip())
+            match = DATE_TEXT.fullmatch(unicodedata.normalize("NFKC", str(day)).strip())
             try:
                 day = dt.date(*(int(part) for part in match.groups())) if match else None
             except ValueError:
