@@ -87,6 +87,8 @@ def database_from_url(url: str) -> dict[str, Any]:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
+            # Several test runs at once (one per developer session) each need their own test database.
+            "TEST": {"NAME": os.environ.get("SONGNUAN_PG_TEST_DB") or None},
         }
     raise ValueError(f"unsupported DATABASE_URL scheme: {parts.scheme!r}")
 
