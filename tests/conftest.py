@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,16 @@ if TYPE_CHECKING:
 def fast_password_hashing(settings: Any) -> None:
     """Tests log many accounts in; a real password hash per login would cost seconds for nothing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    """Counters kept in the cache (the upload check's rate per address, login throttling) start anew in
+    every test: the suite posts from one address far more often than a person would."""
+    yield
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

@@ -238,6 +238,9 @@ def test_formula_without_a_saved_result_is_an_error_naming_the_cell(tmp_path: Pa
     (error,) = [v for v in report.errors if v.rule == "warmth-2018.1A.formula"]
     assert f"Sheet1!D{row}" in error.message and "公式" in error.message
     assert report.values["1A"] is None
+    # Only the formula error: 1A is unknown, not blank, so no second "合计未填" about the same cell (issue 8).
+    assert [v.rule for v in report.errors if "1A" in v.items] == ["warmth-2018.1A.formula"]
+    assert not [v for v in report.errors + report.warnings if "未填" in v.message]
 
 
 def test_formula_with_a_saved_result_is_read_as_its_result(tmp_path: Path) -> None:

@@ -72,7 +72,8 @@ class TableReport:
 def check_reading(reading: TableReading) -> TableReport:
     result = CheckResult()
     result.extend(reading.problems)
-    result.extend(compiled(reading.form).validate(reading.values).all)
+    unread = {code for problem in reading.problems for code in problem.items}
+    result.extend(compiled(reading.form).validate(reading.values, unread).all)
     result.sort(compiled(reading.form).index)
     for violation in result.all:
         violation.cells = {code: reading.cells[code] for code in violation.items if code in reading.cells}

@@ -7,7 +7,7 @@ reported — never the same as 0).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -429,17 +429,26 @@ class CompiledForm:
                 vector[position] = YES_NO_VALUES.get(vector[position], vector[position])
         return vector
 
-    def validate(self, values: Mapping[str, Value]) -> CheckResult:
-        """Check typed values: each value's kind and range, then every rule (rules skip bad values)."""
+    def validate(self, values: Mapping[str, Value], unknown: Collection[str] = ()) -> CheckResult:
+        """Check typed values: each value's kind and range, then every rule.
+
+        A bad value is reported once, on its item, and rules treat it as blank. An item the reader could not
+        read at all (`unknown`: a formula saved without its result, a deleted row; the reader reports it) is
+        not blank but unknown: a rule naming it is not checked, since "the total is blank" would be a second,
+        wrong message about the same cell.
+        """
         result = CheckResult()
         vector = self.vector(values)
         bad = self._bad_positions(vector, values)
+        skipped = frozenset(unknown)
         if bad:
             for position in bad:
                 result.add(value_violation(self.form, self.codes[position], values.get(self.codes[position])))
-                vector[position] = None  # a bad value is reported once, on its item; rules treat it as blank
+                vector[position] = None
         filled = not [v for v in vector if v is None]
         for rule in self.rules:
+            if skipped and not skipped.isdisjoint(rule.items):
+                continue
             if filled and (holds := rule.holds_when_filled) is not None:
                 condition = rule.when
                 if condition is None:

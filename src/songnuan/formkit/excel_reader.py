@@ -4,6 +4,8 @@ It finds the table by its title (or, failing that, by its rows), wherever it sta
 blank rows or columns were inserted, matches each row to an item by its label and 编号/letter, reads the
 header line (填报单位, 填报人, 电话, date) and returns typed values with the cell each came from.
 Any file it cannot read raises `UnreadableFile` with a Chinese message; it never lets a traceback out.
+Every file is measured by `upload_guard` before calamine sees it (form sheets at most 2,000 × 50, lists
+200,000 × 200 and 5,000,000 cells, the parts read at most 50 / 256 MB inflated).
 """
 
 from __future__ import annotations
@@ -13,25 +15,23 @@ import datetime as dt
 import functools
 import io
 import re
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import python_calamine
 
 from songnuan.formkit.definitions import Form, Item, ItemKind, Severity
 from songnuan.formkit.engine import Value, Violation
 from songnuan.formkit.i18n import gettext as _
+from songnuan.formkit.upload_guard import FORM_LIMITS, LIST_LIMITS, UnreadableFile, guard_file, guard_workbook
 from songnuan.formkit.values import DATE_TEXT, decimal_from_float, normalize_text, parse_value
+
+__all__ = ["UnreadableFile"]  # raised by the guard, which measures every file before calamine reads it
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _HEADER_SEARCH_ROWS = 40
-_SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _TITLE_FAST_ROWS = 10
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
@@ -39,10 +39,6 @@ _PRINTED_FORMULA = re.compile(r"[A-Z]=[A-Z](?:\+[A-Z])+$")
 _LETTER = re.compile(r"^\(?([A-Z])\)?$")
 _HEADER_LABEL = re.compile(r"(填报单位|填报人|联系电话|电话|填报日期|日期)\s*[:：]?")
 _HEADER_ATTRIBUTES = {"填报单位": "unit", "填报人": "reporter", "联系电话": "phone", "电话": "phone"}
-
-
-class UnreadableFile(Exception):
-    """The file cannot be read as a statistical table; the message says why, in Chinese."""
 
 
 @dataclass
@@ -164,7 +160,10 @@ def read_bytes(path: str | Path) -> bytes:
         raise UnreadableFile(_("没有读取该文件的权限")) from None
 
 
-def _open_workbook(data: bytes) -> python_calamine.CalamineWorkbook:
+def _open_workbook(
+    data: bytes, file: str | None = None
+) -> tuple[python_calamine.CalamineWorkbook, dict[str, bytes]]:
+    """calamine's workbook, opened on what the guard measured; and each sheet's XML (.xlsx)."""
     if not data:
         raise UnreadableFile(_("文件是空的（0 字节）"))
     if data.startswith(_OLE_MAGIC) and _ENCRYPTED_MARK in data[:65536] + data[-65536:]:
@@ -173,8 +172,9 @@ def _open_workbook(data: bytes) -> python_calamine.CalamineWorkbook:
         )
     if not (data.startswith(b"PK\x03\x04") or data.startswith(_OLE_MAGIC)):
         raise UnreadableFile(_("不是电子表格文件：只能读取Excel或WPS保存的 .xlsx、.xls 或 .ods 文件"))
+    measured = guard_workbook(data, file=file, limits=FORM_LIMITS)
     try:
-        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(measured.data)), measured.sheet_xml
     except python_calamine.PasswordError:
         raise UnreadableFile(_("文件设置了打开密码，无法读取。请取消密码后重新上传")) from None
     except Exception:  # calamine raises several types for damaged files; the user needs one answer
@@ -193,39 +193,24 @@ def _sheet_rows(workbook: python_calamine.CalamineWorkbook, name: str) -> list[l
     return rows
 
 
-def _xlsx_formula_cells(data: bytes) -> dict[str, set[tuple[int, int]]]:
+def _xlsx_formula_cells(sheet_xml: Mapping[str, bytes]) -> dict[str, set[tuple[int, int]]]:
     """Cells holding a formula, by sheet name (xlsx only; xls and ods give their saved results).
 
-    Only the worksheet parts are unzipped; sheet names are looked up only in the rare file that has a formula.
+    The sheets' XML is what the guard already inflated (with its cap) for the sheets that are read: nothing
+    is unzipped again, and a part no sheet refers to is never inflated. Asked only when an item's cell is
+    empty.
     """
     found: dict[str, set[tuple[int, int]]] = {}
-    if not data.startswith(b"PK\x03\x04"):
-        return found
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts: dict[str, bytes] = {}
-            for name in archive.namelist():
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    xml = archive.read(name)
-                    # A formula is an <f> element; data validations' <formula1> are not formulas.
-                    if b"<f>" in xml or b"<f " in xml:
-                        parts[name] = xml
-            if not parts:
-                return found
-            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-            targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
-            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-            for sheet in workbook.iter(f"{{{_SPREADSHEET_NS}}}sheet"):
-                target = targets.get(sheet.get(f"{{{_RELATIONSHIP_NS}}}id"), "").lstrip("/")
-                sheet_xml = parts.get(target if target.startswith("xl/") else f"xl/{target}")
-                if sheet_xml is None:
-                    continue
-                cells = found.setdefault(sheet.get("name", ""), set())
-                for match in re.finditer(rb'<c r="([A-Z]+)([0-9]+)"[^>]*>\s*<f[\s>/]', sheet_xml):
-                    cells.add((int(match.group(2)) - 1, _column_index(match.group(1).decode())))
-    except (zipfile.BadZipFile, zlib.error, EOFError, ElementTree.ParseError, KeyError, ValueError):
-        return found
+    for name, xml in sheet_xml.items():
+        # A formula is an <f> element; data validations' <formula1> are not formulas.
+        if b"<f>" in xml or b"<f " in xml:
+            cells = found.setdefault(name, set())
+            for match in _FORMULA_CELL.finditer(xml):
+                cells.add((int(match.group(2)) - 1, _column_index(match.group(1).decode())))
     return found
+
+
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*>\s*<f[\s>/]')
 
 
 def _column_index(letters: str) -> int:
@@ -502,9 +487,9 @@ def read_workbook(
     data: bytes, *, file: str, forms: Mapping[str, Form], form_code: str | None = None
 ) -> list[TableReading]:
     """Every recognised table in a workbook (usually one); raises UnreadableFile when there is none."""
-    workbook = _open_workbook(data)
+    workbook, sheet_xml = _open_workbook(data, file)
     candidates = {form_code: forms[form_code]} if form_code else forms
-    formulas = functools.cache(lambda: _xlsx_formula_cells(data))
+    formulas = functools.cache(lambda: _xlsx_formula_cells(sheet_xml))
     readings: list[TableReading] = []
     first_problem: UnreadableFile | None = None
     try:
@@ -594,6 +579,7 @@ def _open_spreadsheet_list(path: Path) -> ListReading:
         raise UnreadableFile(
             _("文件设置了打开密码，无法读取。请在Excel或WPS中取消密码（文件→信息→保护工作簿）后重新上传")
         )
+    guard_file(path, file=None, limits=LIST_LIMITS)  # the caller names the file
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         names = workbook.sheet_names
