@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest pytest-pg bench bench-rollup bench-load bench-registry clean
+.PHONY: run test lint typecheck pytest pytest-pg bench bench-rollup bench-load bench-registry clean secret-key
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.12 或更高版本 (Django 6)。请安装后重试，或用 make PYTHON=... 指定。"; exit 1; }
@@ -18,7 +18,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(BIN)/.installed
+# With DEBUG off (the default) the settings refuse to load without a strong SECRET_KEY: unless
+# SONGNUAN_SECRET_KEY is set, generate one once into var/secret_key (mode 0600, gitignored).
+secret-key: $(BIN)/.installed
+	@$(BIN)/python -m songnuan.config.secret_key
+
+run: secret-key
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py seed_demo
@@ -32,7 +37,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: $(BIN)/.installed
+typecheck: secret-key  # django-stubs loads the settings
 	$(BIN)/mypy
 
 pytest: $(BIN)/.installed
@@ -47,17 +52,17 @@ test: lint typecheck pytest
 	else echo "(PostgreSQL run skipped: set CI=true or WITH_POSTGRES=1)"; fi
 
 # Benchmarks (not tests): figures and how to read them in BENCHMARKS.md.
-bench: $(BIN)/.installed
+bench: secret-key
 	$(BIN)/python bench/bench_check.py
 
-bench-rollup: $(BIN)/.installed
+bench-rollup: secret-key
 	$(BIN)/python bench/bench_rollup.py --db both
 
-bench-load: $(BIN)/.installed
+bench-load: secret-key
 	$(BIN)/python bench/bench_entry_load.py --db sqlite
 
 # A million generated households: import against a raw bulk insert, memory, search p95 (≈ 20 minutes).
-bench-registry: $(BIN)/.installed
+bench-registry: secret-key
 	$(BIN)/python bench/bench_registry.py --n 1000000 --database both
 
 clean:

@@ -141,7 +141,7 @@ def free_port() -> int:
 
 def write_settings(folder: Path, url: str, debug: bool, conn_max_age: int | None, nodelay: bool) -> None:
     db_extra: dict[str, Any] = {} if conn_max_age is None else {"CONN_MAX_AGE": conn_max_age}
-    secret = "bench-" + secrets.token_urlsafe(32)
+    secret = "bench-" + secrets.token_urlsafe(48)
     text = SETTINGS_TEMPLATE.format(url=url, db_extra=db_extra, debug=debug, secret=secret, nodelay=nodelay)
     (folder / "bench_entry_settings.py").write_text(text, encoding="utf-8")
     (folder / "bench_entry_urls.py").write_text(URLCONF, encoding="utf-8")

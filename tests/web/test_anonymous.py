@@ -44,7 +44,18 @@ ARCHIVE = {
     "registry:out",
     "registry:close",
     "registry:plan",
+    # the archive's audit trail and proposals (issue 8)
+    "registry:propose-out",
+    "registry:propose-close",
+    "registry:approve",
+    "registry:reject",
+    "registry:withdraw",
+    "registry:reopen",
+    "registry:history",
 }
+
+#: One's own account: changing the password needs a login (at both addresses).
+ACCOUNT = {"password-change", "password-change-alias", "password-change-done"}
 
 
 def named_patterns(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
@@ -86,6 +97,15 @@ def test_every_private_url_needs_a_login(world: World) -> None:
             )
         checked += 1
     assert checked >= 20  # the campaign, review and API URLs are all here
+
+
+def test_the_account_urls_are_there_and_need_a_login(world: World) -> None:
+    routes = dict(named_patterns(get_resolver()))
+    assert set(routes) >= ACCOUNT and not ACCOUNT & PUBLIC
+    for name in sorted(ACCOUNT):
+        for method in ("get", "post"):
+            response = getattr(Client(), method)(concrete(routes[name], world))
+            assert response.status_code == 302 and response["Location"].startswith("/login/"), (name, method)
 
 
 def test_the_archive_urls_are_all_there_and_none_is_public(world: World) -> None:

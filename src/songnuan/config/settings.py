@@ -3,19 +3,59 @@
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
+from songnuan.config.secret_key import key_file, key_problem, read_secret_key
+
 BASE_DIR = Path(__file__).resolve().parents[3]
 
-DEBUG = os.environ.get("SONGNUAN_DEBUG", "1") == "1"
-# The development key only ever serves `make run` on 127.0.0.1; production sets SONGNUAN_SECRET_KEY.
-SECRET_KEY = os.environ.get("SONGNUAN_SECRET_KEY", "dev-only-songnuan-not-for-production")
-if not DEBUG and SECRET_KEY.startswith("dev-only"):
-    raise RuntimeError("SONGNUAN_SECRET_KEY must be set when SONGNUAN_DEBUG=0")
-ALLOWED_HOSTS = os.environ.get("SONGNUAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """An on/off environment switch: 1 is on, 0 is off, unset is the default."""
+    return os.environ.get(name, "1" if default else "0").strip() == "1"
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# Safe by default: Django's technical pages (settings, source, SQL) only when asked for with SONGNUAN_DEBUG=1.
+DEBUG = env_flag("SONGNUAN_DEBUG")
+# SONGNUAN_SECRET_KEY, else the key file `make run` generates once (var/secret_key, mode 0600, not in git).
+SECRET_KEY = read_secret_key()
+if (secret_key_problem := key_problem(SECRET_KEY)) is not None:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            f"{secret_key_problem}，拒绝启动（SONGNUAN_DEBUG=0）。请设置环境变量 SONGNUAN_SECRET_KEY"
+            f"（至少 50 个随机字符），或运行 `python -m songnuan.config.secret_key` 生成 {key_file()}"
+            "（make run 会自动生成）。"
+        )
+    SECRET_KEY = secrets.token_urlsafe(64)  # debugging without a key: one for this process (sessions end)
+ALLOWED_HOSTS = env_list("SONGNUAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("SONGNUAN_CSRF_TRUSTED_ORIGINS")  # e.g. https://songnuan.example.cn
+
+# HTTPS in production (SONGNUAN_HTTPS=1): cookies only over HTTPS, http:// redirected, HSTS for a year.
+# Behind a reverse proxy that ends TLS (SONGNUAN_BEHIND_PROXY=1) the proxy must set X-Forwarded-Proto (and
+# overwrite any the client sent), or the redirect loops; it must also append the client's address to
+# X-Forwarded-For, which the login throttling then reads (songnuan.orgs.throttle.client_address).
+HTTPS = env_flag("SONGNUAN_HTTPS")
+BEHIND_PROXY = env_flag("SONGNUAN_BEHIND_PROXY")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+# Subdomains and preloading are on with HTTPS (what `check --deploy` asks); turn them off with
+# SONGNUAN_HSTS_SUBDOMAINS=0 / SONGNUAN_HSTS_PRELOAD=0 when other hosts of the domain still serve plain HTTP.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_flag("SONGNUAN_HSTS_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = HTTPS and env_flag("SONGNUAN_HSTS_PRELOAD", default=True)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -33,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "songnuan.config.static.StaticFilesMiddleware",  # WhiteNoise: CSS/JS with DEBUG off, no web server needed
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,7 +89,7 @@ WSGI_APPLICATION = "songnuan.config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [Path(__file__).resolve().parent / "templates"],  # the Chinese 400/403/404/500 pages
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -136,10 +177,40 @@ SONGNUAN_DIFFICULTY_TYPES = [
 ]
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "build" / "static"
+# WhiteNoise serves the static files. Straight from the apps (finders): `make run` and the tests need no
+# collectstatic; a deployment may run `manage.py collectstatic` into STATIC_ROOT to serve gzipped copies.
+STATIC_ROOT = Path(os.environ.get("SONGNUAN_STATIC_ROOT", BASE_DIR / "build" / "static"))
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# The login throttling counts failures in the cache. One process: its own memory. Several processes (gunicorn
+# workers): REDIS_URL=redis://127.0.0.1:6379/0 so that they share one count.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "songnuan",
+        }
+        if REDIS_URL
+        # Room for the counters of a spraying attack: the default 300 entries would cull the locks themselves.
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 100_000}}
+    )
+}
 
 # Uploaded tables are read in memory and never stored; these bound what one request may send.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 50
 SONGNUAN_MAX_UPLOAD_FILES = 50
+# The anonymous upload check (/check/): a filled table is 10–50 KB, so per file, per request, and per address
+# (files a minute, counted in the cache); or, where the operator chooses, only for logged-in users.
+SONGNUAN_CHECK_MAX_FILE_BYTES = 5 * 1024 * 1024
+SONGNUAN_CHECK_MAX_FILES = 20
+SONGNUAN_CHECK_MAX_REQUEST_BYTES = 20 * 1024 * 1024
+SONGNUAN_CHECK_FILES_PER_MINUTE = 30
+SONGNUAN_CHECK_REQUIRES_LOGIN = env_flag("SONGNUAN_CHECK_REQUIRES_LOGIN")

@@ -3,6 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.throttle import AdminLoginForm
+
+# /admin/login/ is throttled exactly like /login/ (one mechanism, songnuan.orgs.throttle): without this,
+# guessing at the admin's form was unlimited.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(Unit)
