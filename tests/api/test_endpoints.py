@@ -196,6 +196,19 @@ def test_rollup_sums_accepted_tables_exactly_and_keeps_blank_null(world: World) 
     assert (city["values"]["3B"], city["values"]["1A"], city["accepted_units"]) == ("5.3", 105, 3)
 
 
+def test_a_reporter_gets_no_rollup_even_of_its_own_unit(world: World) -> None:
+    """The roll-up names and sums the units below: the county's reporter would see the enterprise's table."""
+    make_submission(world, world.enterprise, Submission.Status.ACCEPTED, {"1A": 3})
+    for username, unit in (("county_reporter", world.county), ("enterprise_reporter", world.enterprise)):
+        response = world.client(username).get(rollup_url(world.campaign, unit))
+        assert response.status_code == 403, username
+        assert data_of(response) == {"message": "汇总只有本单位或上级单位的审核员、管理员可以查看"}
+    assert (
+        data_of(world.client("county_reviewer").get(rollup_url(world.campaign, world.county)))["values"]["1A"]
+        == 3
+    )
+
+
 def test_an_unknown_form_unit_or_url_is_a_json_404(world: World) -> None:
     client = world.client("city_admin")
     response = client.get(form_url(world.campaign, world.county, "no-such-form"))
@@ -311,6 +324,20 @@ def test_conflict_is_409_with_both_versions_and_nothing_overwritten(world: World
         ),
         ({"version": 1, "header": {"report_date": "2018/2/3"}}, "填报日期应为 年-月-日，如 2018-02-03"),
         ({"version": 1, "explanations": {"r": 1}}, "explanations 应为对象，值为文字或 null"),
+        (
+            {"version": 1, "explanations": {"warmth-2018.no-such-rule": "说明"}},
+            "附件1没有编号为“warmth-2018.no-such-rule”的警告（核实性审核）规则，只能为表中的警告写说明；"
+            "本次没有保存任何修改",
+        ),
+        (  # a rule of the form, but an error (强制性审核): it must be corrected, not explained
+            {"version": 1, "explanations": {"warmth-2018.3A.sum": "说明"}},
+            "附件1没有编号为“warmth-2018.3A.sum”的警告（核实性审核）规则，只能为表中的警告写说明；本次没有保存任何修改",
+        ),
+        (  # a warning of the other table
+            {"version": 1, "explanations": {"service-centres-2017.1A.staffed": "说明"}},
+            "附件1没有编号为“service-centres-2017.1A.staffed”的警告（核实性审核）规则，只能为表中的警告写说明；"
+            "本次没有保存任何修改",
+        ),
     ],
 )
 def test_a_bad_save_is_400_with_a_chinese_message(world: World, body: object, message: str) -> None:
@@ -318,6 +345,23 @@ def test_a_bad_save_is_400_with_a_chinese_message(world: World, body: object, me
     assert response.status_code == 400
     assert data_of(response) == {"message": message}
     assert not Submission.objects.exists()  # a refused save leaves no empty draft behind
+
+
+def test_an_explanation_for_an_unknown_rule_stores_nothing_of_the_save(world: World) -> None:
+    client = world.client("county_reporter")
+    url = form_url(world.campaign, world.county)
+    assert send(client, "PUT", url, {"version": 1, "values": {"1A": 5}}).status_code == 200
+    body = {
+        "version": 2,
+        "values": {"1A": 6},
+        "explanations": {"warmth-2018.4A.within-raised": "含结转", "x": "y"},
+    }
+    response = send(client, "PUT", url, body)
+    assert response.status_code == 400
+    assert data_of(response)["message"].startswith("附件1没有编号为“x”的警告（核实性审核）规则")
+    submission = Submission.objects.get()
+    assert (submission.version, submission.explanations, stored_values(submission)["1A"]) == (2, {}, 5)
+    assert not SubmissionEvent.objects.filter(kind="explanation").exists()
 
 
 def test_the_whole_workflow_through_the_api(world: World) -> None:

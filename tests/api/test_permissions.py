@@ -5,7 +5,8 @@ sibling (钟祥市) and one above (the city):
 
 - reporter: reads and fills its own unit only;
 - reviewer: reads its own unit and the units below; returns, accepts and unlocks the units below only;
-- admin: a reviewer's powers, and fills its own unit.
+- admin: a reviewer's powers, and fills its own unit;
+- the roll-up (it sums the units below): reviewers and admins of the unit or above only, never a reporter.
 
 Before each request the target's table is put in the state in which the step is possible, so a 200 means
 the step was allowed and done, and a 403 means it was refused (and nothing changed).
@@ -45,7 +46,7 @@ MATRIX = [
     ("unlock", "reporter", 403, 403, 403, 403),
     ("unlock", "reviewer", 403, 200, 403, 403),
     ("unlock", "admin", 403, 200, 403, 403),
-    ("rollup", "reporter", 200, 403, 403, 403),
+    ("rollup", "reporter", 403, 403, 403, 403),  # it names and sums the units below: not even its own
     ("rollup", "reviewer", 200, 200, 403, 403),
     ("rollup", "admin", 200, 200, 403, 403),
 ]

@@ -17,6 +17,7 @@ from django.urls import reverse
 from songnuan.formkit.checking import check_bytes
 from songnuan.formkit.definitions import get_form
 from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.selectors import can_see_rollup
 from songnuan.orgs.services import account_create
 from songnuan.reporting import selectors
 
@@ -172,28 +173,35 @@ def test_print_view_of_a_rollup(world: World, rolled: None) -> None:
 
 # --- who may open what -----------------------------------------------------------------------------------
 
-UNIT_URLS = ["rollup", "rollup-xlsx", "rollup-print", "grid", "grid-xlsx", "export", "print"]
+#: What shows the units below a unit (names, states, sums): roll-up, drill-down, grid and their downloads.
+ROLLUP_URLS = ["rollup", "drill-down", "rollup-xlsx", "rollup-print", "grid", "grid-xlsx"]
+#: A unit's own table: its reporter downloads and prints it for the stamp.
+TABLE_URLS = ["export", "print"]
+UNIT_URLS = ROLLUP_URLS + TABLE_URLS
 
-# role (the account's unit: the county, except where named) × target unit → status, for every URL above.
+# role (the account's unit: the county, except where named) × target unit → status of the roll-up URLs, of
+# the own-table URLs. A reporter never sees a roll-up, not even of its own unit (it names and sums the units
+# below).
 MATRIX = [
-    ("reporter", "own", 200),
-    ("reporter", "below", 403),
-    ("reporter", "sibling", 403),
-    ("reporter", "above", 403),
-    ("reviewer", "own", 200),
-    ("reviewer", "below", 200),
-    ("reviewer", "sibling", 403),
-    ("reviewer", "above", 403),
-    ("admin", "own", 200),
-    ("admin", "below", 200),
-    ("admin", "sibling", 403),
-    ("admin", "above", 403),
-    ("enterprise reporter", "above", 403),
-    ("city reviewer", "own", 200),
-    ("city reviewer", "below", 200),
-    ("city reviewer", "two below", 200),
-    ("city admin", "below", 200),
-    ("city admin", "two below", 200),
+    ("reporter", "own", 403, 200),
+    ("reporter", "below", 403, 403),
+    ("reporter", "sibling", 403, 403),
+    ("reporter", "above", 403, 403),
+    ("reviewer", "own", 200, 200),
+    ("reviewer", "below", 200, 200),
+    ("reviewer", "sibling", 403, 403),
+    ("reviewer", "above", 403, 403),
+    ("admin", "own", 200, 200),
+    ("admin", "below", 200, 200),
+    ("admin", "sibling", 403, 403),
+    ("admin", "above", 403, 403),
+    ("enterprise reporter", "own", 403, 200),  # a unit with nothing below: still not a reporter's page
+    ("enterprise reporter", "above", 403, 403),
+    ("city reviewer", "own", 200, 200),
+    ("city reviewer", "below", 200, 200),
+    ("city reviewer", "two below", 200, 200),
+    ("city admin", "below", 200, 200),
+    ("city admin", "two below", 200, 200),
 ]
 
 USERS = {
@@ -210,10 +218,17 @@ def target_of(world: World, role: str, target: str) -> Unit:
     if role.startswith("city"):
         return {"own": world.city, "below": world.county, "two below": world.enterprise}[target]
     if role == "enterprise reporter":
-        return world.county
+        return {"own": world.enterprise, "above": world.county}[target]
     return {"own": world.county, "below": world.enterprise, "sibling": world.sibling, "above": world.city}[
         target
     ]
+
+
+def address(world: World, name: str, unit: Unit) -> str:
+    """The URL of `name` for `unit`; the drill-down is the roll-up page asked for one item's parts."""
+    if name == "drill-down":
+        return url(world, "rollup", unit) + "?item=1A"
+    return url(world, name, unit)
 
 
 @pytest.fixture
@@ -227,11 +242,40 @@ def everyone(world: World) -> World:
 
 
 @pytest.mark.parametrize("name", UNIT_URLS)
-@pytest.mark.parametrize(("role", "target", "status"), MATRIX)
-def test_permission_matrix(everyone: World, name: str, role: str, target: str, status: int) -> None:
+@pytest.mark.parametrize(("role", "target", "rollup_status", "table_status"), MATRIX)
+def test_permission_matrix(
+    everyone: World, name: str, role: str, target: str, rollup_status: int, table_status: int
+) -> None:
     unit = target_of(everyone, role, target)
-    response = everyone.client(USERS[role]).get(url(everyone, name, unit))
-    assert response.status_code == status
+    response = everyone.client(USERS[role]).get(address(everyone, name, unit))
+    assert response.status_code == (rollup_status if name in ROLLUP_URLS else table_status)
+    if response.status_code == 403:
+        # The page's own text: the site header of the Chinese 403 page names the account's own unit.
+        shown = response.content.decode(errors="replace").split("<main>")[-1]
+        own = everyone.users[USERS[role]].account.unit  # named in the page's account bar
+        below = [u.name for u in (everyone.county, everyone.enterprise) if u.is_below(unit) and u != own]
+        assert not any(below_name in shown for below_name in below)  # no unit below is named
+
+
+def test_the_pages_and_the_api_follow_can_see_rollup_for_every_account_and_unit(everyone: World) -> None:
+    """One rule for the roll-up, asked by the pages and the API alike."""
+    units = (everyone.city, everyone.county, everyone.enterprise, everyone.sibling)
+    for username, user in everyone.users.items():
+        client = everyone.client(username)
+        for unit in units:
+            allowed = can_see_rollup(user, unit)
+            api = client.get(f"/api/campaigns/{everyone.campaign.pk}/rollup/{unit.pk}/{WARMTH}")
+            assert api.status_code == (200 if allowed else 403), (username, unit.name)
+            for name in ROLLUP_URLS:
+                page = client.get(address(everyone, name, unit))
+                assert page.status_code == (200 if allowed else 403), (username, unit.name, name)
+
+
+def test_no_reporter_may_see_a_rollup(everyone: World) -> None:
+    units = (everyone.city, everyone.county, everyone.enterprise, everyone.sibling)
+    reporters = Account.objects.filter(role=Account.Role.REPORTER).select_related("user")
+    assert reporters.count() == 3
+    assert not any(can_see_rollup(account.user, unit) for account in reporters for unit in units)
 
 
 @pytest.mark.parametrize(
@@ -248,23 +292,23 @@ def test_a_user_without_an_account_gets_403_everywhere(everyone: World) -> None:
     client.force_login(User.objects.create_user("stranger", password=PASSWORD))
     assert client.get(reverse("review:dashboard", args=[everyone.campaign.pk])).status_code == 403
     for name in UNIT_URLS:
-        assert client.get(url(everyone, name, everyone.county)).status_code == 403, name
+        assert client.get(address(everyone, name, everyone.county)).status_code == 403, name
 
 
 @override_settings(LOGIN_URL="/accounts/login/")
 def test_anonymous_is_sent_to_log_in(everyone: World) -> None:
     urls = [reverse("review:dashboard", args=[everyone.campaign.pk])]
-    urls += [url(everyone, name, everyone.county) for name in UNIT_URLS]
-    for address in urls:
-        response = Client().get(address)
-        assert response.status_code == 302, address
-        assert response["Location"].startswith("/accounts/login/?next="), address
+    urls += [address(everyone, name, everyone.county) for name in UNIT_URLS]
+    for each in urls:
+        response = Client().get(each)
+        assert response.status_code == 302, each
+        assert response["Location"].startswith("/accounts/login/?next="), each
 
 
 def test_unknown_objects_are_404(everyone: World) -> None:
     client = everyone.client("city_admin")
     campaign, county = everyone.campaign.pk, everyone.county.pk
-    for name in UNIT_URLS:
+    for name in ROLLUP_URLS[:1] + ROLLUP_URLS[2:] + TABLE_URLS:  # the drill-down is the roll-up's URL
         assert client.get(reverse(f"review:{name}", args=[campaign + 99, county, WARMTH])).status_code == 404
         assert client.get(reverse(f"review:{name}", args=[campaign, county + 99, WARMTH])).status_code == 404
         assert client.get(reverse(f"review:{name}", args=[campaign, county, "nope-1999"])).status_code == 404

@@ -208,14 +208,31 @@ def test_drilldown_of_a_blank_item_is_blank_everywhere(world: World, filled: Uni
     assert all(value is None for _part, value in page.drilldown.lines)
 
 
-def test_a_reporter_sees_the_children_it_may_not_open_together(world: World, filled: Unit) -> None:
-    body = (
-        world.client("county_reporter").get(url(world, "rollup", world.county) + "?item=1A").content.decode()
+@pytest.mark.parametrize("name", ["county_reporter", "enterprise_reporter"])
+def test_a_reporter_gets_no_rollup_or_drilldown_even_of_its_own_unit(
+    world: World, filled: Unit, name: str
+) -> None:
+    unit = world.users[name].account.unit
+    for address in (
+        url(world, "rollup", unit),
+        url(world, "rollup", unit) + "?item=1A",
+        url(world, "grid", unit),
+    ):
+        response = world.client(name).get(address)
+        assert response.status_code == 403, address
+        assert "水泥" not in response.content.decode() or unit == world.enterprise  # no child named
+        assert 'id="drill"' not in response.content.decode()
+
+
+def test_children_a_viewer_may_not_open_are_shown_only_together(world: World, filled: Unit) -> None:
+    """Kept for a viewer whose rule hides some children: the lines still add up to the total."""
+    page = selectors.rollup_page(
+        world.campaign, get_form(WARMTH), world.county, visible=lambda u: u == world.county, item_code="1A"
     )
-    drill = body[body.index('id="drill"') :]
-    assert "水泥" not in drill  # the enterprise is not shown by name to the county's reporter …
-    assert "其他下级单位（2个，合计）" in drill and ">4<" in drill  # … only together, so the lines add up
-    assert ">10<" in drill and ">14<" in drill
+    assert page.drilldown is not None and page.drilldown.adds_up
+    lines = {part.title: value for part, value in page.drilldown.lines}
+    assert lines == {"东宝区总工会（本级）": 10, "其他下级单位（2个，合计）": 4}
+    assert not any("水泥" in title for title in lines)
 
 
 def test_drilldown_with_an_unknown_item_shows_no_panel(world: World, filled: Unit) -> None:

@@ -39,7 +39,14 @@ from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part, 
 from songnuan.formkit.definitions import Form, builtin_forms, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import account_of, can_fill, can_review, unit_visible, units_visible_to
+from songnuan.orgs.selectors import (
+    account_of,
+    can_fill,
+    can_review,
+    can_see_rollup,
+    unit_visible,
+    units_visible_to,
+)
 from songnuan.registry.models import Household, PersonalDataView
 from songnuan.registry.selectors import (
     HouseholdSearch,
@@ -384,7 +391,9 @@ def form_unlock(request: HttpRequest, campaign_id: int, unit_id: int, form_code:
 
 @endpoint("GET")
 def form_rollup(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    _viewer, campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    viewer, campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    if not can_see_rollup(viewer, unit):  # as the roll-up page: it names and sums the units below
+        raise ApiError(403, _("汇总只有本单位或上级单位的审核员、管理员可以查看"))
     accepted = Submission.objects.filter(
         campaign=campaign,
         form_code=form.code,

@@ -4,6 +4,10 @@
 - 审核员 (reviewer): sees its own unit and every unit below it; accepts or returns the tables of the units
   below it.
 - 管理员 (admin): what a reviewer may, and fills its own unit.
+
+Roll-ups (the roll-up page, its drill-down, the comparison grid, their Excel and print) show the units
+below a unit, so they are for the reviewing roles only (`can_see_rollup`), never a reporter, not even of its
+own unit.
 """
 
 from __future__ import annotations
@@ -59,6 +63,17 @@ def can_review(user: User, unit: Unit) -> bool:
         account is not None
         and account.role in (Account.Role.REVIEWER, Account.Role.ADMIN)
         and unit.is_below(account.unit)
+    )
+
+
+def can_see_rollup(user: User, unit: Unit) -> bool:
+    """The roll-up of `unit` (and its drill-down, grid, downloads): a reviewer or admin of that unit or of a
+    unit above it. A reporter sees its own unit only, and a roll-up names and sums the units below it."""
+    account = account_of(user)
+    return (
+        account is not None
+        and account.role in (Account.Role.REVIEWER, Account.Role.ADMIN)
+        and unit.is_within(account.unit)
     )
 
 

@@ -11,13 +11,12 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-import xlsxwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from songnuan.formkit.definitions import Form
 from songnuan.formkit.engine import Value
-from songnuan.formkit.excel_writer import write_form
+from songnuan.formkit.excel_writer import merge_text, new_workbook, write_form, write_text
 from songnuan.orgs.models import Unit
 from songnuan.reporting.models import Submission
 from songnuan.reporting.selectors import Grid, rollup_unit_name
@@ -86,7 +85,7 @@ def grid_xlsx(grid: Grid, *, now: dt.datetime | None = None) -> bytes:
     """The comparison grid as one sheet: a title, header rows (the units, then how many tables each holds),
     items as rows with their numbers formatted by kind, panes frozen at the first value, A4 landscape."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook = new_workbook(buffer)
     try:
         _grid_sheet(workbook, grid, timezone.localtime(now or timezone.now()))
     finally:
@@ -123,8 +122,9 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
     sheet.set_column(2, 2, 6)
     sheet.set_column(_GRID_FIRST_VALUE_COLUMN, last_column, 13)
 
-    sheet.write(0, 0, f"{grid.form.attachment} {grid.form.title}", f["title"])
-    sheet.write(
+    write_text(sheet, 0, 0, f"{grid.form.attachment} {grid.form.title}", f["title"])
+    write_text(
+        sheet,
         1,
         0,
         _("{unit} 汇总对比（只含审核通过的表）  {campaign}  导出时间：{time}").format(
@@ -134,13 +134,14 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
     )
     heading, counts = 3, 4
     sheet.set_row(heading, 45)
-    sheet.merge_range(heading, 0, counts, 0, _("编号"), f["heading"])
-    sheet.merge_range(heading, 1, counts, 1, _("项目"), f["heading"])
-    sheet.merge_range(heading, 2, counts, 2, _("单位"), f["heading"])
+    merge_text(sheet, heading, 0, counts, 0, _("编号"), f["heading"])
+    merge_text(sheet, heading, 1, counts, 1, _("项目"), f["heading"])
+    merge_text(sheet, heading, 2, counts, 2, _("单位"), f["heading"])
     for offset, column in enumerate(grid.columns):
         position = _GRID_FIRST_VALUE_COLUMN + offset
-        sheet.write(heading, position, column.title, f["heading"])
-        sheet.write(
+        write_text(sheet, heading, position, column.title, f["heading"])
+        write_text(
+            sheet,
             counts,
             position,
             _("{accepted}/{expected} 张").format(accepted=column.accepted, expected=column.expected),
@@ -150,9 +151,9 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
     row = counts + 1
     for grid_row in grid.rows:
         item = grid_row.item
-        sheet.write(row, 0, item.code, f["code"])
-        sheet.write(row, 1, item.label, f["label"])
-        sheet.write(row, 2, item.unit, f["unit"])
+        write_text(sheet, row, 0, item.code, f["code"])
+        write_text(sheet, row, 1, item.label, f["label"])
+        write_text(sheet, row, 2, item.unit, f["unit"])
         for offset, (column, value) in enumerate(zip(grid.columns, grid_row.cells, strict=True)):
             style = f[("total-" if column.kind == "total" else "") + item.kind.value]
             _write_value(sheet, row, _GRID_FIRST_VALUE_COLUMN + offset, value, style)
@@ -176,4 +177,4 @@ def _write_value(sheet: Any, row: int, column: int, value: Value, style: Any) ->
     elif isinstance(value, int | Decimal) and not isinstance(value, bool):
         sheet.write_number(row, column, float(value), style)  # at most 4 decimals: exact in a double
     else:
-        sheet.write_string(row, column, str(value), style)
+        write_text(sheet, row, column, str(value), style)

@@ -1,7 +1,9 @@
 """The reviewer's side: progress dashboard, roll-up with drill-down, comparison grid, downloads, print views.
 
-Thin views: find the objects (404), ask `songnuan.orgs.selectors` whether the user may see the unit (403),
-call one selector or export function, render. Every page needs a login.
+Thin views: find the objects (404), ask `songnuan.orgs.selectors` whether the user may see the unit (403:
+`can_see_rollup` for everything that shows the units below — dashboard, roll-up, drill-down, grid and their
+downloads —, `unit_visible` for a unit's own table), call one selector or export function, render. Every page
+needs a login.
 """
 
 from __future__ import annotations
@@ -13,31 +15,37 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form
-from songnuan.orgs.models import Account, Unit
-from songnuan.orgs.selectors import account_of, unit_visible
+from songnuan.orgs.models import Unit
+from songnuan.orgs.selectors import account_of, can_see_rollup, unit_visible
 from songnuan.reporting import exports, selectors
 from songnuan.reporting.models import Submission
 
 
-def _visible_to(request: HttpRequest) -> Callable[[Unit], bool]:
+def _rollup_visible_to(request: HttpRequest) -> Callable[[Unit], bool]:
+    """Which roll-ups the page may link to or name one by one (children, ancestors): the user's own rule."""
     user = request.user
-    return lambda unit: unit_visible(user, unit)
+    return lambda unit: can_see_rollup(user, unit)
 
 
 def _target(
-    request: HttpRequest, campaign_id: int, unit_id: int, form_code: str
+    request: HttpRequest, campaign_id: int, unit_id: int, form_code: str, *, rollup: bool
 ) -> tuple[Campaign, Unit, Form]:
-    """The campaign, unit and form of the URL: 404 for unknown ones, 403 for a unit the user may not see."""
+    """The campaign, unit and form of the URL: 404 for unknown ones, 403 for a unit the user may not see —
+    with `rollup` (roll-up, drill-down, grid and their downloads), 403 unless the user reviews the unit."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     unit = get_object_or_404(Unit, pk=unit_id)
     form = selectors.form_get(form_code) if form_code in campaign.form_codes else None
     if form is None:
         raise Http404
-    if not unit_visible(request.user, unit):
+    if rollup:
+        if not can_see_rollup(request.user, unit):
+            raise PermissionDenied(_("汇总表和对比表只有本单位或上级单位的审核员、管理员可以查看"))
+    elif not unit_visible(request.user, unit):
         raise PermissionDenied
     return campaign, unit, form
 
@@ -60,8 +68,9 @@ def _download(data: bytes, content_type: str, names: tuple[str, str]) -> HttpRes
 def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     account = account_of(request.user)
-    # The reviewing roles (as in orgs.selectors.can_review): a reporter sees its own unit only.
-    if account is None or account.role not in (Account.Role.REVIEWER, Account.Role.ADMIN):
+    # The progress of the units below the account's unit: the roll-up's rule (a reporter sees its own unit
+    # only).
+    if account is None or not can_see_rollup(request.user, account.unit):
         raise PermissionDenied
     board = selectors.dashboard(campaign, account.unit, state=request.GET.get("state"))
     return render(
@@ -79,8 +88,8 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def rollup(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
-    visible = _visible_to(request)
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
+    visible = _rollup_visible_to(request)
     page = selectors.rollup_page(campaign, form, unit, visible=visible, item_code=request.GET.get("item"))
     return render(
         request,
@@ -97,8 +106,8 @@ def rollup(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
 @login_required
 @require_GET
 def grid(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
-    visible = _visible_to(request)
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
+    visible = _rollup_visible_to(request)
     return render(
         request,
         "review/grid.html",
@@ -114,15 +123,15 @@ def grid(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -
 @login_required
 @require_GET
 def grid_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
-    table = selectors.comparison_grid(campaign, form, unit, visible=_visible_to(request))
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
+    table = selectors.comparison_grid(campaign, form, unit, visible=_rollup_visible_to(request))
     return _download(exports.grid_xlsx(table), exports.XLSX, exports.grid_filename(table))
 
 
 @login_required
 @require_GET
 def export(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=False)
     submission = _own_submission(campaign, unit, form)
     data = exports.form_xlsx(
         form, selectors.submission_values(submission), exports.submission_header(submission)
@@ -133,7 +142,7 @@ def export(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
 @login_required
 @require_GET
 def rollup_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
     values = selectors.rollup(campaign, form.code, unit)
     data = exports.form_xlsx(form, values, exports.rollup_header(unit, timezone.localdate()))
     names = exports.form_filename(form, selectors.rollup_unit_name(unit))
@@ -143,7 +152,7 @@ def rollup_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code:
 @login_required
 @require_GET
 def print_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=False)
     page = selectors.submission_print(_own_submission(campaign, unit, form))
     return render(request, "review/print.html", {"campaign": campaign, "page": page})
 
@@ -151,6 +160,6 @@ def print_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code:
 @login_required
 @require_GET
 def rollup_print(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
     page = selectors.rollup_print(campaign, form, unit, today=timezone.localdate())
     return render(request, "review/print.html", {"campaign": campaign, "page": page})
