@@ -218,6 +218,20 @@ def test_save_answers_400_with_the_chinese_message(world: World, payload: Any, m
     assert not SubmissionValue.objects.exists()
 
 
+def test_save_refuses_an_explanation_for_a_rule_that_is_not_a_warning_of_the_table(world: World) -> None:
+    client = world.client("enterprise_reporter")
+    payload = {"version": 1, "values": {"1A": "5"}, "explanations": {"warmth-2018.9Z.bogus": "说明"}}
+    response = post_json(client, url(world, world.enterprise, "save"), payload)
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "附件1没有编号为“warmth-2018.9Z.bogus”的警告（核实性审核）规则，只能为表中的警告写说明；"
+        "本次没有保存任何修改"
+    }
+    submission = Submission.objects.get()  # opened by the page, nothing saved into it
+    assert (submission.version, submission.explanations) == (1, {})
+    assert not SubmissionValue.objects.exists() and not SubmissionEvent.objects.exists()
+
+
 def test_a_submitted_table_cannot_be_saved(world: World) -> None:
     client = world.client("enterprise_reporter")
     post_json(client, url(world, world.enterprise, "save"), {"version": 1, "values": example()})
@@ -350,6 +364,76 @@ def test_import_after_someone_saved_is_a_conflict(world: World) -> None:
     response = client.post(url(world, world.enterprise, "import"), fields, follow=True)
     assert "保存被拒绝" in response.content.decode()
     assert stored_values(Submission.objects.get())["1A"] == 5
+
+
+def preview_and_confirm(client: Client, world: World, data: bytes) -> str:
+    """Upload a table, confirm the preview; the preview page."""
+    page = client.post(
+        url(world, world.enterprise, "import"), {"table": SimpleUploadedFile("a.xlsx", data)}
+    ).content.decode()
+    fields = dict(re.findall(r'<input type="hidden" name="(data|token)" value="([^"]*)">', page))
+    assert client.post(url(world, world.enterprise, "import"), fields).status_code == 302
+    return page
+
+
+def test_import_of_a_file_without_header_keeps_the_stored_date_reporter_and_phone(world: World) -> None:
+    client = world.client("enterprise_reporter")
+    typed = {"reporter": "王丽", "phone": "0724-2345678", "report_date": "2018-02-03"}
+    post_json(client, url(world, world.enterprise, "save"), {"version": 1, "header": typed})
+    values, _header = filled_example(FORM)
+    events_before = SubmissionEvent.objects.filter(kind="header").count()
+
+    page = preview_and_confirm(client, world, xlsx(values, {}))  # the template's header left blank
+
+    assert "文件中空着的表头（填报人、电话、日期）不会清除现有内容。" in page
+    assert "data-header=" not in page  # no header field is shown as changing
+    submission = Submission.objects.get()
+    assert stored_values(submission) == values  # the values were imported
+    assert (submission.reporter, submission.phone, submission.report_date) == (
+        "王丽",
+        "0724-2345678",
+        dt.date(2018, 2, 3),
+    )
+    assert SubmissionEvent.objects.filter(kind="header").count() == events_before
+
+
+def test_import_replaces_each_header_field_the_file_fills_in_and_records_it(world: World) -> None:
+    client = world.client("enterprise_reporter")
+    typed = {"reporter": "王丽", "phone": "0724-2345678", "report_date": "2018-02-03"}
+    post_json(client, url(world, world.enterprise, "save"), {"version": 1, "header": typed})
+    values, _header = filled_example(FORM)
+
+    page = preview_and_confirm(client, world, xlsx(values, {"reporter": "李强", "date": "2018-02-05"}))
+
+    assert re.search(
+        r'data-header="reporter">.*?<td class="old">王丽</td><td class="new">李强</td>', page, re.S
+    )
+    assert re.search(
+        r'data-header="report_date">.*?2018-02-03</td><td class="new">2018-02-05</td>', page, re.S
+    )
+    assert 'data-header="phone"' not in page  # blank in the file: kept
+    submission = Submission.objects.get()
+    assert (submission.reporter, submission.phone, submission.report_date) == (
+        "李强",
+        "0724-2345678",
+        dt.date(2018, 2, 5),
+    )
+    events = {e.subject: (e.old, e.new) for e in SubmissionEvent.objects.filter(kind="header").order_by("id")}
+    assert events["reporter"] == ("王丽", "李强")
+    assert events["report_date"] == ("2018-02-03", "2018-02-05")
+
+
+def test_import_keeps_the_stored_date_when_the_file_holds_no_real_date(world: World) -> None:
+    client = world.client("enterprise_reporter")
+    post_json(
+        client, url(world, world.enterprise, "save"), {"version": 1, "header": {"report_date": "2018-02-03"}}
+    )
+    values, _header = filled_example(FORM)
+
+    page = preview_and_confirm(client, world, xlsx(values, {"date": "2018年2月30日"}))
+
+    assert "文件中的日期“2018年2月30日”不是有效日期，保留现有的填报日期。" in page
+    assert Submission.objects.get().report_date == dt.date(2018, 2, 3)
 
 
 def test_import_of_a_file_that_is_not_a_table_says_why(world: World) -> None:

@@ -136,6 +136,70 @@ def test_submit_needs_an_explanation_for_each_warning(world: World) -> None:
     assert (event.old, event.new) == ("", "含上年结转款0.04万元")
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "warmth-2018.4A.within-raise",  # mistyped
+        "warmth-2018.3A.sum",  # an error of the form: corrected, never explained
+        "service-centres-2017.1A.staffed",  # a warning of the other table
+        "",
+    ],
+)
+def test_an_explanation_is_only_stored_for_a_warning_of_the_form(world: World, rule: str) -> None:
+    user = world.users["enterprise_reporter"]
+    submission = draft(world)
+    version, values_before = submission.version, stored_values(submission)
+    events_before = SubmissionEvent.objects.count()
+    with pytest.raises(ReportingError) as raised:
+        submission_save(
+            submission=submission,
+            user=user,
+            version=version,
+            values={"1A": "50"},
+            explanations={WARNING: "含上年结转", rule: "说明"},
+        )
+    assert str(raised.value) == (
+        f"附件1没有编号为“{rule}”的警告（核实性审核）规则，只能为表中的警告写说明；本次没有保存任何修改"
+    )
+    submission.refresh_from_db()
+    assert (submission.version, submission.explanations) == (version, {})
+    assert stored_values(submission) == values_before
+    assert SubmissionEvent.objects.count() == events_before
+
+
+def test_explanations_of_rounding_differences_are_accepted_and_stale_ones_can_be_cleared(
+    world: World,
+) -> None:
+    user = world.users["enterprise_reporter"]
+    submission = draft(world)
+    # 舍位差 of a money sum: a warning whose id is the sum's with ".rounding".
+    saved = submission_save(
+        submission=submission,
+        user=user,
+        version=submission.version,
+        explanations={"warmth-2018.3A.sum.rounding": "按元四舍五入"},
+    ).submission
+    assert saved.explanations == {"warmth-2018.3A.sum.rounding": "按元四舍五入"}
+    # An explanation stored before rule ids were checked (or for a rule since renamed) can still be removed.
+    Submission.objects.filter(pk=saved.pk).update(explanations={**saved.explanations, "old.rule": "旧说明"})
+    saved.refresh_from_db()
+    saved = submission_save(
+        submission=saved, user=user, version=saved.version, explanations={"old.rule": ""}
+    ).submission
+    assert saved.explanations == {"warmth-2018.3A.sum.rounding": "按元四舍五入"}
+
+
+def test_a_header_field_longer_than_its_column_is_refused_with_a_message(world: World) -> None:
+    user = world.users["enterprise_reporter"]
+    submission = draft(world)
+    with pytest.raises(ReportingError, match=r"^填报人不能超过 50 个字$"):
+        submission_save(
+            submission=submission, user=user, version=submission.version, header={"reporter": "王" * 51}
+        )
+    submission.refresh_from_db()
+    assert submission.reporter == "王丽"
+
+
 def test_submission_after_the_deadline_is_allowed_and_marked_late(world: World) -> None:
     # The world's campaign closed on 2018-02-05, long past.
     submission = submitted(world)

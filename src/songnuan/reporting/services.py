@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,11 +21,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.checking import Status as FileStatus
 from songnuan.formkit.checking import TableReport, check_bytes
-from songnuan.formkit.definitions import Form, ItemKind, get_form
+from songnuan.formkit.definitions import Form, ItemKind, Severity, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled, format_value
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Unit
@@ -137,6 +139,7 @@ def submission_save(
     if version != locked.version:
         raise EditConflict(locked, current, values or {})
     form = get_form(locked.form_code)
+    _check_explained_rules(form, locked, explanations or {})  # before anything is written
     changed = _save_values(locked, form, current, values or {}, user, event_kind)
     _save_explanations(locked, explanations or {}, user)
     _save_header(locked, header or {}, user)
@@ -186,6 +189,35 @@ def _shown(value: Value) -> str:
     return "" if value is None else format_value(value)
 
 
+def warning_rule_ids(form: Form) -> frozenset[str]:
+    """Every rule id a warning of the form can carry: its warning rules (核实性审核), and the rounding
+    difference (舍位差) of each money sum, which is a warning whatever the sum's own severity."""
+    ids: set[str] = set()
+    for rule in compiled(form).rules:
+        if rule.severity is Severity.WARNING:
+            ids.add(rule.id)
+        if rule.tolerance is not None:
+            ids.add(f"{rule.id}.rounding")
+    return frozenset(ids)
+
+
+def _check_explained_rules(form: Form, submission: Submission, explanations: Mapping[str, str]) -> None:
+    """An explanation belongs to a warning of this form; one stored for another rule id would count for
+    nothing and mislead the reviewer. Clearing a stored one is always allowed."""
+    allowed = warning_rule_ids(form)
+    unknown = [
+        rule_id
+        for rule_id, text in explanations.items()
+        if rule_id not in allowed and not (rule_id in submission.explanations and not (text or "").strip())
+    ]
+    if unknown:
+        raise ReportingError(
+            _(
+                "{form}没有编号为“{rule}”的警告（核实性审核）规则，只能为表中的警告写说明；本次没有保存任何修改"
+            ).format(form=form.attachment or form.title, rule=unknown[0])
+        )
+
+
 def _save_explanations(submission: Submission, explanations: Mapping[str, str], user: User) -> None:
     stored = dict(submission.explanations)
     for rule_id, text in explanations.items():
@@ -207,11 +239,19 @@ def _save_explanations(submission: Submission, explanations: Mapping[str, str], 
     submission.explanations = stored
 
 
+_HEADER_MAX_LENGTH = 50  # Submission.reporter and .phone
+_HEADER_NAMES = {"reporter": gettext_lazy("填报人"), "phone": gettext_lazy("电话")}
+
+
 def _save_header(submission: Submission, header: Mapping[str, str | None], user: User) -> None:
     for name in ("reporter", "phone", "report_date"):
         if name not in header:
             continue
         new: Any = (header[name] or "").strip()
+        if name != "report_date" and len(new) > _HEADER_MAX_LENGTH:
+            raise ReportingError(
+                _("{field}不能超过 {n} 个字").format(field=_HEADER_NAMES[name], n=_HEADER_MAX_LENGTH)
+            )
         if name == "report_date":
             try:
                 new = dt.date.fromisoformat(new) if new else None
@@ -348,6 +388,9 @@ def _review(submission: Submission, user: User, status: str, comment: str) -> Su
 class ImportPreview:
     report: TableReport
     changes: list[tuple[str, str, str]]  # (item, old shown, new shown)
+    header: dict[str, str] = field(default_factory=dict)  # the header fields the file sets (blank ones not)
+    header_changes: list[tuple[str, str, str]] = field(default_factory=list)  # (field, old, new)
+    kept_date: str = ""  # a date in the file that is no date (2018年2月30日): the stored one is kept
 
 
 def submission_import_preview(
@@ -368,25 +411,45 @@ def submission_import_preview(
         for code, value in report.values.items()
         if _shown(value) != _shown(current.get(code))
     ]
-    return ImportPreview(report, changes)
+    header, kept_date = _imported_header(report)
+    header_changes = [
+        (name, str(getattr(submission, name) or ""), new)
+        for name, new in header.items()
+        if str(getattr(submission, name) or "") != new
+    ]
+    return ImportPreview(report, changes, header, header_changes, kept_date)
+
+
+def _imported_header(report: TableReport) -> tuple[dict[str, str], str]:
+    """The header fields the file fills in. A field left blank in the file keeps the stored value (a
+    template saved without its date must not wipe the date typed on the page); so does a date that is no
+    date, which is returned second so the preview can say so."""
+    found = report.header
+    header: dict[str, str] = {}
+    for name, text in (("reporter", found.reporter), ("phone", found.phone)):
+        if text and text.strip():
+            header[name] = text.strip()
+    date_text = (found.date or "").strip()
+    try:
+        if date_text:
+            header["report_date"] = dt.date.fromisoformat(date_text).isoformat()
+    except ValueError:
+        return header, date_text
+    return header, ""
 
 
 def submission_import_apply(
     *, submission: Submission, user: User, data: bytes, filename: str, version: int
 ) -> SaveResult:
-    """Replace the draft's values by those of the uploaded file (after the person saw the preview)."""
+    """Put the values and the filled header fields of the uploaded file into the draft (after the person saw
+    the preview); a blank header field in the file keeps what is stored."""
     preview = submission_import_preview(submission=submission, user=user, data=data, filename=filename)
-    header = preview.report.header
     return submission_save(
         submission=submission,
         user=user,
         version=version,
         values=dict(preview.report.values),
-        header={
-            "reporter": header.reporter or submission.reporter,
-            "phone": header.phone or submission.phone,
-            "report_date": header.date if header.date and len(header.date) == 10 else None,
-        },
+        header=preview.header,
         event_kind=SubmissionEvent.Kind.IMPORT,
     )
 
@@ -394,21 +457,129 @@ def submission_import_apply(
 # --- the written activity report -------------------------------------------------------------------------
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: Directory entries of an OLE (.doc, .wps) file that hold a VBA project: Word keeps it in the storage
+#: "Macros" (with "VBA" inside), Office in general in "_VBA_PROJECT_CUR" / "_VBA_PROJECT".
+_OLE_MACRO_NAMES = tuple(
+    (name + "\0").encode("utf-16-le") for name in ("Macros", "VBA", "_VBA_PROJECT_CUR", "_VBA_PROJECT")
+)
+_OLE_DIRECTORY_ENTRY = 128  # bytes; entries start at multiples of 128 (sectors are 512 or 4096 bytes)
+#: A .docx names at most a few hundred parts; its parts inflate to a few MB. The bounds are far above that
+#: and far below what would hurt the reviewers' Word or WPS (nothing is inflated here but [Content_Types]).
+DOCX_MAX_MEMBERS = 5_000
+DOCX_MAX_INFLATED_BYTES = 100 * 1024 * 1024
+_CONTENT_TYPES_MAX_BYTES = 1024 * 1024
+#: What a web page starts with; a PDF never carries it in its first kilobyte (its header, then objects).
+_MARKUP = (b"<html", b"<script", b"<!doctype", b"<svg", b"<body", b"<head", b"<iframe", b"<object", b"<embed")
+_PDF_HEAD = 1024
+_PDF_TAIL = 2048  # %%EOF ends a PDF; some writers add a little after it, and the spec allows 1 KB
+
+
+class DocumentRefused(ReportingError):
+    """An activity report of a known type whose content is refused (macros, a web page in disguise)."""
 
 
 def sniff_document(data: bytes, name: str) -> str | None:
-    """doc, docx, wps or pdf, judged by the content (the name only tells .doc from .wps inside OLE)."""
+    """doc, docx, wps or pdf, judged by the content (the name only tells .doc from .wps inside OLE).
+
+    None when the content is none of these; DocumentRefused when it is one of them but unsafe to pass on:
+    a Word file with macros, a PDF that is a web page behind a PDF header (a polyglot), a .docx whose parts
+    would inflate beyond any real report.
+    """
     if data.startswith(b"%PDF-"):
+        _check_pdf(data, name)
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
+        # Counted before zipfile builds an object per member: 20 MB can name 400,000 empty ones.
+        if data.count(b"PK\x01\x02") > DOCX_MAX_MEMBERS:
+            raise DocumentRefused(_too_big_message(name))
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                return "docx" if "word/document.xml" in archive.namelist() else None
-        except zipfile.BadZipFile:
-            return None
+                if "word/document.xml" not in archive.namelist():
+                    return None
+                _check_docx(archive, name)
+                return "docx"
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            NotImplementedError,
+            RuntimeError,
+            OSError,
+            zlib.error,
+        ):
+            return None  # damaged, or compressed in a way Word does not write: not a .docx
     if data.startswith(_OLE) and "WordDocument".encode("utf-16-le") in data:
+        if _ole_has_macros(data):
+            raise DocumentRefused(_macro_message(name))
         return "wps" if name.lower().endswith(".wps") else "doc"
     return None
+
+
+def _macro_message(name: str) -> str:
+    return _(
+        "“{name}”含有宏（VBA 代码），为安全起见不能上传。"
+        "请在 Word 或 WPS 中另存为不含宏的 .docx 或 PDF 后再上传"
+    ).format(name=name)
+
+
+def _check_pdf(data: bytes, name: str) -> None:
+    head = data[5 : 5 + _PDF_HEAD].lower()
+    if any(tag in head for tag in _MARKUP):
+        raise DocumentRefused(
+            _(
+                "“{name}”不是真正的 PDF：文件开头是网页代码（HTML），请从 Word 或 WPS 重新导出为 PDF 后上传"
+            ).format(name=name)
+        )
+    if b"%%EOF" not in data[-_PDF_TAIL:]:
+        raise DocumentRefused(
+            _(
+                "“{name}”不是完整的 PDF：找不到文件结尾（%%EOF），文件可能已损坏或没有传完，请重新导出后上传"
+            ).format(name=name)
+        )
+    if b"endobj" not in data or not (b"startxref" in data or b"trailer" in data):
+        raise DocumentRefused(
+            _(
+                "“{name}”不是有效的 PDF：文件中没有 PDF 的对象和交叉引用表，"
+                "请从 Word 或 WPS 重新导出为 PDF 后上传"
+            ).format(name=name)
+        )
+
+
+def _too_big_message(name: str) -> str:
+    return _("“{name}”解压后超过 {mb} MB（或部件过多），不像是一份活动报告，请检查文件后再上传").format(
+        name=name, mb=DOCX_MAX_INFLATED_BYTES // 1048576
+    )
+
+
+def _check_docx(archive: zipfile.ZipFile, name: str) -> None:
+    members = archive.infolist()
+    if len(members) > DOCX_MAX_MEMBERS or sum(m.file_size for m in members) > DOCX_MAX_INFLATED_BYTES:
+        raise DocumentRefused(_too_big_message(name))
+    if any("vbaproject" in m.filename.lower() or "vbadata" in m.filename.lower() for m in members):
+        raise DocumentRefused(_macro_message(name))
+    try:
+        with archive.open("[Content_Types].xml") as part:
+            content_types = part.read(_CONTENT_TYPES_MAX_BYTES).lower()
+    except KeyError:
+        return
+    if b"macroenabled" in content_types or b"vbaproject" in content_types:
+        raise DocumentRefused(_macro_message(name))
+
+
+def _ole_has_macros(data: bytes) -> bool:
+    """Whether the OLE directory names a macro storage.
+
+    Directory entries are 128 bytes at offsets that are multiples of 128 (sectors are 512 or 4096 bytes,
+    after a 512-byte header): the name in UTF-16 (64 bytes), its length in bytes with the terminator, the
+    type (1 storage, 2 stream). Every such offset is looked at — a bounded scan (≈160,000 slots in 20 MB),
+    simpler than following the FAT and blind to text that merely contains the names.
+    """
+    wanted = {len(name): name for name in _OLE_MACRO_NAMES}
+    for start in range(512, len(data) - _OLE_DIRECTORY_ENTRY + 1, _OLE_DIRECTORY_ENTRY):
+        length = int.from_bytes(data[start + 0x40 : start + 0x42], "little")
+        name = wanted.get(length)
+        if name is not None and data[start : start + length] == name and data[start + 0x42] in (1, 2):
+            return True
+    return False
 
 
 @transaction.atomic

@@ -514,6 +514,10 @@ def import_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code
             "filename": table.name,
             "report": preview.report,
             "changes": [(form.item(code), old, new) for code, old, new in preview.changes],
+            "header_changes": [
+                (name, HEADER_LABELS[name], old, new) for name, old, new in preview.header_changes
+            ],
+            "kept_date": preview.kept_date,
             "carried": carry_file(submission.pk, data, table.name or "", submission.version),
         },
     )
@@ -615,9 +619,22 @@ def activity_report_download(
         handle = report.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(
+    response = FileResponse(
         handle,
         as_attachment=True,
-        filename=report.original_name,
+        filename=_download_name(report),
         content_type=DOCUMENT_TYPES.get(report.file_type, "application/octet-stream"),
     )
+    # Whatever a stored file holds, a browser saves it and never renders it: no sniffing past the type,
+    # and a sandbox without scripts should anything open it in place.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def _download_name(report: ActivityReport) -> str:
+    """The uploaded name, ending in the type its content was judged to be (报告.html holding a PDF is saved
+    as 报告.html.pdf, so no program opens it as a web page)."""
+    name = report.original_name or _("活动报告")
+    suffix = f".{report.file_type}"
+    return name if name.lower().endswith(suffix) else f"{name}{suffix}"
