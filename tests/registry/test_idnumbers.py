@@ -17,6 +17,7 @@ from songnuan.registry.idnumbers import (
     mask_id_number,
     mask_phone,
     parse_id_number,
+    shown_birth_year,
 )
 
 TODAY = dt.date(2026, 11, 28)
@@ -97,6 +98,11 @@ def test_masking() -> None:
     assert mask_phone("13807241234") == "138****1234"
     assert mask_card("6222021001115123456") == "6222***********3456"
     assert mask_phone("123") == "***"
+    # Short numbers show less rather than hide less: at least 4 phone and 8 card digits stay hidden.
+    assert mask_phone("23456789") == "****6789"
+    assert mask_card("4111111111111111") == "4111********1111"
+    assert mask_card("622202100111") == "********0111"
+    assert shown_birth_year(dt.date(1949, 12, 31)) == 1949 and shown_birth_year(None) is None
 
 
 @pytest.mark.parametrize(

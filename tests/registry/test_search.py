@@ -70,7 +70,7 @@ def found(world: World, text: str, user: str = "city_reviewer", **filters: objec
         ("1231002x", ["王建国"]),
         ("0018", ["单田芳"]),
         ("13807241234", ["王建国"]),
-        ("1380724", ["王建国"]),
+        ("138", ["王建国"]),  # the start of a phone number (as far as the mask shows it: test_masking.py)
         ("１３８０７２４１２３４", ["王建国"]),  # full-width digits from a Chinese input method
         ("9999", []),
     ],

@@ -103,7 +103,8 @@ _HOUSEHOLD_SUMMARY = {
     "head_name": "王建国",
     "head_id_number": "1101**********002X",
     "head_sex": "女",
-    "head_birth_date": "1949-12-31",
+    "head_birth_year": 1949,
+    "head_birth_date": None,
     "phone": "138****1234",
     "category": "worker",
     "category_label": "困难职工",
@@ -464,8 +465,18 @@ def _household_schemas() -> Json:
             ),
             "head_name": _string(_("户主姓名")),
             "head_id_number": _string(_("户主身份证号，") + masked),
-            "head_sex": _string(_("性别（由身份证号得出）"), enum=["男", "女"]),
-            "head_birth_date": _string(_("出生日期（由身份证号得出）"), format="date"),
+            "head_sex": _string(
+                _("性别（由身份证号第17位的奇偶得出；掩码号码已显示这一位）"), enum=["男", "女"]
+            ),
+            "head_birth_year": {"type": "integer", "description": _("出生年份（由身份证号得出）")},
+            "head_birth_date": _nullable(
+                "string",
+                _(
+                    "出生日期（由身份证号得出）：只在 full=1 且有权限时给出，否则为 null——"
+                    "完整的出生日期加上掩码号码几乎可以还原身份证号"
+                ),
+                format="date",
+            ),
             "phone": _string(_("手机号，掩码显示（如 138****1234）；未填写为空文字")),
             "category": _string(_choice_codes(Household.Category), enum=list(Household.Category.values)),
             "category_label": _string(_("类别（中文）")),
@@ -486,7 +497,8 @@ def _household_schemas() -> Json:
             },
         },
         [
-            *("id", "unit", "head_name", "head_id_number", "head_sex", "head_birth_date", "phone"),
+            *("id", "unit", "head_name", "head_id_number", "head_sex", "head_birth_year", "head_birth_date"),
+            "phone",
             *("category", "category_label", "difficulty_type", "status", "status_label"),
             *("household_size", "monthly_income", "income_per_person", "filed_at", "last_reviewed_at"),
             "plan_missing",
@@ -1059,7 +1071,7 @@ def _paths() -> Json:
                 _("困难职工档案列表"),
                 _(
                     "当前用户可见的档案（填报员：本单位；审核员、管理员：本单位及下级各单位），可按文字查找、"
-                    "按单位、类别、状态筛选，分页。身份证号和手机号一律掩码显示。"
+                    "按单位、类别、状态筛选，分页。身份证号和手机号一律掩码显示，出生日期只给年份。"
                     "按文字查找时按所查的键排序，否则新建的在前。"
                 ),
                 {
@@ -1098,8 +1110,8 @@ def _paths() -> Json:
                 "households",
                 _("一份困难职工档案"),
                 _(
-                    "档案的全部内容、家庭成员和四明确帮扶计划。身份证号、手机号和卡号掩码显示；"
-                    "带 full=1 时显示完整号码，须有“可查看完整号码”权限且能看到这份档案，"
+                    "档案的全部内容、家庭成员和四明确帮扶计划。身份证号、手机号和卡号掩码显示，出生日期只给年份；"
+                    "带 full=1 时显示完整号码和出生日期，须有“可查看完整号码”权限且能看到这份档案，"
                     "每次查看都记录（途径：接口）。看不到的档案与不存在的档案一样返回 404。"
                 ),
                 {
@@ -1123,7 +1135,7 @@ def _paths() -> Json:
                 _("汇总"),
                 _(
                     "该单位及其下级各单位审核通过的表逐项相加；没有任何表填报的项目为 null（空白，不是 0）。"
-                    "审核员、管理员：本单位及下级；填报员：本单位。"
+                    "只对审核员、管理员开放：本单位及下级；填报员（包括本单位的）得到 403。"
                 ),
                 _ok(
                     _("汇总"),

@@ -21,7 +21,7 @@ from songnuan.formkit.definitions import Form, Item
 from songnuan.formkit.engine import CheckResult, Value, Violation
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Account, Unit
-from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
+from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone, shown_birth_year
 from songnuan.registry.models import Household, Member, Plan
 from songnuan.reporting.models import Submission
 
@@ -321,7 +321,8 @@ def plan_missing(plan: Plan | None) -> list[str]:
 def household_summary_json(household: Household, *, full_numbers: bool = False) -> Json:
     """A file in the list: ID and phone numbers masked unless `full_numbers` (the caller checked and logged).
 
-    Money (元) is text, exact; a blank income is null, never 0.
+    Beside a masked ID number only the birth year: the date would give the number back (`mask_id_number`);
+    `head_birth_date` is null then. Money (元) is text, exact; a blank income is null, never 0.
     """
     return {
         "id": household.pk,
@@ -331,7 +332,8 @@ def household_summary_json(household: Household, *, full_numbers: bool = False) 
         if full_numbers
         else mask_id_number(household.head_id_number),
         "head_sex": household.head_sex,
-        "head_birth_date": date_json(household.head_birth_date),
+        "head_birth_year": shown_birth_year(household.head_birth_date),
+        "head_birth_date": date_json(household.head_birth_date) if full_numbers else None,
         "phone": household.phone if full_numbers else mask_phone(household.phone),
         "category": household.category,
         "category_label": household.get_category_display(),

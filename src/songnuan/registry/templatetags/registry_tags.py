@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
 
-from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
+from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone, shown_birth_year
 
 register = template.Library()
 
@@ -29,3 +31,10 @@ def masked_card(number: str | None, full: bool = False) -> str:
     if not number:
         return ""
     return number if full else mask_card(number)
+
+
+@register.filter
+def birth_year(birth_date: dt.date | None) -> str:
+    """{{ h.head_birth_date|birth_year }} → 1949: what is shown of a birth date beside a masked ID number."""
+    year = shown_birth_year(birth_date)
+    return "" if year is None else str(year)
