@@ -172,7 +172,7 @@ def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "songnuan.config.settings"
     os.environ["SONGNUAN_DEBUG"] = "0"  # as in production: no query log, no debug cursor
-    os.environ.setdefault("SONGNUAN_SECRET_KEY", "bench-" + secrets.token_urlsafe(32))
+    os.environ.setdefault("SONGNUAN_SECRET_KEY", "bench-" + secrets.token_urlsafe(48))
     import django
 
     django.setup()
@@ -199,9 +199,18 @@ def raw(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
 
 
 def archive_tables() -> list[str]:
-    from songnuan.registry.models import Household, Member, OpenIdentity, PersonalDataView, Plan
+    from songnuan.registry.models import (
+        Household,
+        HouseholdEvent,
+        Member,
+        OpenIdentity,
+        PersonalDataView,
+        Plan,
+        Proposal,
+    )
 
-    return [m._meta.db_table for m in (Plan, OpenIdentity, Member, PersonalDataView, Household)]
+    models = (Plan, OpenIdentity, Member, PersonalDataView, HouseholdEvent, Proposal, Household)
+    return [m._meta.db_table for m in models]
 
 
 def empty_tables() -> None:
@@ -301,7 +310,7 @@ def read_back(table: str, columns: Sequence[str]) -> list[tuple[Any, ...]]:
 
     if connection.vendor == "postgresql":
         # jsonb as text, as the import sends it; Decimal, date and aware datetime as psycopg loads them.
-        names = ", ".join(f"{c}::text" if c == "secondary_causes" else c for c in columns)
+        names = ", ".join(f"{c}::text" if c in ("secondary_causes", "old", "new") else c for c in columns)
         return raw(f"SELECT {names} FROM {table} ORDER BY 1")
     import sqlite3
 
@@ -316,15 +325,21 @@ def child_baseline(url: str) -> dict[str, Any]:
     from django.db import transaction
 
     from songnuan.registry.bulk import insert_rows
-    from songnuan.registry.importing import HOUSEHOLD_COLUMNS, IDENTITY_COLUMNS, PLAN_COLUMNS
-    from songnuan.registry.models import Household, OpenIdentity, Plan
+    from songnuan.registry.importing import EVENT_COLUMNS, HOUSEHOLD_COLUMNS, IDENTITY_COLUMNS, PLAN_COLUMNS
+    from songnuan.registry.models import Household, HouseholdEvent, OpenIdentity, Plan
 
-    plan = [(Household, HOUSEHOLD_COLUMNS), (OpenIdentity, IDENTITY_COLUMNS), (Plan, PLAN_COLUMNS)]
+    plan = [
+        (Household, HOUSEHOLD_COLUMNS),
+        (OpenIdentity, IDENTITY_COLUMNS),
+        (Plan, PLAN_COLUMNS),
+        (HouseholdEvent, EVENT_COLUMNS),
+    ]
     identity_columns = ("id", *IDENTITY_COLUMNS)  # in id order, as the import inserted them
     rows = {
         Household: read_back(Household._meta.db_table, HOUSEHOLD_COLUMNS),
         OpenIdentity: [r[1:] for r in read_back(OpenIdentity._meta.db_table, identity_columns)],
         Plan: read_back(Plan._meta.db_table, PLAN_COLUMNS),
+        HouseholdEvent: read_back(HouseholdEvent._meta.db_table, EVENT_COLUMNS),
     }
     empty_tables()
     gc.collect()
@@ -403,9 +418,9 @@ def new_job(user: User, path: str) -> int:
 
 
 def table_counts() -> dict[str, int]:
-    from songnuan.registry.models import Household, OpenIdentity, Plan
+    from songnuan.registry.models import Household, HouseholdEvent, OpenIdentity, Plan
 
-    return {m._meta.db_table: m.objects.count() for m in (Household, OpenIdentity, Plan)}
+    return {m._meta.db_table: m.objects.count() for m in (Household, OpenIdentity, Plan, HouseholdEvent)}
 
 
 def import_and_floor(url: str, user: User, path: str, size: int) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from songnuan.registry.models import Household, OpenIdentity
+from songnuan.orgs.models import Account
+from songnuan.orgs.services import account_create
+from songnuan.registry.models import Household, OpenIdentity, Proposal
 from songnuan.registry.selectors import due_for_yearly_review, filed_counts, households_visible_to, plan_gaps
 from songnuan.registry.services import (
     DuplicateFile,
@@ -20,11 +22,13 @@ from songnuan.registry.services import (
     household_close,
     household_file,
     household_out_of_difficulty,
+    household_propose_close,
+    household_propose_out,
     household_review_yearly,
     plan_set,
 )
 
-from ..world import World
+from ..world import PASSWORD, World
 
 HEAD = "11010519491231002X"
 SPOUSE = "440524188001010014"
@@ -80,15 +84,16 @@ def test_a_fifteen_digit_id_is_the_same_person(world: World) -> None:
 
 
 def test_closing_or_leaving_difficulty_frees_the_ids(world: World) -> None:
+    # Closing and leaving difficulty are the reviewer above's (the unit's reporter only proposes them).
     household = apply(world)
     household_close(
-        user=world.users["county_reporter"], household=household, reason="迁出本市", on=dt.date(2018, 3, 1)
+        user=world.users["city_reviewer"], household=household, reason="迁出本市", on=dt.date(2018, 3, 1)
     )
     assert not OpenIdentity.objects.exists()
     again = apply(world, "sibling_reporter")
     household_file(user=world.users["city_reviewer"], household=again)
     household_out_of_difficulty(
-        user=world.users["sibling_reporter"],
+        user=world.users["city_admin"],
         household=again,
         path=Household.OutPath.EMPLOYMENT,
         on=dt.date(2018, 6, 1),
@@ -119,12 +124,52 @@ def test_lifecycle_needs_the_right_reviewer(world: World) -> None:
         household_file(user=world.users["city_reviewer"], household=household)
     with pytest.raises(RegistryError, match="脱困路径"):
         household_out_of_difficulty(
-            user=world.users["county_reporter"], household=household, path="x", on=dt.date.today()
+            user=world.users["city_reviewer"], household=household, path="x", on=dt.date.today()
         )
     with pytest.raises(RegistryError, match="原因"):
         household_close(
+            user=world.users["city_reviewer"], household=household, reason=" ", on=dt.date.today()
+        )
+    with pytest.raises(RegistryError, match="脱困路径"):
+        household_propose_out(
+            user=world.users["county_reporter"], household=household, path="x", on=dt.date.today()
+        )
+    with pytest.raises(RegistryError, match="原因"):
+        household_propose_close(
             user=world.users["county_reporter"], household=household, reason=" ", on=dt.date.today()
         )
+    assert not Proposal.objects.exists()
+
+
+@pytest.mark.parametrize("end", ["out", "close"])
+def test_the_units_reporter_may_not_end_a_filed_file_only_propose_it(world: World, end: str) -> None:
+    household = apply(world)
+    household_file(user=world.users["city_reviewer"], household=household)
+    reporter = world.users["county_reporter"]
+    with pytest.raises(RegistryError, match="须由上级工会审核确认"):
+        if end == "out":
+            household_out_of_difficulty(
+                user=reporter, household=household, path=Household.OutPath.EMPLOYMENT, on=dt.date.today()
+            )
+        else:
+            household_close(user=reporter, household=household, reason="迁出本市", on=dt.date.today())
+    household.refresh_from_db()
+    assert household.status == Household.Status.FILED and household.ended_on is None
+    assert OpenIdentity.objects.filter(household=household).exists()
+    # The same for the county's own admin: it fills the county, it does not review it.
+    admin = account_create(
+        username="county_admin", password=PASSWORD, unit=world.county, role=Account.Role.ADMIN
+    ).user
+    with pytest.raises(RegistryError, match="须由上级工会审核确认"):
+        household_close(user=admin, household=household, reason="迁出本市", on=dt.date.today())
+    # … and the reviewer of the county itself (not above it) may do neither, nor propose.
+    for user in (world.users["county_reviewer"], world.users["enterprise_reporter"]):
+        with pytest.raises(PermissionDenied):
+            household_close(user=user, household=household, reason="迁出本市", on=dt.date.today())
+        with pytest.raises(PermissionDenied):
+            household_propose_close(user=user, household=household, reason="迁出本市", on=dt.date.today())
+    household.refresh_from_db()
+    assert household.status == Household.Status.FILED
 
 
 def test_other_units_cannot_touch_or_see_a_file(world: World) -> None:

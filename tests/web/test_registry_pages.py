@@ -20,18 +20,29 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from songnuan.orgs.models import Unit
+from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.services import account_create
 from songnuan.registry.generate import households
-from songnuan.registry.models import Household, ImportJob, Member, PersonalDataView, Plan
+from songnuan.registry.models import (
+    Household,
+    HouseholdEvent,
+    ImportJob,
+    Member,
+    OpenIdentity,
+    PersonalDataView,
+    Plan,
+    Proposal,
+)
 from songnuan.registry.services import (
     HouseholdInput,
     MemberInput,
     household_apply,
     household_file,
+    household_review_yearly,
     plan_set,
 )
 
-from ..world import World
+from ..world import PASSWORD, World
 
 HEAD = "11010519491231002X"
 HEAD_MASKED = "1101**********002X"
@@ -42,6 +53,22 @@ PHONE_MASKED = "138****5678"
 CARD = "6222021234567890123"
 CARD_MASKED = "6222***********0123"
 ENTERPRISE = "东宝区恒力水泥有限公司工会"
+#: Every POST on a file, by its URL under /archive/<id>/.
+ARCHIVE_ACTIONS = (
+    "reveal",
+    "file",
+    "review",
+    "out",
+    "close",
+    "plan",
+    "propose-out",
+    "propose-close",
+    "proposal/approve",
+    "proposal/reject",
+    "proposal/withdraw",
+    "reopen",
+    "history",
+)
 IMPORT_HEADER = [
     "序号",
     "姓名",
@@ -154,7 +181,9 @@ def test_the_list_masks_every_number_and_counts_the_households(world: World) -> 
     assert 'href="/archive/export.xlsx?"' in page or 'href="/archive/export.xlsx"' in page
 
 
-@pytest.mark.parametrize("query", ["王建", "wjg", "WJG", "002X", "002x", "1231002X", "13812", HEAD, SPOUSE])
+@pytest.mark.parametrize(
+    "query", ["王建", "wjg", "WJG", "002X", "002x", "1231002X", "138", PHONE, HEAD, SPOUSE]
+)
 def test_search_finds_the_household_by_name_initials_id_tail_phone_and_member(
     world: World, query: str
 ) -> None:
@@ -201,7 +230,8 @@ def test_a_sibling_unit_sees_nothing_of_another_units_file(world: World) -> None
     grant_full_numbers(world.users["sibling_reporter"])
     sibling = world.client("sibling_reporter")
     assert sibling.get(f"/archive/{household.pk}/").status_code == 404
-    for action in ("reveal", "file", "review", "out", "close", "plan"):
+    assert sibling.get(f"/archive/{household.pk}/history/").status_code == 404
+    for action in ARCHIVE_ACTIONS:
         assert sibling.post(f"/archive/{household.pk}/{action}/", {"reason": "x"}).status_code == 404
     assert listed(sibling.get("/archive/")) == set()
     assert listed(sibling.get("/archive/", {"q": HEAD})) == set()
@@ -215,6 +245,148 @@ def test_the_unit_above_sees_the_file_the_unit_below_does_not(world: World) -> N
     household = apply(world)
     assert world.client("city_reviewer").get(f"/archive/{household.pk}/").status_code == 200
     assert world.client("enterprise_reporter").get(f"/archive/{household.pk}/").status_code == 404
+
+
+# --- who may do what on a file: the permission matrix ----------------------------------------------------
+
+#: Each role acts from the county (东宝区) on a file of: its own unit, the enterprise below, the sibling, the
+#: city above. For pages the cell is the status code (404: a file the user may not see is not found); for an
+#: action it is what happened (the request is redirected back to the file): filed, rev (reviewed), out,
+#: closed, prop (proposed), ok (the proposal approved: closed), back (the proposal rejected), wdrn
+#: (withdrawn), reop (reopened), saved; refu is a redirect with the service's Chinese refusal (the unit's own
+#: staff may only propose: p-out, p-close). 403, 404 and refu always mean nothing changed.
+ARCHIVE_MATRIX = """
+role     target  detail history file  review out  close  p-out p-close approve reject withdraw reopen plan
+reporter own     200    200     403   403    refu refu   prop  prop    403     403    wdrn     403    saved
+reporter below   404    404     404   404    404  404    404   404     404     404    404      404    404
+reporter sibling 404    404     404   404    404  404    404   404     404     404    404      404    404
+reporter above   404    404     404   404    404  404    404   404     404     404    404      404    404
+reviewer own     200    200     403   403    403  403    403   403     403     403    403      403    403
+reviewer below   200    200     filed rev    out  closed 403   403     ok      back   403      reop   saved
+reviewer sibling 404    404     404   404    404  404    404   404     404     404    404      404    404
+reviewer above   404    404     404   404    404  404    404   404     404     404    404      404    404
+admin    own     200    200     403   403    refu refu   prop  prop    403     403    wdrn     403    saved
+admin    below   200    200     filed rev    out  closed 403   403     ok      back   403      reop   saved
+admin    sibling 404    404     404   404    404  404    404   404     404     404    404      404    404
+admin    above   404    404     404   404    404  404    404   404     404     404    404      404    404
+"""
+ARCHIVE_ROLES = {"reporter": "county_reporter", "reviewer": "county_reviewer", "admin": "county_admin"}
+#: Who applies for a file of each target unit (its own reporter or admin).
+ARCHIVE_FILERS = {
+    "own": "county_reporter",
+    "below": "enterprise_reporter",
+    "sibling": "sibling_reporter",
+    "above": "city_admin",
+}
+#: The state a file must be in for the action to be possible at all ("pending": filed, with a proposal).
+ARCHIVE_NEEDS = {
+    "file": "applied",
+    "approve": "pending",
+    "reject": "pending",
+    "withdraw": "pending",
+    "reopen": "closed",
+}
+ARCHIVE_POSTS: dict[str, tuple[str, dict[str, str]]] = {  # action → URL under /archive/<id>/, the form
+    "file": ("file/", {}),
+    "review": ("review/", {"note": "仍困难"}),
+    "out": ("out/", {"path": "employment", "on": "2018-06-01"}),
+    "close": ("close/", {"reason": "迁出本市", "on": "2018-03-01"}),
+    "p-out": ("propose-out/", {"path": "employment", "on": "2018-06-01"}),
+    "p-close": ("propose-close/", {"reason": "迁出本市", "on": "2018-03-01"}),
+    "approve": ("proposal/approve/", {"note": "同意"}),
+    "reject": ("proposal/reject/", {"reason": "情况未变"}),
+    "withdraw": ("proposal/withdraw/", {}),
+    "reopen": ("reopen/", {"reason": "注销有误"}),
+    "plan": ("plan/", {"contact": "市总 李红"}),
+}
+
+
+def archive_matrix_cases() -> list[Any]:
+    heading, *rows = [line.split() for line in ARCHIVE_MATRIX.strip().splitlines()]
+    cases = []
+    for role, target, *cells in rows:
+        for action, cell in zip(heading[2:], cells, strict=True):
+            expected: int | str = int(cell) if cell.isdigit() else cell
+            cases.append(pytest.param(role, target, action, expected, id=f"{role}-{target}-{action}"))
+    return cases
+
+
+def archive_state(household: Household) -> tuple[Any, ...]:
+    household.refresh_from_db()
+    return (
+        household.status,
+        household.last_reviewed_at,
+        Plan.objects.get(household=household).contact,
+        list(Proposal.objects.filter(household=household).values_list("state", flat=True)),
+        HouseholdEvent.objects.filter(household=household).count(),
+    )
+
+
+@pytest.mark.parametrize(("role", "target", "action", "expected"), archive_matrix_cases())
+def test_archive_permission_matrix(
+    world: World, role: str, target: str, action: str, expected: int | str
+) -> None:
+    admin = account_create(
+        username="county_admin", password=PASSWORD, unit=world.county, role=Account.Role.ADMIN
+    )
+    world.users["county_admin"] = admin.user
+    filer = world.users[ARCHIVE_FILERS[target]]
+    household = household_apply(
+        user=filer,
+        unit=filer.account.unit,
+        data=HouseholdInput(head_name="王建国", head_id_number=HEAD, category=Household.Category.WORKER),
+    )
+    need = ARCHIVE_NEEDS.get(action, "filed")
+    if need != "applied":  # set up directly: whoever is above the target files it
+        Household.objects.filter(pk=household.pk).update(status="filed", filed_at=timezone.now())
+    if need == "pending":
+        Proposal.objects.create(
+            household=household, kind="close", reason="迁出本市", on=dt.date(2018, 3, 1), proposed_by=filer
+        )
+    if need == "closed":
+        Household.objects.filter(pk=household.pk).update(
+            status="closed", closed_reason="误", ended_on=dt.date(2018, 3, 1)
+        )
+        OpenIdentity.objects.filter(household=household).delete()
+    before = archive_state(household)
+    client = world.client(ARCHIVE_ROLES[role])
+
+    if action in ("detail", "history"):
+        response = client.get(f"/archive/{household.pk}/{'' if action == 'detail' else 'history/'}")
+    else:
+        suffix, data = ARCHIVE_POSTS[action]
+        response = client.post(f"/archive/{household.pk}/{suffix}", data)
+
+    after = archive_state(household)
+    if isinstance(expected, int):
+        assert response.status_code == expected
+        if expected != 200:
+            assert after == before
+            assert household.head_name not in response.content.decode()  # nothing of the file leaks
+        return
+    assert response.status_code == 302 and response["Location"] == f"/archive/{household.pk}/"
+    messages = [str(m) for m in response.wsgi_request._messages]  # type: ignore[attr-defined]
+    if expected == "refu":
+        assert after == before
+        assert any("须由上级工会审核确认" in m for m in messages), messages
+        return
+    status, reviewed_at, contact, proposals, events = after
+    assert events == before[-1] + 1  # one change, one event
+    last = HouseholdEvent.objects.filter(household=household).order_by("-id").first()
+    assert last is not None and last.user == world.users[ARCHIVE_ROLES[role]]
+    outcome = {
+        "filed": status == "filed" and before[0] == "applied",
+        "rev": reviewed_at is not None and reviewed_at != before[1],
+        "out": status == "out",
+        "closed": status == "closed",
+        "prop": proposals == ["pending"],
+        "ok": status == "closed" and proposals == ["approved"],
+        "back": status == "filed" and proposals == ["rejected"],
+        "wdrn": status == "filed" and proposals == ["withdrawn"],
+        "reop": status == "filed" and before[0] == "closed",
+        "saved": contact == "市总 李红",
+    }
+    assert outcome[str(expected)], (after, messages)
 
 
 # --- full numbers ----------------------------------------------------------------------------------------
@@ -448,8 +620,9 @@ def test_the_plan_report_lists_a_filed_household_until_its_plan_is_complete(worl
 
 
 def test_closing_needs_a_reason_and_leaving_difficulty_a_path(world: World) -> None:
+    """The reviewer above ends a file directly (the unit's own reporter may only propose it: below)."""
     household = filed(world)
-    client = world.client("county_reporter")
+    client = world.client("city_reviewer")
     today = timezone.localdate().isoformat()  # the date pickers start at today, as ISO dates they can read
     detail = client.get(f"/archive/{household.pk}/").content.decode()
     assert f'type="date" name="on" value="{today}"' in detail and 'id="close-on"' in detail
@@ -476,6 +649,7 @@ def test_closing_needs_a_reason_and_leaving_difficulty_a_path(world: World) -> N
     )
     page = out.content.decode()
     assert 'id="close-form"' not in page and 'id="out-form"' not in page and "纳入社会保险" in page
+    assert 'id="reopen-form"' in page  # ended by mistake? the reviewer above may reopen it
 
     other = apply(world, name="赵敏", head="110105198001010016", phone="13900001111")
     closed = client.post(
@@ -485,6 +659,162 @@ def test_closing_needs_a_reason_and_leaving_difficulty_a_path(world: World) -> N
     other.refresh_from_db()
     assert (other.status, other.closed_reason) == (Household.Status.CLOSED, "迁出本市")
     assert "迁出本市" in closed.content.decode()
+
+
+def test_the_reporter_proposes_and_the_reviewer_above_rejects_or_approves(world: World) -> None:
+    household = filed(world)
+    reporter = world.client("county_reporter")
+    url = f"/archive/{household.pk}"
+    today = timezone.localdate().isoformat()
+    detail = reporter.get(f"{url}/").content.decode()
+    assert 'id="propose-out-form"' in detail and 'id="propose-close-form"' in detail
+    assert (
+        'id="out-form"' not in detail and 'id="close-form"' not in detail and 'id="reopen-form"' not in detail
+    )
+    assert f'type="date" name="on" value="{today}"' in detail and 'id="propose-close-on"' in detail
+
+    # Directly: refused with the reason, nothing changes.
+    direct = reporter.post(f"{url}/close/", {"reason": "迁出本市", "on": "2018-03-01"}, follow=True)
+    assert "注销档案须由上级工会审核确认" in " ".join(messages_of(direct))
+    direct = reporter.post(f"{url}/out/", {"path": "employment", "on": "2018-03-01"}, follow=True)
+    assert "解困脱困须由上级工会审核确认" in " ".join(messages_of(direct))
+    no_reason = reporter.post(f"{url}/propose-close/", {"reason": "", "on": "2018-03-01"}, follow=True)
+    assert "注销须写明原因" in " ".join(messages_of(no_reason))
+    household.refresh_from_db()
+    assert household.status == Household.Status.FILED and not Proposal.objects.exists()
+
+    # Proposed: the file stays filed, the proposal shows, a second one waits for the first.
+    proposed = reporter.post(
+        f"{url}/propose-out/", {"path": Household.OutPath.SOCIAL_INSURANCE, "on": "2018-06-01"}, follow=True
+    )
+    assert "等待上级审核" in " ".join(messages_of(proposed))
+    page = proposed.content.decode()
+    pending = page[page.index('id="pending-proposal"') :]
+    assert "解困脱困" in pending and "纳入社会保险" in pending and "2018-06-01" in pending
+    assert 'id="withdraw-form"' in page and 'id="approve-form"' not in page
+    assert 'id="propose-out-form"' not in page and 'id="propose-close-form"' not in page
+    household.refresh_from_db()
+    assert household.status == Household.Status.FILED
+    second = reporter.post(f"{url}/propose-close/", {"reason": "迁出本市", "on": "2018-03-01"}, follow=True)
+    assert "已有待上级审核的解困脱困申请" in " ".join(messages_of(second))
+    assert reporter.post(f"{url}/proposal/approve/").status_code == 403
+
+    # The county's own reviewer sees it but does not decide it; the city's reviewer does.
+    county = world.client("county_reviewer")
+    assert 'id="approve-form"' not in county.get(f"{url}/").content.decode()
+    assert county.post(f"{url}/proposal/approve/").status_code == 403
+    city = world.client("city_reviewer")
+    city_page = city.get(f"{url}/").content.decode()
+    assert 'id="approve-form"' in city_page and 'id="reject-form"' in city_page
+    no_reason = city.post(f"{url}/proposal/reject/", {"reason": " "}, follow=True)
+    assert "退回申请须写明原因" in " ".join(messages_of(no_reason))
+    rejected = city.post(f"{url}/proposal/reject/", {"reason": "仍无稳定收入"}, follow=True)
+    assert "已退回" in " ".join(messages_of(rejected))
+    household.refresh_from_db()
+    assert household.status == Household.Status.FILED
+    assert Proposal.objects.get().state == Proposal.State.REJECTED
+
+    reporter.post(f"{url}/propose-close/", {"reason": "户主迁出本市", "on": "2018-03-01"})
+    approved = city.post(f"{url}/proposal/approve/", {"note": "已核实"}, follow=True)
+    assert "已同意申请" in " ".join(messages_of(approved))
+    household.refresh_from_db()
+    assert (household.status, household.closed_reason, household.ended_on) == (
+        Household.Status.CLOSED,
+        "户主迁出本市",
+        dt.date(2018, 3, 1),
+    )
+    actions = [row.event.action for row in city.get(f"{url}/history/").context["rows"]]
+    assert actions == [  # newest first
+        "closed",
+        "close-proposed",
+        "proposal-rejected",
+        "out-proposed",
+        "filed",
+        "applied",
+    ]
+
+
+def test_a_reviewer_above_reopens_a_file_closed_by_mistake(world: World) -> None:
+    household = filed(world)
+    city = world.client("city_reviewer")
+    city.post(f"/archive/{household.pk}/close/", {"reason": "误操作", "on": "2018-03-01"})
+    assert world.client("county_reporter").post(f"/archive/{household.pk}/reopen/").status_code == 403
+    no_reason = city.post(f"/archive/{household.pk}/reopen/", {"reason": ""}, follow=True)
+    assert "恢复档案须写明原因" in " ".join(messages_of(no_reason))
+    reopened = city.post(f"/archive/{household.pk}/reopen/", {"reason": "注销有误"}, follow=True)
+    assert "已恢复" in " ".join(messages_of(reopened))
+    household.refresh_from_db()
+    assert (household.status, household.closed_reason, household.ended_on) == (
+        Household.Status.FILED,
+        "",
+        None,
+    )
+    assert 'id="close-form"' in reopened.content.decode()
+
+
+# --- a file's history ------------------------------------------------------------------------------------
+
+
+def test_the_history_page_lists_every_change_in_beijing_time_with_numbers_masked(world: World) -> None:
+    household = apply(world, spouse=SPOUSE)
+    household_file(user=world.users["city_reviewer"], household=household)
+    plan_set(
+        user=world.users["county_reporter"],
+        household=household,
+        contact="李红",
+        deadline=dt.date(2018, 12, 31),
+        measures="",
+        path="",
+    )
+    household_review_yearly(user=world.users["city_admin"], household=household, note="仍困难")
+    reporter = world.client("county_reporter")
+    detail = reporter.get(f"/archive/{household.pk}/").content.decode()
+    assert f'href="/archive/{household.pk}/history/"' in detail
+
+    response = reporter.get(f"/archive/{household.pk}/history/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    rows = response.context["rows"]
+    assert [(row.event.action, row.who) for row in rows] == [
+        ("yearly-review", "city_admin"),
+        ("plan-changed", "county_reporter"),
+        ("filed", "city_reviewer"),
+        ("member-added", "county_reporter"),
+        ("applied", "county_reporter"),
+    ]
+    for event in HouseholdEvent.objects.all():
+        assert timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S") in page
+    assert "仍困难" in page and "李红" in page and "2018-12-31" in page and "帮扶联系人（单位）" in page
+    assert "审核建档" in page and "已申请" in page and "已建档" in page  # actions and statuses in Chinese
+    assert HEAD_MASKED in page and SPOUSE_MASKED in page and PHONE_MASKED in page and CARD_MASKED in page
+    assert HEAD not in page and SPOUSE not in page and PHONE not in page and CARD not in page
+    assert 'id="reveal-form"' not in page
+    assert reporter.post(f"/archive/{household.pk}/history/").status_code == 403
+    assert not PersonalDataView.objects.exists()
+
+    # With the permission: masked until asked for; then in full, and the view is logged.
+    grant_full_numbers(world.users["county_reviewer"])
+    reviewer = world.client("county_reviewer")
+    masked = reviewer.get(f"/archive/{household.pk}/history/").content.decode()
+    assert 'id="reveal-form"' in masked and HEAD not in masked
+    full = reviewer.post(f"/archive/{household.pk}/history/")
+    assert full.status_code == 200 and "no-store" in full["Cache-Control"]
+    shown = full.content.decode()
+    assert HEAD in shown and SPOUSE in shown and PHONE in shown and CARD in shown
+    (view,) = PersonalDataView.objects.all()
+    assert (view.user, view.household, view.via) == (
+        world.users["county_reviewer"],
+        household,
+        PersonalDataView.Via.PAGE,
+    )
+
+    # The same visibility as the file: another unit's reporter, the unit below: not found.
+    grant_full_numbers(world.users["sibling_reporter"])
+    for name in ("sibling_reporter", "enterprise_reporter"):
+        other = world.client(name)
+        assert other.get(f"/archive/{household.pk}/history/").status_code == 404
+        assert other.post(f"/archive/{household.pk}/history/").status_code == 404
+    assert PersonalDataView.objects.count() == 1
 
 
 def test_a_reporter_of_the_unit_below_may_not_close_the_countys_file(world: World) -> None:
@@ -762,11 +1092,14 @@ def test_the_admin_shows_the_archive_masked_and_read_only(world: World) -> None:
     )
     client = Client()
     client.force_login(User.objects.create_superuser("root", password="a-long-test-pass-phrase"))
+    event = HouseholdEvent.objects.get(household=household, action=HouseholdEvent.Action.APPLIED)
     for url in (
         "/admin/registry/household/",
         f"/admin/registry/household/{household.pk}/change/",
         "/admin/registry/importjob/",
         "/admin/registry/personaldataview/",
+        "/admin/registry/householdevent/",  # the audit trail: its values (with the numbers) are not shown
+        f"/admin/registry/householdevent/{event.pk}/change/",
     ):
         response = client.get(url)
         assert response.status_code == 200, url
@@ -775,3 +1108,4 @@ def test_the_admin_shows_the_archive_masked_and_read_only(world: World) -> None:
     assert HEAD_MASKED in client.get("/admin/registry/household/").content.decode()
     assert client.get("/admin/registry/household/add/").status_code == 403
     assert client.get("/admin/registry/personaldataview/add/").status_code == 403
+    assert client.get("/admin/registry/householdevent/add/").status_code == 403

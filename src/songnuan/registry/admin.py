@@ -7,12 +7,17 @@ and card numbers are shown masked, as on every other page: the admin has no logg
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.auth.models import User
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
-from songnuan.registry.models import Household, ImportJob, Member, PersonalDataView, Plan
+from songnuan.registry.models import Household, HouseholdEvent, ImportJob, Member, PersonalDataView, Plan
+from songnuan.registry.services import as_text
 
 #: What may be corrected in the admin: descriptive text that no rule or key depends on.
 HOUSEHOLD_EDITABLE = ("employer", "employer_kind", "difficulty_type", "main_cause", "bank", "bank_branch")
@@ -93,6 +98,49 @@ class HouseholdAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic onl
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Household, form: Any, change: bool) -> None:
+        """A correction in the admin goes to the file's history like any other change."""
+        changed = [name for name in form.changed_data if name in HOUSEHOLD_EDITABLE]
+        with transaction.atomic():
+            stored = Household.objects.select_for_update().get(pk=obj.pk)
+            old = {name: as_text(getattr(stored, name)) for name in changed}
+            super().save_model(request, obj, form, change)
+            new = {name: as_text(getattr(obj, name)) for name in changed}
+            if old != new:
+                user = request.user if isinstance(request.user, User) else None
+                HouseholdEvent.objects.create(
+                    household=obj,
+                    user=user,
+                    action=HouseholdEvent.Action.EDITED,
+                    old=old,
+                    new=new,
+                    note=str(_("在管理后台修改")),
+                )
+
+
+@admin.register(HouseholdEvent)
+class HouseholdEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs
+    """The archive's audit trail: read-only, nobody changes or deletes an entry (values not shown here: the
+    file's history page masks the personal numbers in them)."""
+
+    list_display = ("at", "user", "household", "action")
+    list_filter = ("action",)
+    list_select_related = ("user", "household__unit")
+    search_fields = ("user__username", "household__head_name")
+    ordering = ("-id",)  # newest first by the primary key: "at" has no index (see the model)
+    show_full_result_count = False
+    fields = ("at", "user", "household", "action", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: HouseholdEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: HouseholdEvent | None = None) -> bool:
         return False
 
 

@@ -268,6 +268,28 @@ class CloseForm(forms.Form):
     )
 
 
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label=_("年审情况"), max_length=500, required=False, widget=forms.TextInput(attrs={"size": 30})
+    )
+
+
+class NoteForm(forms.Form):
+    """The reviewer's word when approving a proposal (optional)."""
+
+    note = forms.CharField(
+        label=_("审核意见"), max_length=500, required=False, widget=forms.TextInput(attrs={"size": 30})
+    )
+
+
+class ReasonForm(forms.Form):
+    """Returning a proposal or reopening a file: a reason (the service names it when it is missing)."""
+
+    reason = forms.CharField(
+        label=_("原因"), max_length=500, required=False, widget=forms.TextInput(attrs={"size": 30})
+    )
+
+
 class PlanForm(forms.Form):
     contact = _text(_("帮扶联系人（单位）"), 100, size=30)
     deadline = forms.DateField(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,7 +37,7 @@ from songnuan.registry.idnumbers import (
     mask_id_number,
     parse_id_number,
 )
-from songnuan.registry.models import Household, ImportJob, OpenIdentity, Plan
+from songnuan.registry.models import Household, HouseholdEvent, ImportJob, OpenIdentity, Plan
 from songnuan.registry.searchkeys import name_initials
 from songnuan.registry.services import difficulty_type_problem
 
@@ -133,6 +134,9 @@ HOUSEHOLD_COLUMNS = (
 )
 IDENTITY_COLUMNS = ("id_number", "household_id")
 PLAN_COLUMNS = ("household_id", "contact", "deadline", "measures", "path")
+#: One "imported" event per file created, in the same transaction and the same bulk path as the files: the
+#: file's history starts with where it came from (the job's file and row; the values are the file's own).
+EVENT_COLUMNS = ("household_id", "user_id", "at", "action", "old", "new", "note")
 
 
 def may_file_in(user: User, unit: Unit) -> bool:
@@ -242,6 +246,31 @@ class _RowReader:
             if (adapter := column_adapter(Household, column)) is not None
         ]
         self.warnings = 0
+        at_adapter = column_adapter(HouseholdEvent, "at")
+        self.event_at = at_adapter(self.now) if at_adapter else self.now
+        self.event_note = _("导入“{file}”，原文件第{{row}}行").format(
+            file=job.file_name.replace("{", "{{").replace("}", "}}")
+        )
+        self.event_new: dict[tuple[int, str], str] = {}
+
+    def event_row(self, household_id: int, candidate: _Candidate) -> tuple[Any, ...]:
+        """The "imported" event of a new file, as the database takes it (JSON as text, built once a unit)."""
+        status = Household.Status.FILED if self.reviews[candidate.unit.pk] else Household.Status.APPLIED
+        key = (candidate.unit.pk, status)
+        new = self.event_new.get(key)
+        if new is None:
+            new = self.event_new[key] = json.dumps(
+                {"unit": candidate.unit.name, "status": status}, ensure_ascii=False
+            )
+        return (
+            household_id,
+            self.user_id,
+            self.event_at,
+            HouseholdEvent.Action.IMPORTED,
+            "{}",
+            new,
+            self.event_note.format(row=candidate.row),
+        )
 
     def fields(self, cells: Sequence[Any]) -> dict[str, Any]:
         """The mapped cells by field name, text stripped; blank cells and blank marks (-, /, —) left out."""
@@ -563,4 +592,7 @@ def _import_batch(
     insert_rows(Household, HOUSEHOLD_COLUMNS, households)
     insert_rows(OpenIdentity, IDENTITY_COLUMNS, [(c.id_number, pk) for pk, c in zip(ids, fresh, strict=True)])
     insert_rows(Plan, PLAN_COLUMNS, [(pk, "", None, "", "") for pk in ids])
+    insert_rows(
+        HouseholdEvent, EVENT_COLUMNS, [reader.event_row(pk, c) for pk, c in zip(ids, fresh, strict=True)]
+    )
     outcome.created += len(fresh)

@@ -118,6 +118,10 @@ class Household(models.Model):
     def open(self) -> bool:
         return self.status in (self.Status.APPLIED, self.Status.FILED)
 
+    def pending_proposal(self) -> Proposal | None:
+        """The unit's proposal to end the file (out of difficulty or closing) not yet decided, if any."""
+        return self.proposals.filter(state=Proposal.State.PENDING).select_related("proposed_by").first()
+
     @property
     def income_per_person(self) -> Decimal | None:
         if self.monthly_income is None or not self.household_size:
@@ -231,3 +235,101 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class HouseholdEvent(models.Model):
+    """One change of a file: who, when (UTC, shown in Beijing time), what, the fields before and after.
+
+    `old` and `new` hold only the fields that changed, by field name, their values as text (choices as their
+    codes, dates as ISO dates, people as their names). ID, phone and card numbers are stored as they are and
+    masked when shown, as everywhere else. Written by `songnuan.registry.services` in the transaction of the
+    change itself (and by the import, one row per file it creates); never changed afterwards.
+    """
+
+    class Action(models.TextChoices):
+        APPLIED = "applied", _("申请建档")
+        FILED = "filed", _("审核建档")
+        EDITED = "edited", _("修改档案")
+        MEMBER_ADDED = "member-added", _("增加家庭成员")
+        MEMBER_CHANGED = "member-changed", _("修改家庭成员")
+        MEMBER_REMOVED = "member-removed", _("删除家庭成员")
+        PLAN_CHANGED = "plan-changed", _("修改帮扶计划")
+        YEARLY_REVIEW = "yearly-review", _("年审")
+        OUT_PROPOSED = "out-proposed", _("申请解困脱困")
+        OUT = "out", _("解困脱困")
+        CLOSE_PROPOSED = "close-proposed", _("申请注销")
+        CLOSED = "closed", _("注销")
+        PROPOSAL_REJECTED = "proposal-rejected", _("退回申请")
+        PROPOSAL_WITHDRAWN = "proposal-withdrawn", _("撤回申请")
+        REOPENED = "reopened", _("恢复档案")
+        IMPORTED = "imported", _("导入建档")
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    # Read per file (the household index); no index of its own, which the import would pay for on every row.
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    action = models.CharField(_("操作"), max_length=30, choices=Action.choices)
+    old = models.JSONField(_("原值"), default=dict, blank=True)
+    new = models.JSONField(_("新值"), default=dict, blank=True)
+    note = models.TextField(_("原因或备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("档案变更记录")
+        verbose_name_plural = _("档案变更记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.household_id} {self.action}"
+
+
+class Proposal(models.Model):
+    """A unit's request to take its filed household out of difficulty or to close its file.
+
+    The unit's reporter may only propose; a reviewer above the unit approves (which does it) or rejects it.
+    At most one is pending per household.
+    """
+
+    class Kind(models.TextChoices):
+        OUT = "out", _("解困脱困")
+        CLOSE = "close", _("注销")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已同意")
+        REJECTED = "rejected", _("已退回")
+        WITHDRAWN = "withdrawn", _("已撤回")
+        SUPERSEDED = "superseded", _("已由上级直接办理")
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="proposals")
+    kind = models.CharField(_("申请事项"), max_length=10, choices=Kind.choices)
+    out_path = models.CharField(_("脱困路径"), max_length=30, choices=Household.OutPath.choices, blank=True)
+    on = models.DateField(_("脱困或注销日期"))
+    reason = models.CharField(_("注销原因"), max_length=200, blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decision_note = models.TextField(_("处理意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("解困脱困或注销申请")
+        verbose_name_plural = _("解困脱困或注销申请")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(state="pending"),
+                name="one_pending_proposal_per_household",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.kind} {self.state}"

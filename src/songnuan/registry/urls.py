@@ -23,4 +23,11 @@ urlpatterns = [
     path("<int:pk>/out/", views.out_of_difficulty, name="out"),
     path("<int:pk>/close/", views.close, name="close"),
     path("<int:pk>/plan/", views.plan, name="plan"),
+    path("<int:pk>/propose-out/", views.propose_out, name="propose-out"),
+    path("<int:pk>/propose-close/", views.propose_close, name="propose-close"),
+    path("<int:pk>/proposal/approve/", views.approve, name="approve"),
+    path("<int:pk>/proposal/reject/", views.reject, name="reject"),
+    path("<int:pk>/proposal/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("<int:pk>/history/", views.history, name="history"),
 ]

@@ -1,5 +1,6 @@
 """The needy-worker archive (困难职工档案) in the browser: the list and its search, a new file, a file with
-its actions, the 四明确 gaps, the yearly reviews due, the Excel export, and importing spreadsheets.
+its actions and its history, the 四明确 gaps, the yearly reviews due, the Excel export, and importing
+spreadsheets.
 
 Thin views: a file the user may not see is a 404 (its existence is not told), every read goes through
 `songnuan.registry.selectors`, every write through `songnuan.registry.services` or `import_jobs`, whose
@@ -10,7 +11,8 @@ is logged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -18,7 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -37,13 +39,17 @@ from songnuan.registry.forms import (
     ImportUploadForm,
     MappingForm,
     MemberFormSet,
+    NoteForm,
     OutForm,
     PlanForm,
+    ReasonForm,
+    ReviewForm,
     SearchForm,
     member_inputs,
 )
+from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
 from songnuan.registry.importing import MappingError, may_file_in
-from songnuan.registry.models import Household, ImportJob, PersonalDataView, Plan
+from songnuan.registry.models import Household, HouseholdEvent, ImportJob, Member, PersonalDataView, Plan
 from songnuan.reporting.exports import XLSX, content_disposition
 
 PER_PAGE = 50
@@ -207,9 +213,15 @@ def _detail(request: HttpRequest, household: Household, *, full: bool) -> HttpRe
             "actions": actions,
             "full": full,
             "views": selectors.personal_data_views(user, household)[:SHOWN_VIEWS] if actions.reveal else [],
-            # Three forms on one page, each with its own element ids.
+            # Several forms on one page, each with its own element ids.
+            "review_form": ReviewForm(auto_id="review-%s"),
             "out_form": OutForm(auto_id="out-%s"),
             "close_form": CloseForm(auto_id="close-%s"),
+            "propose_out_form": OutForm(auto_id="propose-out-%s"),
+            "propose_close_form": CloseForm(auto_id="propose-close-%s"),
+            "approve_form": NoteForm(auto_id="approve-%s"),
+            "reject_form": ReasonForm(auto_id="reject-%s"),
+            "reopen_form": ReasonForm(auto_id="reopen-%s"),
             "plan_form": PlanForm(initial=plan_initial, auto_id="plan-%s"),
         },
     )
@@ -271,10 +283,10 @@ def file_household(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def review_yearly(request: HttpRequest, pk: int) -> HttpResponse:
     def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.household_review_yearly(user=user, household=household)
+        services.household_review_yearly(user=user, household=household, note=data["note"])
         return _("已完成“{name}”的年审").format(name=household.head_name)
 
-    return _act(request, pk, act)
+    return _act(request, pk, act, ReviewForm)
 
 
 @login_required
@@ -299,6 +311,68 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def propose_out(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        services.household_propose_out(user=user, household=household, path=data["path"], on=data["on"])
+        return _("已提出“{name}”解困脱困的申请，等待上级审核").format(name=household.head_name)
+
+    return _act(request, pk, act, OutForm)
+
+
+@login_required
+@require_POST
+def propose_close(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        services.household_propose_close(user=user, household=household, reason=data["reason"], on=data["on"])
+        return _("已提出注销“{name}”档案的申请，等待上级审核").format(name=household.head_name)
+
+    return _act(request, pk, act, CloseForm)
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        done = services.proposal_approve(user=user, household=household, note=data["note"])
+        if done.status == Household.Status.OUT:
+            return _("已同意申请：“{name}”解困脱困，档案结束").format(name=household.head_name)
+        return _("已同意申请：“{name}”的档案已注销").format(name=household.head_name)
+
+    return _act(request, pk, act, NoteForm)
+
+
+@login_required
+@require_POST
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        services.proposal_reject(user=user, household=household, reason=data["reason"])
+        return _("已退回“{name}”的申请，档案保持不变").format(name=household.head_name)
+
+    return _act(request, pk, act, ReasonForm)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        services.proposal_withdraw(user=user, household=household)
+        return _("已撤回“{name}”的申请").format(name=household.head_name)
+
+    return _act(request, pk, act)
+
+
+@login_required
+@require_POST
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(user: User, household: Household, data: dict[str, Any]) -> str:
+        services.household_reopen(user=user, household=household, reason=data["reason"])
+        return _("已恢复“{name}”的档案").format(name=household.head_name)
+
+    return _act(request, pk, act, ReasonForm)
+
+
+@login_required
+@require_POST
 def plan(request: HttpRequest, pk: int) -> HttpResponse:
     def act(user: User, household: Household, data: dict[str, Any]) -> str:
         saved = services.plan_set(
@@ -315,6 +389,112 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
         return _("已保存帮扶计划，四明确已齐全")
 
     return _act(request, pk, act, PlanForm)
+
+
+# --- a file's history ------------------------------------------------------------------------------------
+
+#: Fields whose values are personal numbers, and how each is masked.
+_MASKS: dict[str, Callable[[str], str]] = {
+    "head_id_number": mask_id_number,
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+    "card_number": mask_card,
+}
+_MEMBER_ACTIONS = {
+    HouseholdEvent.Action.MEMBER_ADDED,
+    HouseholdEvent.Action.MEMBER_CHANGED,
+    HouseholdEvent.Action.MEMBER_REMOVED,
+}
+
+
+@dataclass
+class HistoryChange:
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryRow:
+    event: HouseholdEvent
+    who: str
+    changes: list[HistoryChange]
+
+
+def _field_label_and_choices(action: str, name: str) -> tuple[str, dict[str, str]]:
+    if name == "reviewed_by":
+        return _("审核人"), {}
+    model: type[Any] = (
+        Member
+        if action in _MEMBER_ACTIONS
+        else Plan
+        if action == HouseholdEvent.Action.PLAN_CHANGED
+        else Household
+    )
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name, {}
+    choices = {str(value): str(label) for value, label in (field.choices or [])}
+    return str(getattr(field, "verbose_name", name)), choices
+
+
+def _shown(name: str, value: str, choices: dict[str, str], full: bool) -> str:
+    if not value:
+        return ""
+    mask = _MASKS.get(name)
+    if mask is not None and not full:
+        return mask(value)
+    return choices.get(value, value)
+
+
+def _history_rows(events: Sequence[HouseholdEvent], *, full: bool) -> list[HistoryRow]:
+    rows = []
+    for event in events:
+        changes = []
+        for name in [*event.new, *(key for key in event.old if key not in event.new)]:
+            label, choices = _field_label_and_choices(event.action, name)
+            changes.append(
+                HistoryChange(
+                    name,
+                    label,
+                    _shown(name, str(event.old.get(name, "")), choices, full),
+                    _shown(name, str(event.new.get(name, "")), choices, full),
+                )
+            )
+        who = services.person_name(event.user) if event.user else ""
+        rows.append(HistoryRow(event, who, changes))
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@never_cache  # with the full numbers asked for, they are not kept in the browser's cache
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every change of the file: who, when (Beijing time), what, old → new, the reason.
+
+    Seen by whoever may see the file. Personal numbers are masked; a POST by someone who may see them shows
+    them in full, and is logged like the file page's.
+    """
+    household = _household(request, pk)
+    user = _user(request)
+    full = request.method == "POST"
+    if full:
+        if not selectors.may_see_personal_data(user, household):
+            raise PermissionDenied
+        services.personal_data_viewed(user=user, households=[household], via=PersonalDataView.Via.PAGE)
+    events = list(household.events.select_related("user").order_by("-at", "-id"))
+    return render(
+        request,
+        "registry/history.html",
+        {
+            "household": household,
+            "rows": _history_rows(events, full=full),
+            "full": full,
+            "may_reveal": selectors.may_see_personal_data(user, household) and not full,
+        },
+    )
 
 
 # --- reports ---------------------------------------------------------------------------------------------
@@ -341,7 +521,7 @@ def due_for_review(request: HttpRequest) -> HttpResponse:
         .order_by("unit__path", F("last_reviewed_at").asc(nulls_first=True), "id")
     )
     page = Paginator(due, PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(household, page_selectors.household_actions(user, household).review) for household in page]
+    rows = [(household, page_selectors.may_review_yearly(user, household)) for household in page]
     return render(request, "registry/due.html", {"page": page, "rows": rows})
 
 

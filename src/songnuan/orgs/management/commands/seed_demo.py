@@ -28,7 +28,9 @@ def load_demo_archive(spec: dict[str, Any]) -> int:
     """Generated households across the units that have a reporter: applied by it, filed by the city.
 
     A realistic mix: most filed, some still applications, some out of difficulty or closed, plans partly
-    written (the 四明确 report has something to show), some yearly reviews overdue.
+    written (the 四明确 report has something to show), some yearly reviews overdue, some proposals of the
+    units (to leave difficulty or close the file) waiting for the reviewer. Every change goes through the
+    services, so each file's history shows how it got there.
     """
     rng = random.Random(spec["seed"])
     reporters = list(
@@ -85,6 +87,15 @@ def load_demo_archive(spec: dict[str, Any]) -> int:
         elif fate > 0.73:  # filed more than a year ago and not reviewed since: due for the yearly review
             long_ago = timezone.now() - dt.timedelta(days=rng.randrange(380, 700))
             Household.objects.filter(pk=household.pk).update(filed_at=long_ago, last_reviewed_at=long_ago)
+            if fate > 0.85:  # the unit proposes to end the file; the city's reviewer is to decide
+                if fate > 0.865:
+                    services.household_propose_out(
+                        user=account.user, household=household, path=paths[0], on=today
+                    )
+                else:
+                    services.household_propose_close(
+                        user=account.user, household=household, reason="户主已退休，家庭收入稳定", on=today
+                    )
     return int(spec["households"])
 
 
