@@ -27,7 +27,7 @@ def explanations_of(submission: Submission) -> dict[str, str]:
     return dict(submission.explanations)
 
 
-def until(page: Any, condition: Callable[[], bool], seconds: float = 15) -> None:
+def until(page: Any, condition: Callable[[], bool], seconds: float = 30) -> None:
     """Wait (in the browser's own clock) until `condition` holds, or fail after `seconds`."""
     deadline = time.monotonic() + seconds
     while not condition():

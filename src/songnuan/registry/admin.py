@@ -15,7 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
+from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone, shown_birth_year
 from songnuan.registry.models import Household, HouseholdEvent, ImportJob, Member, PersonalDataView, Plan
 from songnuan.registry.services import as_text
 
@@ -63,7 +63,7 @@ class HouseholdAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic onl
         "head_name",
         "masked_id",
         "head_sex",
-        "head_birth_date",
+        "birth_year",
         "masked_phone",
         "category",
         "status",
@@ -85,6 +85,11 @@ class HouseholdAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic onl
     @admin.display(description=_("户主身份证号"))
     def masked_id(self, household: Household) -> str:
         return mask_id_number(household.head_id_number)
+
+    @admin.display(description=_("出生年份"))
+    def birth_year(self, household: Household) -> int | None:
+        # The full date beside the masked number would leave only a handful of candidates for it.
+        return shown_birth_year(household.head_birth_date)
 
     @admin.display(description=_("手机号"))
     def masked_phone(self, household: Household) -> str:
