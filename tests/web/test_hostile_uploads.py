@@ -120,6 +120,19 @@ def test_check_limits_the_files_per_minute_of_one_address(client: Client) -> Non
     assert other.post("/check/", {"tables": [SimpleUploadedFile("a.xlsx", blank)]}).status_code == 200
 
 
+def test_behind_a_proxy_the_check_counts_each_client_apart(settings: Any) -> None:
+    # Every request arrives from the proxy's address; the client's is the entry the proxy appended.
+    settings.BEHIND_PROXY = True
+    blank = official_template()
+    first = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    files = [SimpleUploadedFile(f"{n}.xlsx", blank) for n in range(20)]
+    assert first.post("/check/", {"tables": files}).status_code == 200
+    files = [SimpleUploadedFile(f"{n}.xlsx", blank) for n in range(11)]
+    assert first.post("/check/", {"tables": files}).status_code == 429
+    second = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.9")
+    assert second.post("/check/", {"tables": [SimpleUploadedFile("a.xlsx", blank)]}).status_code == 200
+
+
 @pytest.mark.django_db
 def test_the_operator_can_require_login_for_the_check(client: Client, settings: Any) -> None:
     assert client.get("/check/").status_code == 200

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from songnuan.formkit.excel_writer import write_form
+from songnuan.orgs.throttle import client_address
 from songnuan.reporting import selectors
 from songnuan.reporting.forms import UploadTablesForm
 
@@ -122,7 +123,8 @@ def _check_refusal(request: HttpRequest) -> tuple[str, int] | None:
             )
     if sum(upload.size or 0 for upload in files) > limit:
         return _("一次上传的文件总共不能超过 {mb} MB").format(mb=limit // (1024 * 1024)), 413
-    key = f"check-upload:{request.META.get('REMOTE_ADDR', '')}"
+    # The client's address as the login throttling reads it (behind a proxy: the proxy's X-Forwarded-For).
+    key = f"check-upload:{client_address(request)}"
     cache.add(key, 0, timeout=60)  # the window opens with the first upload and lasts a minute
     try:
         used = cache.incr(key, max(len(files), 1))
