@@ -19,7 +19,9 @@ Goals from the issue, at N = 1,000: (a) ≤ 1.5 × (b), and (c) ≥ 5 × (a). Th
 
 Options: --n N, --m M (engine), --repeat R, --out DIR (keep the files there; default a temporary directory),
 --seed S, --json (machine-readable results on stdout), --profile (cProfile of one (a) run, to stderr),
---form-file FILE.toml (repeatable: benchmark these definitions instead of the built-in forms).
+--form-file FILE.toml (repeatable: benchmark these definitions instead of the built-in forms),
+--compare-guard OLD.py (only (a) with that upload_guard.py against (a) with the current one, (a0) and (b),
+taking turns in one process: two versions of the guard compared on the same files).
 Generation time is not measured. The exit status is always 0: this measures, it does not test.
 """
 
@@ -30,6 +32,7 @@ import cProfile
 import functools
 import gc
 import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -49,7 +52,7 @@ from typing import Any
 import openpyxl  # type: ignore[import-untyped]
 import python_calamine
 
-from songnuan.formkit import upload_guard
+from songnuan.formkit import excel_reader, upload_guard
 from songnuan.formkit.checking import Status, check_paths
 from songnuan.formkit.definitions import Form, ItemKind, builtin_forms, load_form
 from songnuan.formkit.engine import Value, compiled
@@ -297,6 +300,53 @@ def measure_readers(files: Sequence[Path], forms: Mapping[str, Form], repeat: in
     return timings
 
 
+def compare_guards(
+    files: Sequence[Path], forms: Mapping[str, Form], other: Path, repeat: int
+) -> dict[str, float]:
+    """Seconds, best of `repeat`: (a) with the guard in `other` (say the first committed upload_guard.py, from
+    `git show ef842db:src/songnuan/formkit/upload_guard.py`), (a) with this one, (a0) and (b), taking turns in
+    one process on the same files: two guards compared without the drift between two benchmark runs."""
+    spec = importlib.util.spec_from_file_location("songnuan_bench_other_guard", other)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {other}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    current = excel_reader.guard_workbook
+
+    def check_with_other() -> dict[str, int]:
+        excel_reader.guard_workbook = module.guard_workbook
+        try:
+            return run_check(files, forms)
+        finally:
+            excel_reader.guard_workbook = current
+
+    runs: dict[str, Callable[[], Any]] = {
+        "other": check_with_other,
+        "check": lambda: run_check(files, forms),
+        "check_unguarded": lambda: run_check_unguarded(files, forms),
+        "calamine": lambda: run_calamine(files),
+    }
+    best = dict.fromkeys(runs, float("inf"))
+    for _round in range(repeat + 1):  # the first round warms up and is not counted
+        for name, reader in runs.items():
+            seconds, _outcome = timed(reader)
+            if _round:
+                best[name] = min(best[name], seconds)
+    return best
+
+
+def print_guard_comparison(best: Mapping[str, float], other: Path, n: int) -> None:
+    a0, b = best["check_unguarded"], best["calamine"]
+    print(f"guards compared in one process, N = {n}, best of the rounds; a0/b = {a0 / b:.2f}")
+    for name, label in (("other", f"(a) with {shown_path(str(other))}"), ("check", "(a) with this guard")):
+        cost = 1e6 * (best[name] - a0) / n
+        moved = best[name] / a0 - 1
+        print(
+            f"  {label:60s} a/b = {best[name] / b:5.2f}; guard {cost:6.0f} µs/file; moves a/b by {moved:+.1%}"
+        )
+
+
 def validate_all(validate: Callable[[Mapping[str, Value]], object], submissions: Sequence[Any]) -> None:
     for values in submissions:
         validate(values)
@@ -491,6 +541,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--profile", action="store_true", help="also profile one (a) run (to stderr)")
     parser.add_argument("--form-file", action="append", default=[], help="a form definition instead")
+    parser.add_argument(
+        "--compare-guard",
+        type=Path,
+        help="only compare (a) with this upload_guard.py against (a) with the current one, (a0) and (b)",
+    )
     args = parser.parse_args(argv)
     n, repeat = max(args.n, 1), max(args.repeat, 1)
 
@@ -510,6 +565,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     folder = args.out if args.out is not None else Path(tempfile.mkdtemp(prefix="songnuan-bench-"))
     try:
         files = generate(ordered, bases, n, folder, rng)
+        if args.compare_guard is not None:
+            print_guard_comparison(
+                compare_guards(files, forms, args.compare_guard, repeat), args.compare_guard, n
+            )
+            return 0
         megabytes = sum(path.stat().st_size for path in files) / 1048576
         readers = measure_readers(files, forms, repeat)
         engine = measure_engine(ordered, bases, max(args.m, len(ordered)), repeat, rng)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import random
 import subprocess
 import sys
 import threading
@@ -353,3 +354,100 @@ def test_limits_are_a_parameter() -> None:
     tiny = Limits("表", max_rows=10, max_columns=5, max_cells=50, max_bytes=1 << 20)
     with pytest.raises(UnreadableFile, match="最多 10 行、5 列"):
         guard_workbook(official_template(), file="t.xlsx", limits=tiny)
+
+
+# --- the fast path: it says "fine" only when the walk would; anything unusual goes to the walk -------------
+
+
+def with_sheet(xml: bytes) -> bytes:
+    return rezip(official_template(), {"xl/worksheets/sheet1.xml": xml})
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        b'<row r="3"><c r="A3" r="B3"><v>1</v></c></row>',  # r twice
+        b'<row r="3"><c r="A3" x:r="B3" xmlns:x="urn:x"><v>1</v></c></row>',  # a prefixed r
+        b'<row r="3"><c r="A3" s=">" r="B3"><v>1</v></c></row>',  # a > in a value, then a second r
+        b'<row r="3"><c r="A3" r ="B3"><v>1</v></c></row>',  # a second r written with a space
+        b'<row r="3"><c r="A3" R="B3"><v>1</v></c></row>',  # an attribute the fast path does not know
+        b'<row r="3"><c\tr="A3"><v>1</v></c></row>',  # a tab after the name
+        b"<row r='3'><c r='A3'><v>1</v></c></row>",  # single quotes
+        b'<row r="3"><c r="A03"><v>1</v></c></row>',  # a leading zero
+        b'<row r="3"><c r="A3" s="1"><v>1</v></c><c><v>2</v></c></row>',  # a cell without r
+        b'<row r="3"><x:c xmlns:x="urn:x" r="A3"><x:v>1</x:v></x:c></row>',  # a prefixed cell
+        b'<row r="3"><c r="A3"><v>1</v></c></row><!-- a comment -->',  # a comment
+        b'<row r="3"><c r="A3"><v>1</v></c></row><?pi x?>',  # a processing instruction
+    ],
+)
+def test_the_fast_path_leaves_every_unusual_cell_tag_to_the_walk(row: bytes) -> None:
+    """Each is harmless here (B3 at most), so only the fast path's answer tells: "not sure", never "fine"."""
+    xml = sheet_xml(official_template()).replace(b"</sheetData>", row + b"</sheetData>")
+    assert not upload_guard._fast_sheet_check(xml, FORM_LIMITS)
+
+
+TEMPLATE_DIMENSION = b'<dimension ref="A1:G60"/>'  # as the template writes it
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        b"<dimension ref='A1:G5000'/>",  # single quotes
+        b'<dimension ref="A1:G5000"/>' + TEMPLATE_DIMENSION,  # two, the far one first
+        TEMPLATE_DIMENSION + b'<dimension ref="A1:G5000"/>',  # two, the far one second
+        b'<dimension ref="A1:G60" ref="A1:G5000"/>',  # ref twice
+        b'<x:dimension xmlns:x="urn:x" ref="A1:G5000"/>',  # a prefix
+        b'<sheetPr codeName="' + b"x" * 5000 + b'"/><dimension ref="A1:G5000"/>',  # after 4 KB
+    ],
+)
+def test_every_declared_dimension_is_measured_wherever_and_however_written(written: bytes) -> None:
+    """The fast path once looked at the first `<dimension ref="…"` within 4 KB only."""
+    xml = sheet_xml(official_template())
+    assert TEMPLATE_DIMENSION in xml
+    with pytest.raises(UnreadableFile, match=r"声明的使用范围.*G5000"):
+        guard_workbook(with_sheet(xml.replace(TEMPLATE_DIMENSION, written, 1)), file="t.xlsx")
+
+
+def test_a_utf16_sheet_is_refused_not_waved_through() -> None:
+    """In UTF-16 no `<c r=` is visible byte by byte: the fast path must not call such a sheet fine."""
+    text = sheet_xml(official_template()).decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    text = text.replace("</sheetData>", '<row r="9000"><c r="A9000"><v>1</v></c></row></sheetData>')
+    with pytest.raises(UnreadableFile, match="不是UTF-8编码"):
+        guard_workbook(with_sheet(text.encode("utf-16")), file="t.xlsx")
+
+
+def test_limits_whose_rows_and_columns_exceed_their_cells_measure_the_real_rectangle() -> None:
+    """With the list limits (200,000 rows, 200 columns, 5,000,000 cells) two cells within the rows and
+    columns can still span 40 million cells: a small sheet must not be waved through on its extent alone."""
+    far = b'<row r="199999"><c r="GQ199999"><v>1</v></c></row>'
+    xml = sheet_xml(official_template()).replace(b"</sheetData>", far + b"</sheetData>")
+    with pytest.raises(UnreadableFile, match="5000000 个单元格"):
+        guard_workbook(with_sheet(xml), file="t.xlsx", limits=upload_guard.LIST_LIMITS)
+
+
+def test_the_fast_path_never_calls_fine_what_the_walk_refuses() -> None:
+    """Cell tags written many ways (seeded, so the same every run): whenever the fast path says "fine",
+    the tag-by-tag walk over the same sheet refuses nothing."""
+    rng = random.Random(8)
+    base = sheet_xml(official_template())
+    references = ["A1", "G100", "AX2000", "AY1", "A2001", "ZZ9", "A0", "A01", "a5", "", "B"]
+    extras = [' s="1"', ' t="n"', ' s=">"', " s='1'", ' r="XFD9"', ' x:r="XFD9"', ' cm="1"', "\t", " "]
+    firsts = ['r="{}"', "r='{}'", 's="1" r="{}"', "", 'r ="{}"']
+    ends = [">", "/>", " >", " />"]
+    said_fine = 0
+    for _round in range(1000):
+        cells = []
+        for _cell in range(rng.randint(1, 3)):
+            first = rng.choices(firsts, weights=[8, 1, 1, 1, 1])[0]
+            attributes = first.format(rng.choices(references, weights=[4, 4, 4] + [1] * 8)[0])
+            attributes += "".join(rng.choices(extras, k=rng.choices([0, 1, 2], weights=[6, 2, 1])[0]))
+            end = rng.choices(ends, weights=[4, 4, 1, 1])[0]
+            cells.append(f"<c {attributes}{end}" + ("" if end.endswith("/>") else "<v>1</v></c>"))
+        row = f'<row r="{rng.randint(1, 2100)}">{"".join(cells)}</row>'.encode()
+        xml = base.replace(b"</sheetData>", row + b"</sheetData>")
+        if not upload_guard._fast_sheet_check(xml, FORM_LIMITS):
+            continue
+        said_fine += 1
+        walker = upload_guard._SheetWalker("t.xlsx", "sheet1.xml", "附件1", FORM_LIMITS)
+        walker.feed(xml, final=True)  # raises if the walk would refuse
+    assert said_fine > 50  # the fast path is still the common one
