@@ -461,7 +461,10 @@ def household_close(*, user: User, household: Household, reason: str, on: dt.dat
     return household
 
 
-def _no_pending(household: Household) -> None:
+def _propose(
+    household: Household, user: User, action: str, *, new: dict[str, str], **proposal: Any
+) -> Proposal:
+    """A pending proposal for a locked household, with its event; refused while another one is pending."""
     pending = _pending(household)
     if pending is not None:
         raise RegistryError(
@@ -469,6 +472,9 @@ def _no_pending(household: Household) -> None:
                 kind=pending.get_kind_display(), who=person_name(pending.proposed_by)
             )
         )
+    created = Proposal.objects.create(household=household, proposed_by=user, **proposal)
+    _record(household, user, action, new=new)
+    return created
 
 
 @transaction.atomic
@@ -480,17 +486,15 @@ def household_propose_out(*, user: User, household: Household, path: str, on: dt
     household = _locked(household)
     if household.status != Household.Status.FILED:
         raise RegistryError(_("只有已建档的困难职工家庭才能申请解困脱困"))
-    _no_pending(household)
-    proposal = Proposal.objects.create(
-        household=household, kind=Proposal.Kind.OUT, out_path=path, on=on, proposed_by=user
-    )
-    _record(
+    return _propose(
         household,
         user,
         HouseholdEvent.Action.OUT_PROPOSED,
         new={"out_path": path, "ended_on": as_text(on)},
+        kind=Proposal.Kind.OUT,
+        out_path=path,
+        on=on,
     )
-    return proposal
 
 
 @transaction.atomic
@@ -502,17 +506,15 @@ def household_propose_close(*, user: User, household: Household, reason: str, on
     household = _locked(household)
     if not household.open:
         raise RegistryError(_("这份档案已经结束，不能再注销"))
-    _no_pending(household)
-    proposal = Proposal.objects.create(
-        household=household, kind=Proposal.Kind.CLOSE, reason=reason, on=on, proposed_by=user
-    )
-    _record(
+    return _propose(
         household,
         user,
         HouseholdEvent.Action.CLOSE_PROPOSED,
         new={"closed_reason": reason, "ended_on": as_text(on)},
+        kind=Proposal.Kind.CLOSE,
+        reason=reason,
+        on=on,
     )
-    return proposal
 
 
 def _pending_or_refuse(household: Household) -> Proposal:
