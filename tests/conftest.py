@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 if TYPE_CHECKING:
+    from time_machine import TimeMachineFixture
+
     from .world import World
+
+# Property tests: no per-example deadline (a loaded machine is not a slow function). In CI the examples are
+# derived from each test's name, so a run is reproducible and a red CI is never luck; on a developer's
+# machine they are drawn anew each run, and a failure prints the blob that replays it.
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
 @pytest.fixture(autouse=True)
@@ -36,3 +48,13 @@ def world(db: None) -> World:
     from .world import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def frozen_now(time_machine: TimeMachineFixture) -> dt.datetime:
+    """The clock stopped (not ticking) at `world.FROZEN_NOW`, just after midnight in China, for a test that
+    compares dates or times with "now": it cannot fail at midnight, and a UTC/China-time mix-up shows."""
+    from .world import FROZEN_NOW
+
+    time_machine.move_to(FROZEN_NOW, tick=False)
+    return FROZEN_NOW

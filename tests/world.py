@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
 from django.test import Client
@@ -21,6 +22,13 @@ from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.services import account_create, unit_create
 
 PASSWORD = "a-long-test-pass-phrase"
+
+#: Where the `frozen_now` fixture stops the clock: 00:30 on 2 December 2026 in China, still 1 December (16:30)
+#: in UTC: just after Shanghai's midnight, so a date taken in UTC instead of China time comes out a day early.
+#: Given in China time on purpose: time-machine then sets the process's time zone to it, as Django does
+#: from TIME_ZONE (travelling to a UTC time would switch the process to UTC, which production never does).
+FROZEN_NOW = dt.datetime(2026, 12, 2, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+FROZEN_TODAY = dt.date(2026, 12, 2)  # the date in China at FROZEN_NOW
 
 
 @dataclass

@@ -18,9 +18,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from songnuan.registry import importing
+from songnuan.registry import bulk, importing
 from songnuan.registry.generate import households
 from songnuan.registry.import_jobs import import_job_run, import_job_start
 from songnuan.registry.models import Household, HouseholdEvent, ImportJob, OpenIdentity, Proposal
@@ -43,7 +42,7 @@ from songnuan.registry.services import (
     proposal_withdraw,
 )
 
-from ..world import World
+from ..world import FROZEN_NOW, World
 
 HEAD = "11010519491231002X"
 SPOUSE = "440524188001010014"
@@ -89,16 +88,16 @@ def last(household: Household) -> HouseholdEvent:
     return event
 
 
-def assert_recent(event: HouseholdEvent) -> None:
-    """Stamped by the database at the change, as an aware UTC time."""
+def assert_stamped_now(event: HouseholdEvent) -> None:
+    """Stamped at the change (the test's frozen clock), as an aware UTC time."""
     assert event.at.tzinfo is not None and event.at.utcoffset() == dt.timedelta(0)
-    assert abs(timezone.now() - event.at) < dt.timedelta(minutes=5)
+    assert event.at == FROZEN_NOW
 
 
 # --- each action leaves its event ------------------------------------------------------------------------
 
 
-def test_an_application_records_its_fields_and_each_member(world: World) -> None:
+def test_an_application_records_its_fields_and_each_member(world: World, frozen_now: dt.datetime) -> None:
     household = apply(world, spouse=SPOUSE)
     applied, member = events(household)
     assert (applied.action, applied.user, applied.old) == (Action.APPLIED, world.users["county_reporter"], {})
@@ -112,21 +111,24 @@ def test_an_application_records_its_fields_and_each_member(world: World) -> None
         "household_size": "3",
         "status": "applied",
     }
-    assert_recent(applied)
+    assert_stamped_now(applied)
     assert (member.action, member.new) == (
         Action.MEMBER_ADDED,
         {"name": "李秀英", "relation": "配偶", "id_number": SPOUSE},
     )
 
 
-def test_filing_records_the_reviewer_and_the_lifecycle_before_and_after(world: World) -> None:
+def test_filing_records_the_reviewer_and_the_lifecycle_before_and_after(
+    world: World, frozen_now: dt.datetime
+) -> None:
     household = filed(world)
     event = last(household)
     assert (event.action, event.user) == (Action.FILED, world.users["city_reviewer"])
     assert event.old == {"status": "applied", "filed_at": "", "last_reviewed_at": "", "reviewed_by": ""}
     assert event.new["status"] == "filed" and event.new["reviewed_by"] == "city_reviewer"
-    filed_at = timezone.localtime(household.filed_at).strftime("%Y-%m-%d %H:%M:%S")  # Beijing time, as text
-    assert event.new["filed_at"] == event.new["last_reviewed_at"] == filed_at
+    assert household.filed_at == frozen_now
+    # Beijing time, as text: 16:30 UTC is already the next day there.
+    assert event.new["filed_at"] == event.new["last_reviewed_at"] == "2026-12-02 00:30:00"
 
 
 def test_a_reviewer_above_opening_a_file_records_the_application_and_the_filing(world: World) -> None:
@@ -392,7 +394,7 @@ def test_a_closed_application_reopens_as_an_application(world: World) -> None:
 
 
 def test_an_import_records_one_event_per_file_it_creates_in_one_extra_statement(
-    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frozen_now: dt.datetime
 ) -> None:
     rows = [[h.name, h.id_number, h.category, "东宝区恒力水泥有限公司工会"] for h in households(30, seed=3)]
     out = io.StringIO()
@@ -403,7 +405,7 @@ def test_an_import_records_one_event_per_file_it_creates_in_one_extra_statement(
     with path.open("rb") as stream:
         job = import_job_start(user=user, unit=world.county, file_name=path.name, stream=stream)
     written: list[tuple[type[Any], int]] = []
-    real_insert_rows = importing.insert_rows
+    real_insert_rows = bulk.insert_rows
 
     def insert_rows(model: type[Any], columns: Any, rows: Any) -> None:
         written.append((model, len(rows)))
@@ -424,7 +426,7 @@ def test_an_import_records_one_event_per_file_it_creates_in_one_extra_statement(
     assert (first.action, first.user, first.old) == (Action.IMPORTED, user, {})
     assert first.new == {"unit": "东宝区恒力水泥有限公司工会", "status": "filed"}
     assert first.note == f"导入“花名册{{1}}.csv”，原文件第{first.household.import_row}行"
-    assert_recent(first)
+    assert_stamped_now(first)
     assert ImportJob.objects.get().state == ImportJob.State.DONE
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from time_machine import TimeMachineFixture
 
 from songnuan.orgs.models import Account
 from songnuan.orgs.services import account_create
@@ -28,10 +29,11 @@ from songnuan.registry.services import (
     plan_set,
 )
 
-from ..world import PASSWORD, World
+from ..world import FROZEN_NOW, FROZEN_TODAY, PASSWORD, World
 
 HEAD = "11010519491231002X"
 SPOUSE = "440524188001010014"
+ON = dt.date(2018, 3, 1)  # the date an action is dated (a given date, not today: no wall clock in tests)
 
 
 def apply(
@@ -123,21 +125,13 @@ def test_lifecycle_needs_the_right_reviewer(world: World) -> None:
     with pytest.raises(RegistryError):
         household_file(user=world.users["city_reviewer"], household=household)
     with pytest.raises(RegistryError, match="脱困路径"):
-        household_out_of_difficulty(
-            user=world.users["city_reviewer"], household=household, path="x", on=dt.date.today()
-        )
+        household_out_of_difficulty(user=world.users["city_reviewer"], household=household, path="x", on=ON)
     with pytest.raises(RegistryError, match="原因"):
-        household_close(
-            user=world.users["city_reviewer"], household=household, reason=" ", on=dt.date.today()
-        )
+        household_close(user=world.users["city_reviewer"], household=household, reason=" ", on=ON)
     with pytest.raises(RegistryError, match="脱困路径"):
-        household_propose_out(
-            user=world.users["county_reporter"], household=household, path="x", on=dt.date.today()
-        )
+        household_propose_out(user=world.users["county_reporter"], household=household, path="x", on=ON)
     with pytest.raises(RegistryError, match="原因"):
-        household_propose_close(
-            user=world.users["county_reporter"], household=household, reason=" ", on=dt.date.today()
-        )
+        household_propose_close(user=world.users["county_reporter"], household=household, reason=" ", on=ON)
     assert not Proposal.objects.exists()
 
 
@@ -149,10 +143,10 @@ def test_the_units_reporter_may_not_end_a_filed_file_only_propose_it(world: Worl
     with pytest.raises(RegistryError, match="须由上级工会审核确认"):
         if end == "out":
             household_out_of_difficulty(
-                user=reporter, household=household, path=Household.OutPath.EMPLOYMENT, on=dt.date.today()
+                user=reporter, household=household, path=Household.OutPath.EMPLOYMENT, on=ON
             )
         else:
-            household_close(user=reporter, household=household, reason="迁出本市", on=dt.date.today())
+            household_close(user=reporter, household=household, reason="迁出本市", on=ON)
     household.refresh_from_db()
     assert household.status == Household.Status.FILED and household.ended_on is None
     assert OpenIdentity.objects.filter(household=household).exists()
@@ -161,13 +155,13 @@ def test_the_units_reporter_may_not_end_a_filed_file_only_propose_it(world: Worl
         username="county_admin", password=PASSWORD, unit=world.county, role=Account.Role.ADMIN
     ).user
     with pytest.raises(RegistryError, match="须由上级工会审核确认"):
-        household_close(user=admin, household=household, reason="迁出本市", on=dt.date.today())
+        household_close(user=admin, household=household, reason="迁出本市", on=ON)
     # … and the reviewer of the county itself (not above it) may do neither, nor propose.
     for user in (world.users["county_reviewer"], world.users["enterprise_reporter"]):
         with pytest.raises(PermissionDenied):
-            household_close(user=user, household=household, reason="迁出本市", on=dt.date.today())
+            household_close(user=user, household=household, reason="迁出本市", on=ON)
         with pytest.raises(PermissionDenied):
-            household_propose_close(user=user, household=household, reason="迁出本市", on=dt.date.today())
+            household_propose_close(user=user, household=household, reason="迁出本市", on=ON)
     household.refresh_from_db()
     assert household.status == Household.Status.FILED
 
@@ -175,9 +169,7 @@ def test_the_units_reporter_may_not_end_a_filed_file_only_propose_it(world: Worl
 def test_other_units_cannot_touch_or_see_a_file(world: World) -> None:
     household = apply(world)
     with pytest.raises(PermissionDenied):
-        household_close(
-            user=world.users["sibling_reporter"], household=household, reason="x", on=dt.date.today()
-        )
+        household_close(user=world.users["sibling_reporter"], household=household, reason="x", on=ON)
     with pytest.raises(PermissionDenied):
         plan_set(
             user=world.users["sibling_reporter"],
@@ -209,12 +201,36 @@ def test_plan_report_lists_filed_households_missing_any_of_the_four(world: World
     assert plan_gaps(world.users["city_reviewer"]) == {}
 
 
-def test_yearly_review_and_counts(world: World) -> None:
+@pytest.mark.parametrize(
+    ("today", "due"),
+    [
+        (None, False),  # the default: today in China, the day it was filed
+        (dt.date(2027, 12, 1), False),
+        # Filed at 00:30 on 2026-12-02 in China: a year later that day it is not yet due (it would be were
+        # the year counted from the start of the day in UTC, 08:00 in China)…
+        (dt.date(2027, 12, 2), False),
+        (dt.date(2027, 12, 3), True),  # … the next day it is.
+        (dt.date(2028, 1, 1), True),
+    ],
+)
+def test_a_file_is_due_for_its_yearly_review_a_year_after_the_day_it_was_last_reviewed(
+    world: World, frozen_now: dt.datetime, today: dt.date | None, due: bool
+) -> None:
+    household = household_file(user=world.users["city_reviewer"], household=apply(world))
+    assert household.last_reviewed_at == frozen_now
+    expected = [household] if due else []
+    assert list(due_for_yearly_review(world.users["city_reviewer"], today=today)) == expected
+
+
+def test_yearly_review_and_counts(world: World, time_machine: TimeMachineFixture) -> None:
+    time_machine.move_to(FROZEN_NOW, tick=False)
     household = apply(world)
     household_file(user=world.users["city_reviewer"], household=household)
-    later = dt.date.today() + dt.timedelta(days=400)
+    later = FROZEN_TODAY + dt.timedelta(days=400)
     assert list(due_for_yearly_review(world.users["city_reviewer"], today=later)) == [household]
+    time_machine.move_to(FROZEN_NOW + dt.timedelta(days=399), tick=False)  # reviewed a year and more on
     household_review_yearly(user=world.users["city_reviewer"], household=household)
+    assert list(due_for_yearly_review(world.users["city_reviewer"], today=later)) == []
     assert list(due_for_yearly_review(world.users["city_reviewer"])) == []
     assert filed_counts(world.city) == {"worker": 1}
     assert filed_counts(world.sibling) == {}

@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 import python_calamine
+import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
@@ -48,6 +49,8 @@ from songnuan.registry.idnumbers import (
 )
 from songnuan.registry.models import Household, Member, PersonalDataView
 from songnuan.registry.selectors import HouseholdSearch, search_households
+
+from ..world import FROZEN_NOW, FROZEN_TODAY
 
 # What is enough: more than one candidate is the issue's floor; these leave a guess a small chance.
 ID_CANDIDATES = 100
@@ -258,16 +261,22 @@ def demo_city(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """The demo city of `make run`, loaded once for this module (each test's own writes are rolled back, as
     always) and emptied after it; a few members added (the demo has none), one of them born today."""
     with django_db_blocker.unblock():
-        call_command("seed_demo", stdout=io.StringIO())
-        today = timezone.localdate()
-        rng = random.Random(11643)
-        for index, household in enumerate(Household.objects.order_by("pk")[::10]):
-            numbers = [generate.valid_id_number(rng, index)]
-            if index == 0:  # a child born today: nothing of its birth may be shown
-                first17 = f"420802{today:%Y%m%d}002"
-                numbers.append(first17 + check_character(first17))
-            for n, number in enumerate(numbers):
-                Member.objects.create(household=household, name=f"成员{n}", relation="子女", id_number=number)
+        # Loaded on a stopped clock: the demo's dates and the child born "today" are those of FROZEN_TODAY,
+        # the day the measures count birth dates up to, whenever the suite runs.
+        with time_machine.travel(FROZEN_NOW, tick=False):
+            call_command("seed_demo", stdout=io.StringIO())
+            today = timezone.localdate()
+            assert today == FROZEN_TODAY
+            rng = random.Random(11643)
+            for index, household in enumerate(Household.objects.order_by("pk")[::10]):
+                numbers = [generate.valid_id_number(rng, index)]
+                if index == 0:  # a child born today: nothing of its birth may be shown
+                    first17 = f"420802{today:%Y%m%d}002"
+                    numbers.append(first17 + check_character(first17))
+                for n, number in enumerate(numbers):
+                    Member.objects.create(
+                        household=household, name=f"成员{n}", relation="子女", id_number=number
+                    )
         try:
             yield
         finally:
@@ -284,7 +293,7 @@ def demo(db: None, demo_city: None) -> Demo:
     viewers = {household.pk: household.applied_by for household in households}
     for viewer in set(viewers.values()):
         assert not viewer.has_perm("registry.view_personal_data")
-    return Demo(households, members, viewers, timezone.localdate())
+    return Demo(households, members, viewers, FROZEN_TODAY)
 
 
 def _client(user: User) -> Client:

@@ -9,7 +9,7 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import pytest
@@ -42,7 +42,7 @@ from songnuan.registry.services import (
     plan_set,
 )
 
-from ..world import PASSWORD, World
+from ..world import FROZEN_NOW, FROZEN_TODAY, PASSWORD, World
 
 HEAD = "11010519491231002X"
 HEAD_MASKED = "1101**********002X"
@@ -243,8 +243,13 @@ def test_a_sibling_unit_sees_nothing_of_another_units_file(world: World) -> None
 
 def test_the_unit_above_sees_the_file_the_unit_below_does_not(world: World) -> None:
     household = apply(world)
-    assert world.client("city_reviewer").get(f"/archive/{household.pk}/").status_code == 200
-    assert world.client("enterprise_reporter").get(f"/archive/{household.pk}/").status_code == 404
+    above = world.client("city_reviewer").get(f"/archive/{household.pk}/")
+    assert above.status_code == 200
+    page = above.content.decode()
+    assert "王建国" in page and HEAD_MASKED in page and PHONE_MASKED in page and "东宝区总工会" in page
+    assert HEAD not in page and PHONE not in page  # the reviewer above has no permission for full numbers
+    below = world.client("enterprise_reporter").get(f"/archive/{household.pk}/")
+    assert below.status_code == 404 and "王建国" not in below.content.decode()
 
 
 # --- who may do what on a file: the permission matrix ----------------------------------------------------
@@ -338,7 +343,7 @@ def test_archive_permission_matrix(
     )
     need = ARCHIVE_NEEDS.get(action, "filed")
     if need != "applied":  # set up directly: whoever is above the target files it
-        Household.objects.filter(pk=household.pk).update(status="filed", filed_at=timezone.now())
+        Household.objects.filter(pk=household.pk).update(status="filed", filed_at=FROZEN_NOW)
     if need == "pending":
         Proposal.objects.create(
             household=household, kind="close", reason="迁出本市", on=dt.date(2018, 3, 1), proposed_by=filer
@@ -430,13 +435,16 @@ def test_revealing_with_the_permission_shows_the_numbers_and_logs_the_view(world
     assert "county_reviewer" in log and "档案页面" in log
 
 
-def test_export_is_masked_unless_full_numbers_are_asked_for_with_the_permission(world: World) -> None:
+def test_export_is_masked_unless_full_numbers_are_asked_for_with_the_permission(
+    world: World, frozen_now: dt.datetime
+) -> None:
     first = apply(world)
     second = apply(world, name="赵敏", head="110105198001010016", phone="13900001111")
     client = world.client("county_reviewer")
     masked = client.get("/archive/export.xlsx")
     assert masked["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert "filename*=UTF-8''" + quote("困难职工档案_") in masked["Content-Disposition"]
+    # Named after the day in China (00:30 there, still the day before in UTC).
+    assert "filename*=UTF-8''" + quote("困难职工档案_2026-12-02.xlsx") in masked["Content-Disposition"]
     rows = xlsx_rows(masked.content)
     assert {row[2] for row in rows} == {HEAD_MASKED, "1101**********0016"}
     assert PHONE_MASKED in {row[8] for row in rows}
@@ -576,8 +584,15 @@ def test_a_reviewer_above_files_a_new_household_at_once(world: World) -> None:
     assert (household.unit, household.status) == (world.enterprise, Household.Status.FILED)
     assert household.reviewed_by == world.users["county_reviewer"] and household.filed_at is not None
     assert "已为“" in " ".join(messages_of(response))
-    assert world.client("city_reviewer").get("/archive/new/").status_code == 200
-    assert world.client("sibling_reporter").get("/archive/new/").status_code == 200
+    city = world.client("city_reviewer").get("/archive/new/")
+    assert [unit.pk for unit in city.context["form"].fields["unit"].queryset] == [
+        world.county.pk,
+        world.enterprise.pk,
+        world.sibling.pk,
+    ]
+    sibling = world.client("sibling_reporter").get("/archive/new/")
+    assert [unit.pk for unit in sibling.context["form"].fields["unit"].queryset] == [world.sibling.pk]
+    assert 'name="head_id_number"' in sibling.content.decode()
 
 
 # --- the plan, leaving difficulty, closing ---------------------------------------------------------------
@@ -619,13 +634,14 @@ def test_the_plan_report_lists_a_filed_household_until_its_plan_is_complete(worl
     assert client.get("/archive/plan-gaps/").context["gaps"] == []
 
 
-def test_closing_needs_a_reason_and_leaving_difficulty_a_path(world: World) -> None:
+def test_closing_needs_a_reason_and_leaving_difficulty_a_path(world: World, frozen_now: dt.datetime) -> None:
     """The reviewer above ends a file directly (the unit's own reporter may only propose it: below)."""
     household = filed(world)
     client = world.client("city_reviewer")
-    today = timezone.localdate().isoformat()  # the date pickers start at today, as ISO dates they can read
     detail = client.get(f"/archive/{household.pk}/").content.decode()
-    assert f'type="date" name="on" value="{today}"' in detail and 'id="close-on"' in detail
+    # The date pickers start at today in China (not UTC's date), as ISO dates they can read.
+    assert 'type="date" name="on" value="2026-12-02"' in detail and 'id="close-on"' in detail
+    assert "2026-12-01" not in detail
     no_reason = client.post(
         f"/archive/{household.pk}/close/", {"reason": " ", "on": "2018-03-01"}, follow=True
     )
@@ -641,7 +657,7 @@ def test_closing_needs_a_reason_and_leaving_difficulty_a_path(world: World) -> N
         follow=True,
     )
     assert "解困脱困" in " ".join(messages_of(out))
-    household.refresh_from_db()
+    household = Household.objects.get(pk=household.pk)  # (not refresh_from_db: mypy kept the narrowing)
     assert (household.status, household.out_path, household.ended_on) == (
         Household.Status.OUT,
         "social-insurance",
@@ -661,11 +677,13 @@ def test_closing_needs_a_reason_and_leaving_difficulty_a_path(world: World) -> N
     assert "迁出本市" in closed.content.decode()
 
 
-def test_the_reporter_proposes_and_the_reviewer_above_rejects_or_approves(world: World) -> None:
+def test_the_reporter_proposes_and_the_reviewer_above_rejects_or_approves(
+    world: World, frozen_now: dt.datetime
+) -> None:
     household = filed(world)
     reporter = world.client("county_reporter")
     url = f"/archive/{household.pk}"
-    today = timezone.localdate().isoformat()
+    today = FROZEN_TODAY.isoformat()
     detail = reporter.get(f"{url}/").content.decode()
     assert 'id="propose-out-form"' in detail and 'id="propose-close-form"' in detail
     assert (
@@ -837,11 +855,16 @@ def test_a_reporter_of_the_unit_below_may_not_close_the_countys_file(world: Worl
 # --- the yearly review -----------------------------------------------------------------------------------
 
 
-def test_the_yearly_reviews_due_are_listed_with_a_button_for_the_reviewer_above(world: World) -> None:
+def test_the_yearly_reviews_due_are_listed_with_a_button_for_the_reviewer_above(
+    world: World, frozen_now: dt.datetime
+) -> None:
     due = filed(world)
     recent = filed(world, name="赵敏", head="110105198001010016", phone="13900001111")
-    long_ago = timezone.now() - dt.timedelta(days=400)
+    # Due: last reviewed before the start (in China) of the same day a year ago: 2025-12-02 00:00 there.
+    a_year_ago = dt.datetime(2025, 12, 1, 16, 0, tzinfo=dt.UTC)
+    long_ago = a_year_ago - dt.timedelta(seconds=1)
     Household.objects.filter(pk=due.pk).update(last_reviewed_at=long_ago, filed_at=long_ago)
+    Household.objects.filter(pk=recent.pk).update(last_reviewed_at=a_year_ago, filed_at=a_year_ago)
 
     reporter_view = world.client("county_reporter").get("/archive/yearly-review/")
     assert [h.pk for h, _reviewable in reporter_view.context["rows"]] == [due.pk]
@@ -925,7 +948,7 @@ def rejected_reasons(content: bytes) -> dict[int, str]:
     workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
     rows = workbook.get_sheet_by_index(0).to_python()
     assert rows[1][:2] == ["原文件行号", "退回原因"]
-    return {int(row[0]): str(row[1]) for row in rows[2:]}
+    return {int(cast(float, row[0])): str(row[1]) for row in rows[2:]}
 
 
 @pytest.mark.parametrize(
@@ -1093,6 +1116,12 @@ def test_the_admin_shows_the_archive_masked_and_read_only(world: World) -> None:
     client = Client()
     client.force_login(User.objects.create_superuser("root", password="a-long-test-pass-phrase"))
     event = HouseholdEvent.objects.get(household=household, action=HouseholdEvent.Action.APPLIED)
+    expected_lists: dict[str, list[Any]] = {
+        "/admin/registry/household/": [household],
+        "/admin/registry/importjob/": [],
+        "/admin/registry/personaldataview/": [],
+        "/admin/registry/householdevent/": list(HouseholdEvent.objects.order_by("-at", "-id")),
+    }
     for url in (
         "/admin/registry/household/",
         f"/admin/registry/household/{household.pk}/change/",
@@ -1105,6 +1134,12 @@ def test_the_admin_shows_the_archive_masked_and_read_only(world: World) -> None:
         assert response.status_code == 200, url
         page = response.content.decode()
         assert HEAD not in page and SPOUSE not in page and CARD not in page, url
+        if "cl" in response.context:  # a change list: the records it lists
+            listed = list(response.context["cl"].result_list)
+            assert listed == expected_lists[url], url
+        else:  # a change page: the record's own, masked; the audit trail's read-only
+            assert "王建国" in page, url
+            assert ('name="_save"' in page) == ("householdevent" not in url), url
     assert HEAD_MASKED in client.get("/admin/registry/household/").content.decode()
     assert client.get("/admin/registry/household/add/").status_code == 403
     assert client.get("/admin/registry/personaldataview/add/").status_code == 403

@@ -77,7 +77,11 @@ def test_fill_check_explain_submit_return_resubmit_accept(world: World) -> None:
     reporter = world.client("enterprise_reporter")
     reviewer = world.client("county_reviewer")
     entry = url(world, world.enterprise)
-    assert reporter.get(entry).status_code == 200
+    empty = reporter.get(entry)
+    assert empty.status_code == 200
+    page = empty.content.decode()
+    assert "2018年各地工会送温暖统计表" in page and "东宝区恒力水泥有限公司工会" in page
+    assert 'id="input-1A"' in page and 'id="input-3A"' in page and 'class="banner status-draft"' in page
 
     # Fill with a mistake: the save answers with the error, the live check too.
     saved = post_json(
@@ -235,7 +239,11 @@ def test_objects_that_do_not_exist_are_404(world: World) -> None:
 
 def test_a_unit_the_notice_does_not_concern_is_404(world: World) -> None:
     world.campaign.addressees.set([world.sibling])
-    assert world.client("county_reporter").get(url(world, world.county)).status_code == 404
+    client = world.client("county_reporter")
+    response = client.get(url(world, world.county))
+    assert response.status_code == 404 and 'id="input-1A"' not in response.content.decode()
+    saved = post_json(client, url(world, world.county, "save"), {"version": 1, "values": {"1A": "1"}})
+    assert saved.status_code == 404 and not Submission.objects.exists()
 
 
 # --- the activity report ---------------------------------------------------------------------------------
@@ -461,21 +469,44 @@ def test_permission_matrix(world: World, role: str, target: str, action: str, ex
             assert response["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
+CITY, COUNTY, ENTERPRISE, SIBLING = (
+    "荆门市总工会",
+    "东宝区总工会",
+    "东宝区恒力水泥有限公司工会",
+    "钟祥市总工会",
+)
+
+
 @pytest.mark.parametrize(
-    "username",
+    ("username", "own", "others"),
     [
-        "city_admin",
-        "city_reviewer",
-        "county_reviewer",
-        "county_reporter",
-        "enterprise_reporter",
-        "sibling_reporter",
+        ("city_admin", [CITY], [COUNTY, ENTERPRISE, SIBLING]),
+        ("city_reviewer", [], [CITY, COUNTY, ENTERPRISE, SIBLING]),
+        ("county_reviewer", [], [COUNTY, ENTERPRISE]),
+        ("county_reporter", [COUNTY], []),  # a reporter sees its own unit only
+        ("enterprise_reporter", [ENTERPRISE], []),
+        ("sibling_reporter", [SIBLING], []),
     ],
 )
-def test_everyone_sees_the_campaign_list_and_home(world: World, username: str) -> None:
+def test_everyone_sees_the_campaign_list_and_home_with_their_part_of_the_tree(
+    world: World, username: str, own: list[str], others: list[str]
+) -> None:
+    """The home lists the units the user fills ("own") and those below it sees; no other unit's row."""
     client = world.client(username)
-    assert client.get("/campaigns/").status_code == 200
-    assert client.get(f"/campaigns/{world.campaign.pk}/").status_code == 200
+    listed = client.get("/campaigns/")
+    assert listed.status_code == 200 and list(listed.context["campaigns"]) == [world.campaign]
+    assert (
+        world.campaign.title in listed.content.decode()
+        and "荆工办发电〔2017〕18号" in listed.content.decode()
+    )
+    home = client.get(f"/campaigns/{world.campaign.pk}/")
+    assert home.status_code == 200
+    assert [row.unit.name for row in home.context["own_rows"]] == own
+    assert [row.unit.name for row in home.context["other_rows"]] == others
+    page = home.content.decode()
+    assert world.campaign.title in page and "2018年各地工会送温暖统计表" in page
+    entry = f"/campaigns/{world.campaign.pk}/units/{world.enterprise.pk}/forms/{FORM}/"
+    assert (entry in page) == (ENTERPRISE in own + others)
 
 
 def test_pages_need_a_login(world: World) -> None:

@@ -24,7 +24,7 @@ from songnuan.reporting.services import (
 )
 
 from ..filemakers import filled_example
-from ..world import World
+from ..world import FROZEN_TODAY, World
 
 FORM = "warmth-2018"
 WARNING = "warmth-2018.4A.within-raised"
@@ -35,7 +35,7 @@ def fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def draft(world: World, username: str = "enterprise_reporter", **changes: Any) -> Submission:
+def draft(world: World, username: str = "enterprise_reporter", /, **changes: Any) -> Submission:
     """The unit's table, saved once with the valid filled example (plus `changes`)."""
     user = world.users[username]
     submission = submission_open(campaign=world.campaign, unit=user.account.unit, form_code=FORM, user=user)
@@ -208,10 +208,23 @@ def test_submission_after_the_deadline_is_allowed_and_marked_late(world: World) 
     assert (event.old, event.new, event.comment) == ("draft", "submitted", "逾期报送")
 
 
-def test_submission_before_the_deadline_is_on_time(world: World) -> None:
-    world.campaign.deadline = dt.date.today() + dt.timedelta(days=30)
+@pytest.mark.parametrize(
+    ("deadline", "late"),
+    [
+        (FROZEN_TODAY + dt.timedelta(days=30), False),
+        (FROZEN_TODAY, False),  # the deadline is a whole day in China: 00:30 on it is on time
+        (FROZEN_TODAY - dt.timedelta(days=1), True),  # still that day in UTC, but already the next in China
+    ],
+)
+def test_submission_is_late_only_after_the_deadline_day_in_china(
+    world: World, frozen_now: dt.datetime, deadline: dt.date, late: bool
+) -> None:
+    world.campaign.deadline = deadline
     world.campaign.save()
-    assert not submitted(world).late
+    submission = submitted(world)
+    assert (submission.late, submission.submitted_at) == (late, frozen_now)
+    event = SubmissionEvent.objects.filter(kind="status").latest("id")
+    assert event.comment == ("逾期报送" if late else "")
 
 
 def test_return_needs_a_comment_and_a_submitted_table(world: World) -> None:
