@@ -1,0 +1,1 @@
+"""Mutation testing of the modules the refactors stand on (`make mutation`); see TESTING.md."""
