@@ -101,13 +101,14 @@ def rolled(world: World) -> None:
     put_table(world, world.city, {"1A": 5})
 
 
-def test_rollup_xlsx_reads_back_as_the_rollup(world: World, rolled: None) -> None:
+def test_rollup_xlsx_reads_back_as_the_rollup(world: World, rolled: None, frozen_now: dt.datetime) -> None:
     response = world.client("county_reviewer").get(url(world, "rollup-xlsx", world.county))
     assert response.status_code == 200 and response["Content-Type"] == XLSX
     assert quote("东宝区总工会（汇总）.xlsx", safe="") in response["Content-Disposition"]
     (report,) = check_bytes(response.content, file="rollup.xlsx")
     assert report.header.unit == "东宝区总工会（汇总）"
     assert report.header.reporter == "李红" and report.header.phone == "0724-2345678"
+    assert report.header.date == "2026-12-02"  # China's date at 00:30 there, though UTC is still on the 1st
     expected = selectors.rollup(world.campaign, WARMTH, world.county)
     assert report.values == expected
     assert (
