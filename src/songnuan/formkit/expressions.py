@@ -29,7 +29,7 @@ OPERATOR_WORDS = {"=": "等于", "<=": "不大于", ">=": "不小于", "<": "小
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<item>[1-9][0-9]?[A-Z][1-9]?)(?![0-9A-Za-z])|(?P<number>\d+(?:\.\d+)?)|(?P<yesno>[是否])"
-    r"|(?P<op><=|>=|!=|==|[=<>≤≥≠])|(?P<sign>[+\-*]))"
+    r"|(?P<op><=|>=|!=|==|[=<>≤≥≠])|(?P<sign>[+\-])|(?P<times>[*×]))"
 )
 
 
@@ -126,7 +126,8 @@ def parse_comparison(source: str) -> Comparison:
                 terms.append(Term(sign * YES_NO_VALUES[text]))
             elif kind == "number":
                 following = peek()
-                if following and following[:2] == ("sign", "*"):
+                # `Side.text` prints 2×3A, people type 2*3A: both read back.
+                if following and following[0] == "times":
                     position += 1
                     item = peek()
                     if item is None or item[0] != "item":
@@ -146,7 +147,7 @@ def parse_comparison(source: str) -> Comparison:
             token = peek()
             if token is None or token[0] == "op":
                 return Side(tuple(terms))
-            if token[0] == "sign" and token[1] in "+-":
+            if token[0] == "sign":
                 sign = Decimal(1) if token[1] == "+" else Decimal(-1)
                 position += 1
                 continue
@@ -156,7 +157,7 @@ def parse_comparison(source: str) -> Comparison:
 
     left = parse_side()
     token = peek()
-    if token is None or token[0] != "op":
+    if token is None:  # a side ends only at the end or at an operator
         raise ExpressionError(_("表达式“{s}”缺少比较符号（= <= >= < > !=）").format(s=source))
     position += 1
     right = parse_side()
@@ -171,9 +172,11 @@ def _tokenize(source: str) -> list[tuple[str, str, int]]:
     text = source.rstrip()
     while position < len(text):
         match = _TOKEN.match(text, position)
-        if not match or match.end() == position:
+        if match is None:
+            # Name the character itself, not the spaces before it (text is right-stripped: one follows).
+            at = len(text) - len(text[position:].lstrip())
             raise ExpressionError(
-                _("表达式“{s}”第{n}个字符“{c}”无法识别").format(s=source, n=position + 1, c=text[position])
+                _("表达式“{s}”第{n}个字符“{c}”无法识别").format(s=source, n=at + 1, c=text[at])
             )
         kind = match.lastgroup
         assert kind is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -55,7 +56,8 @@ def parse_value(item: Item, raw: object) -> Value:
     if isinstance(raw, int):
         return _typed_number(item, Decimal(raw))
     if isinstance(raw, float):
-        if raw != raw or raw in (float("inf"), float("-inf")):
+        # NaN or ±∞ (a broken formula in the sheet) is not a number: kept as text, the engine reports it.
+        if not math.isfinite(raw):
             return str(raw)
         return _typed_number(item, decimal_from_float(raw))
     text = normalize_text(str(raw))
