@@ -37,7 +37,15 @@ class Module:
 
 MODULES: dict[str, Module] = {
     "engine": Module("src/songnuan/formkit/engine.py", ("tests/formkit",)),
-    "expressions": Module("src/songnuan/formkit/expressions.py", ("tests/formkit",)),
+    "expressions": Module(
+        "src/songnuan/formkit/expressions.py",
+        (
+            "tests/formkit/test_expressions.py",
+            "tests/formkit/test_expressions_properties.py",
+            "tests/formkit/test_rules.py",
+            "tests/formkit/test_lint.py",
+        ),
+    ),
     "values": Module(
         "src/songnuan/formkit/values.py",
         (

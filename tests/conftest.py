@@ -23,6 +23,17 @@ hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "de
 
 
 @pytest.fixture(autouse=True)
+def fresh_compiled_forms() -> Iterator[None]:
+    """Each test compiles the rules it checks: none sees rules compiled by another test (or at collection,
+    where a mutant of the compiler would go unnoticed)."""
+    from songnuan.formkit.engine import clear_compiled
+
+    clear_compiled()
+    yield
+    clear_compiled()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Tests log many accounts in; a real password hash per login would cost seconds for nothing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -214,17 +214,18 @@ def small_form(check: str) -> Form:
     )
 
 
-@pytest.mark.xfail(raises=IndexError, strict=True, reason="generated_rules takes the item of a constant side")
 def test_a_constant_equal_to_a_sum_compiles() -> None:
-    # `0 = 1A + 1B` parses, but `generated_rules` reads it as TOTAL = parts and takes the (missing) item of
-    # the left side: compiling the form fails with IndexError instead of checking the rule.
+    # `0 = 1A + 1B` has the shape TOTAL = parts but no total item: it is checked as a plain comparison.
     result = CompiledForm(small_form("0 = 1A + 1B")).validate({"1A": D(1), "1B": D(0)})
     assert [v.rule for v in result.errors] == ["bug.r"]
 
 
-@pytest.mark.xfail(strict=True, reason="an int amount of money is reported as having too many decimals")
-def test_a_whole_number_of_wan_yuan_is_not_a_decimals_error() -> None:
-    # An int where 万元 are expected (a caller that skipped parse_value) gets “最多保留4位小数……填了 5”,
-    # which is false: 5 has no decimals. It should be taken as the amount 5, or be a `.number` error.
-    result = CompiledForm(small_form("1A >= 1B")).validate({"1A": 5, "1B": D(1)})
-    assert "bug.1A.decimals" not in [v.rule for v in result.errors]
+def test_a_whole_number_of_wan_yuan_is_that_amount() -> None:
+    # An int where 万元 are expected (a caller that skipped parse_value) is the whole amount, not a value
+    # with “too many decimals”; the rules see it as that amount.
+    form = small_form("1A >= 1B")
+    assert CompiledForm(form).validate({"1A": 5, "1B": D(1)}).all == []
+    (broken,) = CompiledForm(form).validate({"1A": 5, "1B": D("5.5")}).errors
+    assert (broken.rule, broken.expected, broken.actual) == ("bug.r", D("5.5"), D(5))
+    (negative,) = CompiledForm(form).validate({"1A": -5, "1B": D(1)}).errors
+    assert negative.rule == "bug.1A.non-negative"

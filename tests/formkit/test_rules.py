@@ -95,11 +95,14 @@ FAILING: dict[str, Change] = {
     "service-centres-2017.14C.cases": zero("14A"),
 }
 
-ALL_RULES = [(form.code, rule.id) for form in builtin_forms().values() for rule in compiled(form).rules]
+#: (form code, rule id) of every rule, from the table above: nothing is compiled while tests are collected, so
+#: each test compiles the rules it checks (and `test_every_rule_has_a_failing_case` checks the list is whole).
+ALL_RULES = [(rule.partition(".")[0], rule) for rule in sorted(FAILING)]
 
 
 def test_every_rule_has_a_failing_case() -> None:
-    assert sorted(rule for _code, rule in ALL_RULES) == sorted(FAILING)
+    compiled_ids = [rule.id for form in builtin_forms().values() for rule in compiled(form).rules]
+    assert sorted(compiled_ids) == sorted(FAILING)
 
 
 @pytest.mark.parametrize("code", ["warmth-2018", "service-centres-2017"])

@@ -291,15 +291,15 @@ class CompiledRule:
 
     # --- messages (only built when a rule is broken) ---
 
-    def _names(self, codes: Iterable[str]) -> str:
-        return "、".join(f"{c}（{self.form.item(c).name}）" for c in codes)
+    def _name(self, code: str) -> str:
+        return f"{code}（{self.form.item(code).name}）"
 
     def _blank_total(self, vector: list[Any]) -> Violation:
         assert self.total is not None and self.total_side is not None
         total_code = self.form.items[self.total].code
         parts = [c for c in self.total_side.items if vector[self.index[c]] is not None]
         message = _("{total}未填，但它的分项{parts}已填：合计不能空着（空表示未统计，不等于0）").format(
-            total=self._names([total_code]), parts="、".join(parts)
+            total=self._name(total_code), parts="、".join(parts)
         )
         return Violation(self.id, self.severity, self.items, message)
 
@@ -323,7 +323,7 @@ class CompiledRule:
             total_code = self.form.items[self.total].code
             op = _mirror(self.operator) if self.total_side is self.check.left else self.operator
             message = _("{total}应{op}分项之和（{detail}）").format(
-                total=self._names([total_code]), op=OPERATOR_WORDS[op], detail=detail
+                total=self._name(total_code), op=OPERATOR_WORDS[op], detail=detail
             )
         else:
             message = _("{check} 不成立（{detail}）").format(check=self.check.text(), detail=detail)
@@ -371,7 +371,12 @@ def generated_rules(form: Form) -> list[RuleDefinition]:
             check = parse_comparison(rule.check)
         except ExpressionError:
             continue
-        if check.operator == "=" and len(check.left.terms) == 1 and check.right.is_plain_sum:
+        if (
+            check.operator == "="
+            and len(check.left.terms) == 1
+            and check.left.is_plain_sum  # `0 = 1A + 1B` has no total
+            and check.right.is_plain_sum
+        ):
             covered.update((check.left.items[0], part) for part in check.right.items)
     rules: list[RuleDefinition] = []
     for item in form.items:
@@ -416,6 +421,7 @@ class CompiledForm:
         self.rules = tuple(CompiledRule(form, definition, self.index) for definition in self.definitions)
         self.count_positions = tuple(i.index for i in form.items if i.kind is ItemKind.COUNT)
         self.money_positions = tuple(i.index for i in form.items if i.kind is ItemKind.MONEY)
+        self.money_set = frozenset(self.money_positions)
         self.yes_no_positions = tuple(i.index for i in form.items if i.kind is ItemKind.YES_NO)
         self._by_id = {rule.id: rule for rule in self.rules}
 
@@ -443,6 +449,11 @@ class CompiledForm:
         skipped = frozenset(unknown)
         if bad:
             for position in bad:
+                value = vector[position]
+                if value.__class__ is int and value >= 0 and position in self.money_set:
+                    # A whole amount given as int (by a caller that skipped parse_value) is that amount.
+                    vector[position] = Decimal(value)
+                    continue
                 result.add(value_violation(self.form, self.codes[position], values.get(self.codes[position])))
                 vector[position] = None
         filled = not [v for v in vector if v is None]
@@ -507,7 +518,8 @@ def value_violation(form: Form, code: str, value: object) -> Violation:
             (code,),
             _("{label}只能填“是”或“否”，而不是“{v}”").format(label=label, v=value),
         )
-    if not isinstance(value, int | Decimal) or isinstance(value, bool):
+    # NaN and ±Infinity are Decimals but not numbers anyone reported (and NaN cannot be compared with 0).
+    if not isinstance(value, int | Decimal) or isinstance(value, bool) or not _finite(value):
         return Violation(
             form.full_rule_id(f"{code}.number"),
             Severity.ERROR,
@@ -538,16 +550,27 @@ def value_violation(form: Form, code: str, value: object) -> Violation:
     )
 
 
+def _finite(value: int | Decimal) -> bool:
+    return not isinstance(value, Decimal) or value.is_finite()
+
+
+#: Compiled forms by `id(form)`. Each entry holds its form (`CompiledForm.form`), so the id cannot be reused
+#: by another form while the entry lives; the identity check below is the guard. Not keyed by the form
+#: itself: hashing a frozen form hashes every item, on every check.
 _COMPILED: dict[int, CompiledForm] = {}
 
 
 def compiled(form: Form) -> CompiledForm:
     """The compiled rules of a form, built on first use and kept (forms are immutable)."""
-    key = id(form)
-    found = _COMPILED.get(key)
+    found = _COMPILED.get(id(form))
     if found is None or found.form is not form:
-        found = _COMPILED[key] = CompiledForm(form)
+        found = _COMPILED[id(form)] = CompiledForm(form)
     return found
+
+
+def clear_compiled() -> None:
+    """Forget every compiled form (tests do, so that no test sees rules compiled by another)."""
+    _COMPILED.clear()
 
 
 def validate(form: Form, values: Mapping[str, Value]) -> CheckResult:
