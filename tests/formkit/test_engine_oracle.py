@@ -227,5 +227,9 @@ def test_a_whole_number_of_wan_yuan_is_that_amount() -> None:
     assert CompiledForm(form).validate({"1A": 5, "1B": D(1)}).all == []
     (broken,) = CompiledForm(form).validate({"1A": 5, "1B": D("5.5")}).errors
     assert (broken.rule, broken.expected, broken.actual) == ("bug.r", D("5.5"), D(5))
+    assert CompiledForm(form).validate({"1A": 0, "1B": D(0)}).all == []
     (negative,) = CompiledForm(form).validate({"1A": -5, "1B": D(1)}).errors
     assert negative.rule == "bug.1A.non-negative"
+    # the values after it are still checked
+    (after,) = CompiledForm(form).validate({"1A": 5, "1B": D(-1)}).errors
+    assert after.rule == "bug.1B.non-negative"
