@@ -22,7 +22,10 @@ User = AuthUser | AnonymousUser
 
 
 def account_of(user: User) -> Account | None:
-    if not user.is_authenticated:
+    """The user's account, or None: anonymous, no account, or deactivated. A deactivated user may still reach
+    these checks without a session (an import job started before it was deactivated runs as its user), and
+    keeps no power, as Django's own `has_perm` gives an inactive user none."""
+    if not user.is_authenticated or not user.is_active:
         return None
     try:
         return user.account

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 #: Province-level codes of GB/T 2260 (71 台湾, 81 香港, 82 澳门 included).
@@ -120,7 +121,8 @@ def parse_id_number(text: str, *, today: dt.date | None = None) -> ResidentId:
         raise InvalidIdNumber(
             "birth-date", _("身份证号中的出生日期 {d} 不是有效日期").format(d=number[6:14])
         ) from None
-    if not EARLIEST_BIRTH <= birth <= (today or dt.date.today()):
+    # China's date, whatever the process's time zone: a child born today there is not born tomorrow.
+    if not EARLIEST_BIRTH <= birth <= (today or timezone.localdate()):
         raise InvalidIdNumber("birth-date", _("身份证号中的出生日期 {d} 不可能").format(d=birth.isoformat()))
     expected = check_character(number[:17])
     if number[17] != expected:

@@ -1,0 +1,284 @@
+"""The permission module as a matrix: who × which unit → the exact answer of every question in selectors.py.
+
+A tree of its own, so that every relation appears once, seen from the county 东宝区 where the accounts sit:
+
+    荆门市总工会 (parent)
+    ├── 东宝区总工会 (own)            sort_order 2   reporter, reviewer, admin, a deactivated admin
+    │   ├── 水泥厂工会 (child)
+    │   │   └── 水泥厂一车间工会 (grandchild)
+    │   └── 人民医院工会 (child2)
+    ├── 钟祥市总工会 (sibling)         sort_order 1
+    │   └── 钟祥农场工会 (branch: another branch of the tree)
+    └── 高新区工会 (zone)              sort_order 2, made after 东宝区: after it among equals
+
+plus a user without an account, and nobody logged in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
+
+from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.selectors import (
+    account_of,
+    can_fill,
+    can_review,
+    can_see_rollup,
+    unit_children,
+    unit_subtree,
+    unit_visible,
+    units_visible_to,
+)
+from songnuan.orgs.services import account_create, unit_create
+
+PASSWORD = "a-long-test-pass-phrase"
+RELATIONS = ("own", "child", "grandchild", "parent", "sibling", "branch")
+WHO = ("reporter", "reviewer", "admin", "inactive", "no-account", "anonymous")
+
+
+@dataclass
+class Tree:
+    units: dict[str, Unit]
+    users: dict[str, User | AnonymousUser]
+
+
+@pytest.fixture
+def tree(db: None) -> Tree:
+    parent = unit_create(name="荆门市总工会", kind=Unit.Kind.CITY)
+    own = unit_create(name="东宝区总工会", kind=Unit.Kind.COUNTY, parent=parent, sort_order=2)
+    child = unit_create(name="水泥厂工会", kind=Unit.Kind.ENTERPRISE, parent=own)
+    grandchild = unit_create(name="水泥厂一车间工会", kind=Unit.Kind.ENTERPRISE, parent=child)
+    child2 = unit_create(name="人民医院工会", kind=Unit.Kind.INSTITUTION, parent=own)
+    sibling = unit_create(name="钟祥市总工会", kind=Unit.Kind.COUNTY, parent=parent, sort_order=1)
+    branch = unit_create(name="钟祥农场工会", kind=Unit.Kind.ENTERPRISE, parent=sibling)
+    zone = unit_create(name="高新区工会", kind=Unit.Kind.ZONE, parent=parent, sort_order=2)
+    units = {
+        "own": own,
+        "child": child,
+        "grandchild": grandchild,
+        "child2": child2,
+        "parent": parent,
+        "sibling": sibling,
+        "branch": branch,
+        "zone": zone,
+    }
+    users: dict[str, User | AnonymousUser] = {
+        role: account_create(username=f"own_{role}", password=PASSWORD, unit=own, role=role).user
+        for role in (Account.Role.REPORTER, Account.Role.REVIEWER, Account.Role.ADMIN)
+    }
+    inactive = account_create(
+        username="own_inactive", password=PASSWORD, unit=own, role=Account.Role.ADMIN
+    ).user
+    inactive.is_active = False
+    inactive.save(update_fields=["is_active"])
+    users["inactive"] = inactive
+    users["no-account"] = User.objects.create_user(username="no_account", password=PASSWORD)
+    users["anonymous"] = AnonymousUser()
+    return Tree(units, users)
+
+
+def _fresh(user: User | AnonymousUser) -> User | AnonymousUser:
+    """The user as a request would load it: nothing cached from the fixture."""
+    return user if isinstance(user, AnonymousUser) else User.objects.get(pk=user.pk)
+
+
+def _names(units: QuerySet[Unit]) -> set[str]:
+    return set(units.values_list("name", flat=True))
+
+
+# --- account_of --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "role"),
+    [
+        ("reporter", "reporter"),
+        ("reviewer", "reviewer"),
+        ("admin", "admin"),
+        ("inactive", None),  # deactivated: no powers left, even with an account
+        ("no-account", None),
+        ("anonymous", None),
+    ],
+)
+def test_account_of(tree: Tree, who: str, role: str | None) -> None:
+    user = _fresh(tree.users[who])
+    account = account_of(user)
+    if role is None:
+        assert account is None
+    else:
+        assert account == Account.objects.get(user__username=f"own_{who}")
+        assert (account.role, account.unit) == (role, tree.units["own"])
+
+
+# --- units_visible_to --------------------------------------------------------------------------------------
+
+OWN_SUBTREE = {"东宝区总工会", "水泥厂工会", "水泥厂一车间工会", "人民医院工会"}
+
+
+@pytest.mark.parametrize(
+    ("who", "visible"),
+    [
+        ("reporter", {"东宝区总工会"}),
+        ("reviewer", OWN_SUBTREE),
+        ("admin", OWN_SUBTREE),
+        ("inactive", set()),
+        ("no-account", set()),
+        ("anonymous", set()),
+    ],
+)
+def test_units_visible_to(tree: Tree, who: str, visible: set[str]) -> None:
+    units = units_visible_to(_fresh(tree.users[who]))
+    assert isinstance(units, QuerySet)
+    assert _names(units) == visible
+    # A queryset the callers narrow further: it must still be one.
+    assert _names(units.filter(kind=Unit.Kind.ENTERPRISE)) == visible & {"水泥厂工会", "水泥厂一车间工会"}
+
+
+@pytest.mark.parametrize(
+    ("at", "role", "visible"),
+    [
+        ("parent", "reviewer", {"荆门市总工会", "钟祥市总工会", "钟祥农场工会", "高新区工会"} | OWN_SUBTREE),
+        ("parent", "reporter", {"荆门市总工会"}),
+        ("grandchild", "reviewer", {"水泥厂一车间工会"}),
+        ("grandchild", "admin", {"水泥厂一车间工会"}),
+        ("sibling", "admin", {"钟祥市总工会", "钟祥农场工会"}),
+        ("child2", "reporter", {"人民医院工会"}),
+    ],
+)
+def test_units_visible_from_elsewhere_in_the_tree(tree: Tree, at: str, role: str, visible: set[str]) -> None:
+    user = account_create(username=f"{at}_{role}", password=PASSWORD, unit=tree.units[at], role=role).user
+    assert _names(units_visible_to(_fresh(user))) == visible
+    # unit_visible agrees with the list, unit by unit.
+    assert {u.name for u in tree.units.values() if unit_visible(_fresh(user), u)} == visible
+
+
+# --- the matrix: who × relation → unit_visible, can_fill, can_review, can_see_rollup ---------------------
+
+#                     own    child  grandchild parent sibling branch
+MATRIX: dict[str, dict[str, tuple[bool, bool, bool, bool, bool, bool]]] = {
+    "unit_visible": {
+        "reporter": (True, False, False, False, False, False),
+        "reviewer": (True, True, True, False, False, False),
+        "admin": (True, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    "can_fill": {
+        "reporter": (True, False, False, False, False, False),
+        "reviewer": (False, False, False, False, False, False),  # a reviewer reviews, it does not fill
+        "admin": (True, False, False, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    "can_review": {
+        "reporter": (False, False, False, False, False, False),
+        "reviewer": (False, True, True, False, False, False),  # never its own unit's tables
+        "admin": (False, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    "can_see_rollup": {
+        "reporter": (False, False, False, False, False, False),  # a roll-up names the units below
+        "reviewer": (True, True, True, False, False, False),
+        "admin": (True, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+}
+QUESTIONS: dict[str, Callable[[User | AnonymousUser, Unit], bool]] = {
+    "unit_visible": unit_visible,
+    "can_fill": can_fill,
+    "can_review": can_review,
+    "can_see_rollup": can_see_rollup,
+}
+
+CASES = [
+    pytest.param(question, who, relation, expected, id=f"{question}-{who}-{relation}")
+    for question, rows in MATRIX.items()
+    for who, answers in rows.items()
+    for relation, expected in zip(RELATIONS, answers, strict=True)
+]
+
+
+def test_the_matrix_covers_every_question_and_everyone() -> None:
+    assert set(MATRIX) == set(QUESTIONS)
+    assert all(tuple(rows) == WHO for rows in MATRIX.values())
+
+
+@pytest.mark.parametrize(("question", "who", "relation", "expected"), CASES)
+def test_permission(tree: Tree, question: str, who: str, relation: str, expected: bool) -> None:
+    answer = QUESTIONS[question](_fresh(tree.users[who]), tree.units[relation])
+    assert answer is expected
+
+
+def test_a_reporter_moved_to_another_unit_loses_the_old_one(tree: Tree) -> None:
+    account = Account.objects.get(user__username="own_reporter")
+    account.unit = tree.units["sibling"]
+    account.save(update_fields=["unit"])
+    user = _fresh(tree.users["reporter"])
+    assert _names(units_visible_to(user)) == {"钟祥市总工会"}
+    assert not unit_visible(user, tree.units["own"]) and unit_visible(user, tree.units["sibling"])
+    assert not can_fill(user, tree.units["own"]) and can_fill(user, tree.units["sibling"])
+
+
+# --- unit_subtree and unit_children --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit", "subtree"),
+    [
+        ("parent", {"荆门市总工会", "钟祥市总工会", "钟祥农场工会", "高新区工会"} | OWN_SUBTREE),
+        ("own", OWN_SUBTREE),
+        ("child", {"水泥厂工会", "水泥厂一车间工会"}),
+        ("grandchild", {"水泥厂一车间工会"}),
+        ("child2", {"人民医院工会"}),
+        ("sibling", {"钟祥市总工会", "钟祥农场工会"}),
+        ("branch", {"钟祥农场工会"}),
+        ("zone", {"高新区工会"}),
+    ],
+)
+def test_unit_subtree(tree: Tree, unit: str, subtree: set[str]) -> None:
+    assert _names(unit_subtree(tree.units[unit])) == subtree
+
+
+@pytest.mark.parametrize(
+    ("unit", "children"),
+    [
+        # sort_order first (钟祥 1, then 东宝 and 高新 2), then the path: 东宝 was made first.
+        ("parent", ["钟祥市总工会", "东宝区总工会", "高新区工会"]),
+        ("own", ["水泥厂工会", "人民医院工会"]),
+        ("child", ["水泥厂一车间工会"]),
+        ("grandchild", []),
+        ("sibling", ["钟祥农场工会"]),
+        ("branch", []),
+    ],
+)
+def test_unit_children(tree: Tree, unit: str, children: list[str]) -> None:
+    assert [u.name for u in unit_children(tree.units[unit])] == children
+
+
+def test_unit_children_breaks_ties_by_path_not_by_when_a_unit_was_made(tree: Tree) -> None:
+    """Paths are ids written with six digits or more: from id 1,000,000 on, path order ("1000000/" before
+    "999999/") is not the order of creation. Children of equal sort_order come in path order."""
+    parent = tree.units["branch"]
+    for pk, name in ((1_000_000, "甲车间工会"), (999_999, "乙车间工会"), (1_000_001, "丙车间工会")):
+        Unit.objects.create(
+            pk=pk,
+            name=name,
+            kind=Unit.Kind.ENTERPRISE,
+            parent=parent,
+            path=f"{parent.path}{pk:06d}/",
+            depth=parent.depth + 1,
+            sort_order=0 if pk != 1_000_001 else 1,
+        )
+    assert [u.name for u in unit_children(parent)] == ["甲车间工会", "乙车间工会", "丙车间工会"]
+    assert _names(unit_subtree(parent)) == {"钟祥农场工会", "甲车间工会", "乙车间工会", "丙车间工会"}
