@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "songnuan.reporting",
     "songnuan.registry",
     "songnuan.api",
+    "songnuan.demo",
 ]
 
 MIDDLEWARE = [
