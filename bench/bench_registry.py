@@ -248,7 +248,7 @@ def peak_rss_kib() -> int:
 def child_import(url: str, path: str, job_id: int, profile: bool) -> dict[str, Any]:
     """(a): `open_list` → `household_import`, timed; peak RSS of this process."""
     setup_django(url)
-    from songnuan.formkit.excel_reader import open_list
+    from songnuan.formkit.list_reader import open_list
     from songnuan.registry.importing import household_import
     from songnuan.registry.models import ImportJob
 
@@ -399,7 +399,7 @@ def build_tree() -> User:
 
 
 def new_job(user: User, path: str) -> int:
-    from songnuan.formkit.excel_reader import open_list
+    from songnuan.formkit.list_reader import open_list
     from songnuan.orgs.models import Unit
     from songnuan.registry.importing import check_mapping, guess_mapping
     from songnuan.registry.models import ImportJob

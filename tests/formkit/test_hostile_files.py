@@ -22,7 +22,7 @@ import pytest
 from songnuan.formkit import upload_guard
 from songnuan.formkit.checking import Status, check_bytes
 from songnuan.formkit.definitions import get_form
-from songnuan.formkit.excel_reader import UnreadableFile, open_list
+from songnuan.formkit.list_reader import UnreadableFile, open_list
 from songnuan.formkit.upload_guard import FORM_LIMITS, Limits, guard_workbook
 
 from ..filemakers import (
@@ -54,7 +54,7 @@ resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[4]), int(sys.argv[4])))
 from pathlib import Path
 from songnuan.formkit import upload_guard
 from songnuan.formkit.checking import check_bytes
-from songnuan.formkit.excel_reader import UnreadableFile, open_list
+from songnuan.formkit.list_reader import UnreadableFile, open_list
 reader, path, guard = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "on"
 upload_guard.ENABLED = guard
 if reader == "form":

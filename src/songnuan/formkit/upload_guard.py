@@ -54,7 +54,10 @@ MAX_XML_DEPTH = 20_000
 _FAST_PART_BYTES = 3 * MAX_XML_DEPTH
 _CHUNK = 4 * 1024 * 1024
 _MAX_TAG_BYTES = 1024 * 1024
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: The first bytes of an OLE compound file (.xls, and an encrypted .xlsx wrapped in one).
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: The stream name an encrypted OOXML file carries inside its OLE wrapper.
+ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 
 
 @dataclass(frozen=True)
@@ -979,7 +982,7 @@ class _OdsWalker(_XmlWalker):
 def _cfb_workbook_stream(source: _Source, file: str | None, limits: Limits) -> bytes:
     """The Workbook stream of an OLE compound file, read by following its FAT (or mini FAT) chain."""
     header = source.read(0, 512)
-    if len(header) < 512 or not header.startswith(_OLE_MAGIC):
+    if len(header) < 512 or not header.startswith(OLE_MAGIC):
         raise _not_xls(file)
     shift, mini_shift = struct.unpack_from("<HH", header, 0x1E)
     if shift not in (9, 12) or mini_shift != 6:
@@ -1148,7 +1151,7 @@ def guard_workbook(data: bytes, *, file: str | None, limits: Limits = FORM_LIMIT
         return Measured(data)
     source = _BytesSource(data)
     try:
-        if data.startswith(_OLE_MAGIC):
+        if data.startswith(OLE_MAGIC):
             _check_biff(_cfb_workbook_stream(source, file, limits), file, limits)
             return Measured(data)
         package = _Package(source, file, limits, keep=True)
@@ -1163,7 +1166,7 @@ def guard_workbook(data: bytes, *, file: str | None, limits: Limits = FORM_LIMIT
             sheet_xml[name] = xml
         return Measured(_stored_zip(package.read), sheet_xml)
     except (struct.error, IndexError, ValueError, OverflowError):  # damage the checks above did not foresee
-        raise _not_xls(file) if data.startswith(_OLE_MAGIC) else _damaged(file) from None
+        raise _not_xls(file) if data.startswith(OLE_MAGIC) else _damaged(file) from None
 
 
 def guard_file(path: str | Path, *, file: str | None, limits: Limits = LIST_LIMITS) -> None:
@@ -1175,7 +1178,7 @@ def guard_file(path: str | Path, *, file: str | None, limits: Limits = LIST_LIMI
         source = _FileSource(handle, path.stat().st_size)
         start = source.read(0, 8)
         try:
-            if start.startswith(_OLE_MAGIC):
+            if start.startswith(OLE_MAGIC):
                 _check_biff(_cfb_workbook_stream(source, file, limits), file, limits)
                 return
             package = _Package(source, file, limits, keep=False)
@@ -1193,4 +1196,4 @@ def guard_file(path: str | Path, *, file: str | None, limits: Limits = LIST_LIMI
                 if package.budget[0] < 0:
                     raise _too_large(file, limits, member.name)
         except (struct.error, IndexError, ValueError, OverflowError):
-            raise _not_xls(file) if start.startswith(_OLE_MAGIC) else _damaged(file) from None
+            raise _not_xls(file) if start.startswith(OLE_MAGIC) else _damaged(file) from None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.models import Account, Unit, path_segment
 from songnuan.orgs.throttle import AdminLoginForm
 
 # /admin/login/ is throttled exactly like /login/ (one mechanism, songnuan.orgs.throttle): without this,
@@ -20,7 +20,7 @@ class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in 
     def save_model(self, request: object, obj: Unit, form: object, change: bool) -> None:
         # Keep the materialised path right, since the permission rules and the roll-up rely on it.
         super().save_model(request, obj, form, change)  # type: ignore[arg-type]
-        expected = f"{obj.parent.path if obj.parent else ''}{obj.pk:06d}/"
+        expected = (obj.parent.path if obj.parent else "") + path_segment(obj.pk)
         if obj.path != expected:
             old = obj.path
             Unit.objects.filter(pk=obj.pk).update(path=expected, depth=expected.count("/") - 1)

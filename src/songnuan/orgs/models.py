@@ -6,6 +6,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+#: Digits of one unit's id in a materialised path: segments keep one width while ids stay below 10⁶, which
+#: lets the roll-up cut a child's segment out of a path by position.
+PATH_DIGITS = 6
+
+
+def path_segment(unit_id: int) -> str:
+    """One unit's part of a path: "000123/"."""
+    return f"{unit_id:0{PATH_DIGITS}d}/"
+
 
 class Unit(models.Model):
     """One union in the tree (市总, 县区总工会, 产业工会, 企业工会 …).
@@ -32,7 +41,8 @@ class Unit(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    #: "0001/0007/0003/": the ids of the unit and its ancestors, so a subtree is `path__startswith`.
+    #: "000001/000007/000003/": the ids of the unit and its ancestors (`path_segment`), so a subtree is
+    #: `path__startswith`.
     path = models.CharField(max_length=255, db_index=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.models import Account, Unit, path_segment
 
 
 @transaction.atomic
@@ -31,7 +31,7 @@ def unit_create(
         path="",
         depth=0 if parent is None else parent.depth + 1,
     )
-    unit.path = f"{parent.path if parent else ''}{unit.pk:06d}/"
+    unit.path = (parent.path if parent else "") + path_segment(unit.pk)
     unit.save(update_fields=["path"])
     return unit
 

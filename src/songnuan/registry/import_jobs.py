@@ -22,8 +22,8 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from songnuan.formkit.excel_reader import ListReading, UnreadableFile, open_list
 from songnuan.formkit.excel_writer import ListWriter
+from songnuan.formkit.list_reader import ListReading, UnreadableFile, open_list
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import unit_visible
 from songnuan.registry.importing import (
