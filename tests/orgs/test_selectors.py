@@ -29,7 +29,6 @@ from songnuan.orgs.selectors import (
     can_fill,
     can_review,
     can_see_rollup,
-    unit_children,
     unit_subtree,
     unit_visible,
     units_visible_to,
@@ -230,7 +229,7 @@ def test_a_reporter_moved_to_another_unit_loses_the_old_one(tree: Tree) -> None:
     assert not can_fill(user, tree.units["own"]) and can_fill(user, tree.units["sibling"])
 
 
-# --- unit_subtree and unit_children --------------------------------------------------------------
+# --- unit_subtree ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -250,25 +249,9 @@ def test_unit_subtree(tree: Tree, unit: str, subtree: set[str]) -> None:
     assert _names(unit_subtree(tree.units[unit])) == subtree
 
 
-@pytest.mark.parametrize(
-    ("unit", "children"),
-    [
-        # sort_order first (钟祥 1, then 东宝 and 高新 2), then the path: 东宝 was made first.
-        ("parent", ["钟祥市总工会", "东宝区总工会", "高新区工会"]),
-        ("own", ["水泥厂工会", "人民医院工会"]),
-        ("child", ["水泥厂一车间工会"]),
-        ("grandchild", []),
-        ("sibling", ["钟祥农场工会"]),
-        ("branch", []),
-    ],
-)
-def test_unit_children(tree: Tree, unit: str, children: list[str]) -> None:
-    assert [u.name for u in unit_children(tree.units[unit])] == children
-
-
-def test_unit_children_breaks_ties_by_path_not_by_when_a_unit_was_made(tree: Tree) -> None:
-    """Paths are ids written with six digits or more: from id 1,000,000 on, path order ("1000000/" before
-    "999999/") is not the order of creation. Children of equal sort_order come in path order."""
+def test_a_subtree_holds_units_whose_ids_outgrow_six_digits(tree: Tree) -> None:
+    """Paths are ids written with six digits or more: from id 1,000,000 on a segment is longer, and the
+    subtree (a prefix of the path) still holds exactly the units below."""
     parent = tree.units["branch"]
     for pk, name in ((1_000_000, "甲车间工会"), (999_999, "乙车间工会"), (1_000_001, "丙车间工会")):
         Unit.objects.create(
@@ -280,5 +263,4 @@ def test_unit_children_breaks_ties_by_path_not_by_when_a_unit_was_made(tree: Tre
             depth=parent.depth + 1,
             sort_order=0 if pk != 1_000_001 else 1,
         )
-    assert [u.name for u in unit_children(parent)] == ["甲车间工会", "乙车间工会", "丙车间工会"]
     assert _names(unit_subtree(parent)) == {"钟祥农场工会", "甲车间工会", "乙车间工会", "丙车间工会"}

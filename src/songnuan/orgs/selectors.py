@@ -82,7 +82,3 @@ def can_see_rollup(user: User, unit: Unit) -> bool:
 
 def unit_subtree(unit: Unit) -> QuerySet[Unit]:
     return Unit.objects.filter(path__startswith=unit.path)
-
-
-def unit_children(unit: Unit) -> QuerySet[Unit]:
-    return Unit.objects.filter(parent=unit).order_by("sort_order", "path")
