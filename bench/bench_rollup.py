@@ -333,7 +333,7 @@ def explain(sql: str, params: Sequence[Any]) -> str:
 
 
 def measure(data: Mapping[str, Any], repeat: int, show_plans: bool) -> dict[str, Any]:
-    from songnuan.reporting.selectors import rollup, rollup_by_child
+    from songnuan.reporting.rollup import rollup, rollup_by_child
 
     campaign, city = data["campaign"], data["city"]
     sql_b = flat_sql()

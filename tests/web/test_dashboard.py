@@ -15,8 +15,10 @@ from django.utils import timezone
 from songnuan.formkit.definitions import get_form
 from songnuan.orgs.models import Unit
 from songnuan.orgs.services import unit_create
-from songnuan.reporting import selectors, services
+from songnuan.reporting import services
+from songnuan.reporting.dashboard import dashboard
 from songnuan.reporting.models import Submission
+from songnuan.reporting.progress import STATES
 
 from ..filemakers import filled_example
 from ..world import World
@@ -67,7 +69,7 @@ def dashboard_url(world: World) -> str:
 
 
 def test_counts_states_and_lateness(world: World, progress: dict[str, Unit]) -> None:
-    board = selectors.dashboard(world.campaign, world.city, now=dt.datetime(2018, 2, 4, tzinfo=CHINA))
+    board = dashboard(world.campaign, world.city, now=dt.datetime(2018, 2, 4, tzinfo=CHINA))
     states = {row.unit.name: row.state for row in board.rows}
     assert states == {
         "东宝区总工会": "submitted",
@@ -85,7 +87,7 @@ def test_counts_states_and_lateness(world: World, progress: dict[str, Unit]) -> 
     ]
     assert (board.on_time, board.late, board.overdue) == (1, 1, 0)  # before the deadline: nothing overdue
     assert board.form_counts[0][1] == [1, 1, 1, 1, 1] and board.form_counts[1][1] == [1, 1, 1, 1, 1]
-    after = selectors.dashboard(world.campaign, world.city, now=dt.datetime(2018, 2, 6, tzinfo=CHINA))
+    after = dashboard(world.campaign, world.city, now=dt.datetime(2018, 2, 6, tzinfo=CHINA))
     assert after.overdue == 3 and after.deadline_passed
     assert {r.unit.name for r in after.rows if r.overdue} == {
         "东宝区恒力水泥有限公司工会",
@@ -95,7 +97,7 @@ def test_counts_states_and_lateness(world: World, progress: dict[str, Unit]) -> 
 
 
 def test_units_in_tree_order_indented(world: World, progress: dict[str, Unit]) -> None:
-    board = selectors.dashboard(world.campaign, world.city)
+    board = dashboard(world.campaign, world.city)
     assert [(row.unit.name, row.indent) for row in board.rows] == [
         ("东宝区总工会", 0),
         ("东宝区恒力水泥有限公司工会", 1),
@@ -109,7 +111,7 @@ def test_page_shows_counts_chart_table_and_reminders(world: World, progress: dic
     response = world.client("city_reviewer").get(dashboard_url(world))
     assert response.status_code == 200
     page = response.content.decode()
-    for state in selectors.STATES:
+    for state in STATES:
         assert re.search(rf'data-state="{state}"><span class="count">1</span>', page), state
     assert '<span class="count">1</span><span>逾期报送</span>' in page
     assert "<svg" in page and page.count("<rect") == 8  # five states, on time, late, overdue
@@ -140,7 +142,7 @@ def test_late_uses_the_deadline_as_a_whole_china_day(world: World, monkeypatch: 
             submission=submission, user=user, version=submission.version, values=values
         )
         services.submission_submit(submission=saved.submission, user=user)
-    board = selectors.dashboard(world.campaign, world.city)
+    board = dashboard(world.campaign, world.city)
     late = {row.unit.name: row.late for row in board.rows}
     assert late["东宝区总工会"] is False and late["钟祥市总工会"] is True
     assert board.rows[0].submitted_at == dt.datetime(2018, 2, 5, 15, 30, tzinfo=dt.UTC)
@@ -171,7 +173,7 @@ def test_filter_by_state(world: World, progress: dict[str, Unit], state: str, sh
 
 
 def test_reminder_list_names_contacts_and_copies_as_text(world: World, progress: dict[str, Unit]) -> None:
-    board = selectors.dashboard(world.campaign, world.city)
+    board = dashboard(world.campaign, world.city)
     assert [row.unit.name for row in board.reminders] == [
         "东宝区恒力水泥有限公司工会",
         "东宝区第二企业工会",
@@ -213,7 +215,7 @@ def test_unknown_campaign_is_404(world: World) -> None:
 def test_everyone_done_says_so(world: World) -> None:
     for unit in (world.county, world.enterprise, world.sibling):
         both(world, unit, Submission.Status.ACCEPTED, submitted_at=ON_TIME)
-    board = selectors.dashboard(world.campaign, world.city)
+    board = dashboard(world.campaign, world.city)
     assert board.reminders == [] and board.on_time == 3
     assert board.reminder_text.endswith("各单位均已报送。")
     assert get_form(WARMTH).attachment == "附件1"

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from songnuan.registry.models import Household, ImportJob
-from songnuan.reporting import selectors
+from songnuan.reporting import catalogue
 from songnuan.reporting.models import SubmissionEvent, SubmissionValue
 
 from ..filemakers import (
@@ -87,7 +87,7 @@ def test_a_100_mb_upload_is_refused_by_its_size_before_it_is_read(
     def never(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the upload was read")
 
-    monkeypatch.setattr(selectors, "uploads_check", never)
+    monkeypatch.setattr(catalogue, "uploads_check", never)
     body, content_type = multipart("大文件.xlsx", 100 * 1024 * 1024)
     response = client.generic("POST", "/check/", body, content_type=content_type)
     assert response.status_code == 413

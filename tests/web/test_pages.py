@@ -70,7 +70,7 @@ def test_template_download_is_the_blank_official_table(client: Client, code: str
     response = client.get(f"/forms/{code}/template.xlsx")
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX
-    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    assert "filename*=utf-8''" in response["Content-Disposition"]
     (report,) = check_bytes(response.content, file="template.xlsx")
     assert report.form is not None and report.form.code == code
     assert report.status == "ok"

@@ -444,7 +444,7 @@ def test_export_is_masked_unless_full_numbers_are_asked_for_with_the_permission(
     masked = client.get("/archive/export.xlsx")
     assert masked["Content-Type"].startswith("application/vnd.openxmlformats")
     # Named after the day in China (00:30 there, still the day before in UTC).
-    assert "filename*=UTF-8''" + quote("困难职工档案_2026-12-02.xlsx") in masked["Content-Disposition"]
+    assert "filename*=utf-8''" + quote("困难职工档案_2026-12-02.xlsx") in masked["Content-Disposition"]
     rows = xlsx_rows(masked.content)
     assert {row[2] for row in rows} == {HEAD_MASKED, "1101**********0016"}
     assert PHONE_MASKED in {row[8] for row in rows}
@@ -982,7 +982,7 @@ def test_an_import_end_to_end_with_good_and_bad_rows(
     assert Household.objects.filter(unit=world.enterprise, status=Household.Status.FILED).count() == 4
 
     rejected = client.get(f"/archive/import/{job.pk}/rejected.xlsx")
-    assert "filename*=UTF-8''" + quote("未导入的行_花名册.xlsx") in rejected["Content-Disposition"]
+    assert "filename*=utf-8''" + quote("未导入的行_花名册.xlsx") in rejected["Content-Disposition"]
     reasons = rejected_reasons(rejected.content)
     last = first_row + 4
     assert "校验位" in reasons[last]

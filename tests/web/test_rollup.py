@@ -16,8 +16,8 @@ from songnuan.formkit.definitions import get_form
 from songnuan.formkit.engine import Value, compiled
 from songnuan.orgs.models import Unit
 from songnuan.orgs.services import unit_create
-from songnuan.reporting import selectors
 from songnuan.reporting.models import Submission, SubmissionValue
+from songnuan.reporting.rollup import comparison_grid, rollup, rollup_page
 
 from ..world import World
 
@@ -120,7 +120,7 @@ def url(world: World, name: str, unit: Unit, code: str = WARMTH) -> str:
 
 
 def test_rollup_is_the_sum_of_accepted_tables_only_and_blank_stays_blank(world: World, filled: Unit) -> None:
-    page = selectors.rollup_page(
+    page = rollup_page(
         world.campaign, get_form(WARMTH), world.city, visible=lambda unit: True, item_code=None
     )
     expected = {code: CITY_TOTALS.get(code) for code in get_form(WARMTH).codes}
@@ -138,7 +138,7 @@ def test_rollup_is_the_sum_of_accepted_tables_only_and_blank_stays_blank(world: 
 
 
 def test_rollup_of_a_county_holds_its_subtree_only(world: World, filled: Unit) -> None:
-    values = selectors.rollup(world.campaign, WARMTH, world.county)
+    values = rollup(world.campaign, WARMTH, world.county)
     assert values["1A"] == 14 and values["3A"] == Decimal("12.75") and values["2F"] is None
     page = world.client("county_reviewer").get(url(world, "rollup", world.county)).content.decode()
     assert 'data-accepted="2" data-expected="3"' in page
@@ -146,7 +146,7 @@ def test_rollup_of_a_county_holds_its_subtree_only(world: World, filled: Unit) -
 
 
 def test_rules_checked_again_on_consistent_totals_find_nothing(world: World, filled: Unit) -> None:
-    page = selectors.rollup_page(world.campaign, get_form(WARMTH), world.city, visible=lambda unit: True)
+    page = rollup_page(world.campaign, get_form(WARMTH), world.city, visible=lambda unit: True)
     assert page.result.errors == [] and page.result.warnings == []
     body = world.client("city_reviewer").get(url(world, "rollup", world.city)).content.decode()
     assert "汇总数据全部审核规则通过" in body
@@ -157,7 +157,7 @@ def test_a_warning_on_the_totals_is_shown(world: World) -> None:
     put_table(world, world.county, {"7B": 0, "7C": "5"}, explanations={"warmth-2018.7C.persons": "说明"})
     put_table(world, world.enterprise, {"7B": 0})
     form = get_form(WARMTH)
-    page = selectors.rollup_page(world.campaign, form, world.county, visible=lambda unit: True)
+    page = rollup_page(world.campaign, form, world.county, visible=lambda unit: True)
     assert [w.rule for w in page.result.warnings] == ["warmth-2018.7C.persons"]
     body = world.client("county_reviewer").get(url(world, "rollup", world.county)).content.decode()
     assert form.rule("7C.persons").message in body
@@ -174,7 +174,7 @@ def test_rounding_differences_that_add_up_are_an_error_on_the_totals(world: Worl
     assert not one.errors and [w.rule for w in one.warnings] == ["warmth-2018.3A.sum.rounding"]
     put_table(world, world.county, table)
     put_table(world, world.enterprise, table)
-    page = selectors.rollup_page(world.campaign, form, world.county, visible=lambda unit: True)
+    page = rollup_page(world.campaign, form, world.county, visible=lambda unit: True)
     assert [e.rule for e in page.result.errors] == ["warmth-2018.3A.sum"]
     body = world.client("county_reviewer").get(url(world, "rollup", world.county)).content.decode()
     assert 'class="tag error"' in body and "warmth-2018.3A.sum" in body
@@ -184,9 +184,9 @@ def test_drilldown_children_and_own_table_add_up_to_the_total(world: World, fill
     put_table(world, world.city, {"1A": 5, "3A": "0.25", "3B": "0.25"})
     form = get_form(WARMTH)
     for code in form.codes:
-        page = selectors.rollup_page(world.campaign, form, world.city, visible=lambda u: True, item_code=code)
+        page = rollup_page(world.campaign, form, world.city, visible=lambda u: True, item_code=code)
         assert page.drilldown is not None and page.drilldown.adds_up, code
-    page = selectors.rollup_page(world.campaign, form, world.city, visible=lambda u: True, item_code="1A")
+    page = rollup_page(world.campaign, form, world.city, visible=lambda u: True, item_code="1A")
     assert page.drilldown is not None
     lines = {part.title: value for part, value in page.drilldown.lines}
     assert lines == {"东宝区总工会": 14, "钟祥市总工会": 7, "荆门市总工会（本级）": 5}
@@ -202,7 +202,7 @@ def test_drilldown_children_and_own_table_add_up_to_the_total(world: World, fill
 
 def test_drilldown_of_a_blank_item_is_blank_everywhere(world: World, filled: Unit) -> None:
     form = get_form(WARMTH)
-    page = selectors.rollup_page(world.campaign, form, world.city, visible=lambda u: True, item_code="5A")
+    page = rollup_page(world.campaign, form, world.city, visible=lambda u: True, item_code="5A")
     assert page.drilldown is not None
     assert page.drilldown.total is None and page.drilldown.parts_sum is None
     assert all(value is None for _part, value in page.drilldown.lines)
@@ -226,7 +226,7 @@ def test_a_reporter_gets_no_rollup_or_drilldown_even_of_its_own_unit(
 
 def test_children_a_viewer_may_not_open_are_shown_only_together(world: World, filled: Unit) -> None:
     """Kept for a viewer whose rule hides some children: the lines still add up to the total."""
-    page = selectors.rollup_page(
+    page = rollup_page(
         world.campaign, get_form(WARMTH), world.county, visible=lambda u: u == world.county, item_code="1A"
     )
     assert page.drilldown is not None and page.drilldown.adds_up
@@ -241,7 +241,7 @@ def test_drilldown_with_an_unknown_item_shows_no_panel(world: World, filled: Uni
 
 
 def test_grid_has_children_own_table_and_total_as_columns(world: World, filled: Unit) -> None:
-    grid = selectors.comparison_grid(world.campaign, get_form(WARMTH), world.city, visible=lambda u: True)
+    grid = comparison_grid(world.campaign, get_form(WARMTH), world.city, visible=lambda u: True)
     assert [c.title for c in grid.columns] == ["东宝区总工会", "钟祥市总工会", "荆门市总工会（本级）", "合计"]
     assert [(c.accepted, c.expected) for c in grid.columns] == [(2, 3), (1, 1), (0, 1), (3, 5)]
     rows = {row.item.code: row.cells for row in grid.rows}

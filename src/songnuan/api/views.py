@@ -57,7 +57,8 @@ from songnuan.registry.selectors import (
 from songnuan.registry.services import personal_data_viewed
 from songnuan.reporting import services
 from songnuan.reporting.models import Submission
-from songnuan.reporting.selectors import campaign_progress, rollup, submission_values
+from songnuan.reporting.progress import campaign_progress, submission_values
+from songnuan.reporting.rollup import rollup
 
 View = Callable[..., HttpResponse]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")

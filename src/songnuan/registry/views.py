@@ -27,7 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -50,7 +50,7 @@ from songnuan.registry.forms import (
 from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
 from songnuan.registry.importing import MappingError, may_file_in
 from songnuan.registry.models import Household, HouseholdEvent, ImportJob, Member, PersonalDataView, Plan
-from songnuan.reporting.exports import XLSX, content_disposition
+from songnuan.reporting.exports import XLSX
 
 PER_PAGE = 50
 FULL_NUMBERS_PERMISSION = "registry.view_personal_data"
@@ -138,8 +138,8 @@ def export(request: HttpRequest) -> HttpResponse:
         data = exports.households_xlsx(found.iterator(chunk_size=2000), full_numbers=False)
     today = timezone.localdate().isoformat()
     response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition(
-        f"households-{today}.xlsx", _("困难职工档案_{date}.xlsx").format(date=today)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=_("困难职工档案_{date}.xlsx").format(date=today)
     )
     if full:
         response["Cache-Control"] = "no-store"
@@ -611,7 +611,7 @@ def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     if not job.rejected_file:
         raise Http404
     response = HttpResponse(bytes(job.rejected_file), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition(
-        f"rejected-rows-{job.pk}.xlsx", _("未导入的行_{name}.xlsx").format(name=Path(job.file_name).stem)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=_("未导入的行_{name}.xlsx").format(name=Path(job.file_name).stem)
     )
     return response

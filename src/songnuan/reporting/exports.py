@@ -9,7 +9,6 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,14 +18,10 @@ from songnuan.formkit.engine import Value
 from songnuan.formkit.excel_writer import merge_text, new_workbook, write_form, write_text
 from songnuan.orgs.models import Unit
 from songnuan.reporting.models import Submission
-from songnuan.reporting.selectors import Grid, rollup_unit_name
+from songnuan.reporting.printing import rollup_unit_name
+from songnuan.reporting.rollup import Grid
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def content_disposition(ascii_name: str, name: str) -> str:
-    """`attachment` with an ASCII fallback and the real (Chinese) name for browsers that read RFC 6266."""
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _safe(text: str) -> str:
@@ -63,9 +58,9 @@ def form_xlsx(form: Form, values: Mapping[str, Value], header: Mapping[str, str 
     return buffer.getvalue()
 
 
-def form_filename(form: Form, unit_name: str) -> tuple[str, str]:
-    """(ASCII fallback, real name) of a table's file: 附件1_2018年各地工会送温暖统计表_东宝区总工会.xlsx."""
-    return f"{form.code}.xlsx", _safe(f"{form.attachment}_{form.title}_{unit_name}") + ".xlsx"
+def form_filename(form: Form, unit_name: str) -> str:
+    """The name of a table's file: 附件1_2018年各地工会送温暖统计表_东宝区总工会.xlsx."""
+    return _safe(f"{form.attachment}_{form.title}_{unit_name}") + ".xlsx"
 
 
 # --- the comparison grid ---------------------------------------------------------------------------------
@@ -73,11 +68,10 @@ def form_filename(form: Form, unit_name: str) -> tuple[str, str]:
 _GRID_FIRST_VALUE_COLUMN = 3  # A 编号, B 项目, C 单位, then one column per part
 
 
-def grid_filename(grid: Grid) -> tuple[str, str]:
+def grid_filename(grid: Grid) -> str:
     return (
-        f"grid-{grid.form.code}-{grid.unit.pk}.xlsx",
         _safe(_("{attachment}_汇总对比_{unit}").format(attachment=grid.form.attachment, unit=grid.unit.name))
-        + ".xlsx",
+        + ".xlsx"
     )
 
 

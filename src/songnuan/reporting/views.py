@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from songnuan.formkit.excel_writer import write_form
 from songnuan.orgs.throttle import client_address
-from songnuan.reporting import selectors
+from songnuan.reporting import catalogue
 from songnuan.reporting.forms import UploadTablesForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,12 +23,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @require_GET
 def form_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "reporting/form_list.html", {"forms": selectors.form_list()})
+    return render(request, "reporting/form_list.html", {"forms": catalogue.form_list()})
 
 
 @require_GET
 def form_detail(request: HttpRequest, code: str) -> HttpResponse:
-    form = selectors.form_get(code)
+    form = catalogue.form_get(code)
     if form is None:
         raise Http404
     return render(
@@ -36,24 +36,22 @@ def form_detail(request: HttpRequest, code: str) -> HttpResponse:
         "reporting/form_detail.html",
         {
             "form": form,
-            "rows": selectors.printed_rows(form),
-            "rules": selectors.form_rules(form),
+            "rows": catalogue.printed_rows(form),
+            "rules": catalogue.form_rules(form),
         },
     )
 
 
 @require_GET
 def form_template(request: HttpRequest, code: str) -> HttpResponse:
-    form = selectors.form_get(code)
+    form = catalogue.form_get(code)
     if form is None:
         raise Http404
     buffer = io.BytesIO()
     write_form(form, buffer)
     filename = f"{form.attachment}_{form.title}.xlsx"
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{form.code}.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    )
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     return response
 
 
@@ -70,14 +68,14 @@ def check_upload(request: HttpRequest) -> HttpResponse:
         message, status = refusal
         return _check_page(request, UploadTablesForm(), refusal=message, status=status)
     upload = UploadTablesForm(request.POST, request.FILES)
-    checked = selectors.uploads_check(upload.cleaned_data["tables"]) if upload.is_valid() else None
+    checked = catalogue.uploads_check(upload.cleaned_data["tables"]) if upload.is_valid() else None
     return _check_page(request, upload, checked)
 
 
 def _check_page(
     request: HttpRequest,
     upload: UploadTablesForm,
-    checked: list[selectors.CheckedTable] | None = None,
+    checked: list[catalogue.CheckedTable] | None = None,
     *,
     refusal: str | None = None,
     status: int = 200,

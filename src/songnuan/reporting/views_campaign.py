@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +35,7 @@ from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.selectors import account_of, can_fill, can_review, unit_visible, units_visible_to
 from songnuan.registry.selectors import archive_hints
 from songnuan.reporting import services
+from songnuan.reporting.catalogue import printed_rows
 from songnuan.reporting.forms_campaign import (
     ActivityReportForm,
     ImportUploadForm,
@@ -45,7 +46,7 @@ from songnuan.reporting.forms_campaign import (
     parse_save_payload,
 )
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent
-from songnuan.reporting.selectors import UnitProgress, campaign_progress, printed_rows
+from songnuan.reporting.progress import UnitProgress, campaign_progress
 
 HEADER_LABELS = {
     "reporter": gettext_lazy("填报人"),
@@ -108,10 +109,7 @@ def _entry_url(campaign: Campaign, unit: Unit, form_code: str) -> str:
 
 
 def _dashboard_url(campaign: Campaign) -> str:
-    try:
-        return reverse("review:dashboard", args=[campaign.pk])
-    except NoReverseMatch:  # the dashboard is another part of the application
-        return f"/campaigns/{campaign.pk}/dashboard/"
+    return reverse("review:dashboard", args=[campaign.pk])
 
 
 def _json_denied[**P](view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -22,7 +23,9 @@ from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import account_of, can_see_rollup, unit_visible
-from songnuan.reporting import exports, selectors
+from songnuan.reporting import catalogue, exports, printing, progress
+from songnuan.reporting import dashboard as dashboards
+from songnuan.reporting import rollup as rollups
 from songnuan.reporting.models import Submission
 
 
@@ -39,7 +42,7 @@ def _target(
     with `rollup` (roll-up, drill-down, grid and their downloads), 403 unless the user reviews the unit."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     unit = get_object_or_404(Unit, pk=unit_id)
-    form = selectors.form_get(form_code) if form_code in campaign.form_codes else None
+    form = catalogue.form_get(form_code) if form_code in campaign.form_codes else None
     if form is None:
         raise Http404
     if rollup:
@@ -51,15 +54,15 @@ def _target(
 
 
 def _own_submission(campaign: Campaign, unit: Unit, form: Form) -> Submission:
-    submission = selectors.submission_of(campaign, unit, form.code)
+    submission = progress.submission_of(campaign, unit, form.code)
     if submission is None:
         raise Http404
     return submission
 
 
-def _download(data: bytes, content_type: str, names: tuple[str, str]) -> HttpResponse:
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = exports.content_disposition(*names)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     return response
 
 
@@ -72,15 +75,15 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     # only).
     if account is None or not can_see_rollup(request.user, account.unit):
         raise PermissionDenied
-    board = selectors.dashboard(campaign, account.unit, state=request.GET.get("state"))
+    board = dashboards.dashboard(campaign, account.unit, state=request.GET.get("state"))
     return render(
         request,
         "review/dashboard.html",
         {
             "campaign": campaign,
             "board": board,
-            "filters": [(key, str(label)) for key, label in selectors.STATE_LABELS.items()]
-            + [(key, str(label)) for key, label in selectors.EXTRA_FILTERS.items()],
+            "filters": [(key, str(label)) for key, label in progress.STATE_LABELS.items()]
+            + [(key, str(label)) for key, label in dashboards.EXTRA_FILTERS.items()],
         },
     )
 
@@ -90,15 +93,15 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def rollup(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
     visible = _rollup_visible_to(request)
-    page = selectors.rollup_page(campaign, form, unit, visible=visible, item_code=request.GET.get("item"))
+    page = rollups.rollup_page(campaign, form, unit, visible=visible, item_code=request.GET.get("item"))
     return render(
         request,
         "review/rollup.html",
         {
             "campaign": campaign,
             "page": page,
-            "forms": [selectors.form_get(code) for code in campaign.form_codes],
-            "ancestors": selectors.visible_ancestors(unit, visible),
+            "forms": [catalogue.form_get(code) for code in campaign.form_codes],
+            "ancestors": rollups.visible_ancestors(unit, visible),
         },
     )
 
@@ -113,9 +116,9 @@ def grid(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -
         "review/grid.html",
         {
             "campaign": campaign,
-            "grid": selectors.comparison_grid(campaign, form, unit, visible=visible),
-            "forms": [selectors.form_get(code) for code in campaign.form_codes],
-            "ancestors": selectors.visible_ancestors(unit, visible),
+            "grid": rollups.comparison_grid(campaign, form, unit, visible=visible),
+            "forms": [catalogue.form_get(code) for code in campaign.form_codes],
+            "ancestors": rollups.visible_ancestors(unit, visible),
         },
     )
 
@@ -124,7 +127,7 @@ def grid(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -
 @require_GET
 def grid_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
-    table = selectors.comparison_grid(campaign, form, unit, visible=_rollup_visible_to(request))
+    table = rollups.comparison_grid(campaign, form, unit, visible=_rollup_visible_to(request))
     return _download(exports.grid_xlsx(table), exports.XLSX, exports.grid_filename(table))
 
 
@@ -134,7 +137,7 @@ def export(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=False)
     submission = _own_submission(campaign, unit, form)
     data = exports.form_xlsx(
-        form, selectors.submission_values(submission), exports.submission_header(submission)
+        form, progress.submission_values(submission), exports.submission_header(submission)
     )
     return _download(data, exports.XLSX, exports.form_filename(form, unit.name))
 
@@ -143,17 +146,16 @@ def export(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
 @require_GET
 def rollup_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
-    values = selectors.rollup(campaign, form.code, unit)
+    values = rollups.rollup(campaign, form.code, unit)
     data = exports.form_xlsx(form, values, exports.rollup_header(unit, timezone.localdate()))
-    names = exports.form_filename(form, selectors.rollup_unit_name(unit))
-    return _download(data, exports.XLSX, (f"rollup-{names[0]}", names[1]))
+    return _download(data, exports.XLSX, exports.form_filename(form, printing.rollup_unit_name(unit)))
 
 
 @login_required
 @require_GET
 def print_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=False)
-    page = selectors.submission_print(_own_submission(campaign, unit, form))
+    page = printing.submission_print(_own_submission(campaign, unit, form))
     return render(request, "review/print.html", {"campaign": campaign, "page": page})
 
 
@@ -161,5 +163,5 @@ def print_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code:
 @require_GET
 def rollup_print(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
-    page = selectors.rollup_print(campaign, form, unit, today=timezone.localdate())
+    page = printing.rollup_print(campaign, form, unit, today=timezone.localdate())
     return render(request, "review/print.html", {"campaign": campaign, "page": page})
