@@ -41,6 +41,10 @@ def broken(change: Any) -> dict[str, Any]:
         (lambda d: d["rules"][0].update(severity="fatal"), "error 或 warning"),
         (lambda d: d["rules"][1].update(id="3A.sum"), "规则编号 3A.sum 重复"),
         (lambda d: d["rules"][0].update(reading="ok"), "须写明理由"),
+        (
+            lambda d: d["groups"][0]["items"][1].update(archive_category="workers"),
+            "的“archive_category”应为 all、worker、migrant、model-worker 之一",
+        ),
     ],
 )
 def test_structural_problems_are_named(change: Any, fragment: str) -> None:
@@ -84,3 +88,9 @@ def test_formkit_imports_nothing_from_django() -> None:
         "assert not [m for m in sys.modules if m == 'django' or m.startswith('django.')], 'django imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_archive_categories_are_read_from_the_form_file() -> None:
+    data = broken(lambda d: d["groups"][0]["items"][1].update(archive_category="migrant"))
+    form = form_from_mapping(data, "x.toml")
+    assert [(i.code, i.archive_category) for i in form.items if i.archive_category] == [("3B", "migrant")]

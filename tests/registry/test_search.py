@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from songnuan.formkit.definitions import ARCHIVE_CATEGORIES, get_form
 from songnuan.orgs.models import Unit
 from songnuan.registry.models import Household
 from songnuan.registry.searchkeys import name_initials, prefix_end
@@ -151,3 +152,11 @@ def test_income_per_person_is_derived(world: World) -> None:
         ),
     )
     assert household.income_per_person == Decimal("333.33")
+
+
+def test_the_form_files_archive_categories_are_the_archives_own() -> None:
+    """`archive_category` in a form file names a category of the archive (or all of it), and the warmth
+    table's household counts 2C–2F are the ones that carry it."""
+    assert set(ARCHIVE_CATEGORIES) == {"all", *Household.Category.values}
+    carrying = {i.code: i.archive_category for i in get_form("warmth-2018").items if i.archive_category}
+    assert carrying == {"2C": "all", "2D": "worker", "2E": "migrant", "2F": "model-worker"}

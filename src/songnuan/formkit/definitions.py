@@ -89,6 +89,9 @@ class Item:
     parent: str | None = None
     parts: bool = False
     formula: str | None = None
+    #: The households of the needy-worker archive this item counts (`ARCHIVE_CATEGORIES`): the entry page
+    #: shows how many are filed beside it.
+    archive_category: str | None = None
 
     @property
     def name(self) -> str:
@@ -264,7 +267,10 @@ def form_from_mapping(data: Mapping[str, Any], source: str) -> Form:
     )
 
 
-_ITEM_KEYS = {"code", "letter", "label", "unit", "level", "parent", "parts", "formula"}
+_ITEM_KEYS = {"code", "letter", "label", "unit", "level", "parent", "parts", "formula", "archive_category"}
+#: Categories of the needy-worker archive an item may count (`archive_category`): all filed households, or one
+#: category (the archive's own names: 困难职工, 困难农民工, 困难劳模).
+ARCHIVE_CATEGORIES = ("all", "worker", "migrant", "model-worker")
 
 
 def _load_items(groups: Any, problems: _Problems) -> list[Item]:
@@ -326,6 +332,14 @@ def _load_items(groups: Any, problems: _Problems) -> list[Item]:
             if formula is not None and not isinstance(formula, str):
                 problems.add(_("{where}的“formula”应为文字").format(where=item_where))
                 formula = None
+            archive_category = raw.get("archive_category")
+            if archive_category is not None and archive_category not in ARCHIVE_CATEGORIES:
+                problems.add(
+                    _("{where}的“archive_category”应为 {values} 之一").format(
+                        where=item_where, values="、".join(ARCHIVE_CATEGORIES)
+                    )
+                )
+                archive_category = None
             items.append(
                 Item(
                     code=code,
@@ -339,6 +353,7 @@ def _load_items(groups: Any, problems: _Problems) -> list[Item]:
                     parent=parent,
                     parts=bool(raw.get("parts", False)),
                     formula=formula,
+                    archive_category=archive_category,
                 )
             )
     return items

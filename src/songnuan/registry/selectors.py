@@ -13,6 +13,7 @@ from django.db.models import BigIntegerField, F, Func, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from songnuan.formkit.definitions import get_form
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import unit_visible, units_visible_to
 from songnuan.registry.idnumbers import (
@@ -162,26 +163,19 @@ def due_for_yearly_review(user: User | AnonymousUser, today: dt.date | None = No
     )
 
 
-#: Items of the reporting tables that count households the archive counts too: item → category (None: all).
-ARCHIVE_ITEMS: dict[str, dict[str, str | None]] = {
-    "warmth-2018": {
-        "2C": None,
-        "2D": Household.Category.WORKER,
-        "2E": Household.Category.MIGRANT,
-        "2F": Household.Category.MODEL_WORKER,
-    },
-}
-
-
 def archive_hints(form_code: str, unit: Unit) -> dict[str, str]:
-    """The filed households by category beside 附件1 2C–2F: a hint for the count of households visited."""
-    items = ARCHIVE_ITEMS.get(form_code)
-    if not items:
+    """The filed households beside the items that count them (`archive_category` in the form file, 附件1
+    2C–2F): a hint for the count of households visited."""
+    try:
+        categories = {i.code: i.archive_category for i in get_form(form_code).items if i.archive_category}
+    except KeyError:
+        return {}
+    if not categories:
         return {}
     counts = filed_counts(unit)
     return {
-        code: _("档案在册 {n} 户").format(n=counts.total() if category is None else counts[category])
-        for code, category in items.items()
+        code: _("档案在册 {n} 户").format(n=counts.total() if category == "all" else counts[category])
+        for code, category in categories.items()
     }
 
 
