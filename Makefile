@@ -54,7 +54,7 @@ test: lint typecheck pytest
 	@if [ "$$CI" = "true" ] || [ -n "$$WITH_POSTGRES" ]; then $(MAKE) --no-print-directory pytest-pg; \
 	else echo "(PostgreSQL run skipped: set CI=true or WITH_POSTGRES=1)"; fi
 
-# Mutation testing of the rule engine, the parsers, the ID checks and the permission module (≈ 8 minutes; not
+# Mutation testing of the rule engine, the parsers, the ID checks and the permission module (≈ 6 minutes; not
 # part of `make test`). Scores and how to read them: TESTING.md. One module: `make mutation MODULES=engine`.
 MODULES ?=
 mutation: secret-key
