@@ -30,8 +30,9 @@ from songnuan.formkit.definitions import Form, ItemKind, Severity, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled, format_value
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import can_fill, can_review
+from songnuan.orgs.selectors import can_fill
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent, SubmissionValue
+from songnuan.reporting.transitions import SUBMISSION_TRANSITIONS, Action, check_permission, state_refusal
 
 
 class ReportingError(Exception):
@@ -130,11 +131,9 @@ def submission_save(
     Refused when the user may not fill the unit, the table is submitted or accepted, or `version` is not the
     stored one (someone else saved in between): then EditConflict carries both versions.
     """
-    if not can_fill(user, submission.unit):
-        raise PermissionDenied
+    check_permission(Action.SAVE, user, submission)
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
-    if not locked.editable:
-        raise ReportingError(_("这张表{status}，不能修改").format(status=locked.get_status_display()))
+    _check_state(Action.SAVE, locked)
     current = stored_values(locked)
     if version != locked.version:
         raise EditConflict(locked, current, values or {})
@@ -293,11 +292,9 @@ def missing_explanations(submission: Submission, check: CheckResult) -> list[str
 @transaction.atomic
 def submission_submit(*, submission: Submission, user: User) -> Submission:
     """Send the table up: refused while any error stands or any warning lacks its explanation."""
-    if not can_fill(user, submission.unit):
-        raise PermissionDenied
+    check_permission(Action.SUBMIT, user, submission)
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
-    if not locked.editable:
-        raise ReportingError(_("这张表{status}，不能再报送").format(status=locked.get_status_display()))
+    _check_state(Action.SUBMIT, locked)
     check = compiled(get_form(locked.form_code)).validate(stored_values(locked))
     if check.errors:
         raise ReportingError(
@@ -314,7 +311,7 @@ def submission_submit(*, submission: Submission, user: User) -> Submission:
         )
     old = locked.status
     now = timezone.now()
-    locked.status = Submission.Status.SUBMITTED
+    locked.status = _target(Action.SUBMIT)
     locked.submitted_at = now
     locked.late = locked.campaign.is_late(now)
     locked.version += 1
@@ -327,51 +324,51 @@ def submission_submit(*, submission: Submission, user: User) -> Submission:
 @transaction.atomic
 def submission_return(*, submission: Submission, user: User, comment: str) -> Submission:
     """Send a submitted table back to its unit with the reviewer's comments."""
-    if not can_review(user, submission.unit):
-        raise PermissionDenied
+    check_permission(Action.RETURN, user, submission)
     if not comment.strip():
         raise ReportingError(_("退回时请写明审核意见，告诉填报单位要改什么"))
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
-    if locked.status != Submission.Status.SUBMITTED:
-        raise ReportingError(
-            _("只能退回已报送的表，这张表{status}").format(status=locked.get_status_display())
-        )
-    return _review(locked, user, Submission.Status.RETURNED, comment.strip())
+    _check_state(Action.RETURN, locked)
+    return _review(locked, user, Action.RETURN, comment.strip())
 
 
 @transaction.atomic
 def submission_accept(*, submission: Submission, user: User, comment: str = "") -> Submission:
     """Accept a submitted table; it is locked from then on and counts in the roll-up."""
-    if not can_review(user, submission.unit):
-        raise PermissionDenied
+    check_permission(Action.ACCEPT, user, submission)
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
-    if locked.status != Submission.Status.SUBMITTED:
-        raise ReportingError(
-            _("只能审核通过已报送的表，这张表{status}").format(status=locked.get_status_display())
-        )
+    _check_state(Action.ACCEPT, locked)
     if compiled(get_form(locked.form_code)).validate(stored_values(locked)).errors:
         raise ReportingError(_("这张表还有错误，不能审核通过"))
-    return _review(locked, user, Submission.Status.ACCEPTED, comment.strip())
+    return _review(locked, user, Action.ACCEPT, comment.strip())
 
 
 @transaction.atomic
 def submission_unlock(*, submission: Submission, user: User, reason: str) -> Submission:
     """Reopen an accepted table for correction (an audited reviewer action); it goes back as returned."""
-    if not can_review(user, submission.unit):
-        raise PermissionDenied
+    check_permission(Action.UNLOCK, user, submission)
     if not reason.strip():
         raise ReportingError(_("解锁须写明原因"))
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
-    if locked.status != Submission.Status.ACCEPTED:
-        raise ReportingError(_("只有审核通过的表才需要解锁"))
-    return _review(
-        locked, user, Submission.Status.RETURNED, _("解锁：{reason}").format(reason=reason.strip())
-    )
+    _check_state(Action.UNLOCK, locked)
+    return _review(locked, user, Action.UNLOCK, _("解锁：{reason}").format(reason=reason.strip()))
 
 
-def _review(submission: Submission, user: User, status: str, comment: str) -> Submission:
+def _check_state(action: Action, submission: Submission) -> None:
+    refused = state_refusal(action, submission)
+    if refused is not None:
+        raise ReportingError(refused)
+
+
+def _target(action: Action) -> str:
+    to = SUBMISSION_TRANSITIONS[action].to
+    assert to is not None, action  # every action but a save moves the table
+    return to
+
+
+def _review(submission: Submission, user: User, action: Action, comment: str) -> Submission:
     old = submission.status
-    submission.status = status
+    submission.status = _target(action)
     submission.review_comment = comment
     submission.reviewed_at = timezone.now()
     submission.reviewed_by = user

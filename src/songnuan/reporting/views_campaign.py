@@ -47,6 +47,7 @@ from songnuan.reporting.forms_campaign import (
 )
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent
 from songnuan.reporting.progress import UnitProgress, campaign_progress
+from songnuan.reporting.transitions import Action, available_actions
 
 HEADER_LABELS = {
     "reporter": gettext_lazy("填报人"),
@@ -261,7 +262,8 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
     )
     values = services.stored_values(submission) if submission else dict.fromkeys(form.codes)
     result = compiled(form).validate(values)
-    editable = fillable and submission is not None and submission.editable
+    actions = available_actions(user, submission)
+    editable = Action.SAVE in actions
     explanations = submission.explanations if submission else {}
     config: dict[str, Any] = {"editable": editable, "text": _entry_texts()}
     if submission is not None:
@@ -274,7 +276,6 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
             "saveUrl": reverse("campaign:save", args=[campaign.pk, unit.pk, form_code]),
             "loginUrl": f"{reverse('login')}?next={quote(request.get_full_path())}",
         }
-    status = submission.status if submission else ""
     return render(
         request,
         "campaign/entry.html",
@@ -290,9 +291,9 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
             "missing": services.missing_explanations(submission, result) if submission else [],
             "editable": editable,
             "fillable": fillable,
-            "can_submit": editable,
-            "can_review": can_review(user, unit) and status == Submission.Status.SUBMITTED,
-            "can_unlock": can_review(user, unit) and status == Submission.Status.ACCEPTED,
+            "can_submit": Action.SUBMIT in actions,
+            "can_review": Action.ACCEPT in actions or Action.RETURN in actions,
+            "can_unlock": Action.UNLOCK in actions,
             "config": config,
             "import_form": ImportUploadForm() if editable else None,
             "is_late_now": campaign.is_late(timezone.now()),

@@ -1,0 +1,92 @@
+"""What may happen to a submitted table in each state, and who may do it: the one table that the services'
+guards and the pages' buttons both read.
+
+    草稿/已退回 ──报送──▶ 已报送 ──通过──▶ 已通过 ──解锁──▶ 已退回
+        ▲  (保存)            └────退回────▶ 已退回
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from songnuan.orgs.models import Unit
+from songnuan.orgs.selectors import User, can_fill, can_review
+from songnuan.reporting.models import Submission
+
+Status = Submission.Status
+
+
+class Action(StrEnum):
+    SAVE = "save"
+    SUBMIT = "submit"
+    RETURN = "return"
+    ACCEPT = "accept"
+    UNLOCK = "unlock"
+
+
+@dataclass(frozen=True)
+class Transition:
+    allowed_from: frozenset[str]
+    to: str | None  # None: the state stays (a save)
+    may: Callable[[User, Unit], bool]
+    refused: Promise  # why the state does not allow it (lazily translated); {status}: the table's state
+
+
+SUBMISSION_TRANSITIONS: dict[Action, Transition] = {
+    Action.SAVE: Transition(
+        frozenset({Status.DRAFT, Status.RETURNED}), None, can_fill, _("这张表{status}，不能修改")
+    ),
+    Action.SUBMIT: Transition(
+        frozenset({Status.DRAFT, Status.RETURNED}),
+        Status.SUBMITTED,
+        can_fill,
+        _("这张表{status}，不能再报送"),
+    ),
+    Action.RETURN: Transition(
+        frozenset({Status.SUBMITTED}), Status.RETURNED, can_review, _("只能退回已报送的表，这张表{status}")
+    ),
+    Action.ACCEPT: Transition(
+        frozenset({Status.SUBMITTED}),
+        Status.ACCEPTED,
+        can_review,
+        _("只能审核通过已报送的表，这张表{status}"),
+    ),
+    Action.UNLOCK: Transition(
+        frozenset({Status.ACCEPTED}), Status.RETURNED, can_review, _("只有审核通过的表才需要解锁")
+    ),
+}
+
+
+def may_act(action: Action, user: User, submission: Submission) -> bool:
+    """Whether `user` is one who may take `action` on this unit's table (whatever its state)."""
+    return SUBMISSION_TRANSITIONS[action].may(user, submission.unit)
+
+
+def check_permission(action: Action, user: User, submission: Submission) -> None:
+    if not may_act(action, user, submission):
+        raise PermissionDenied
+
+
+def state_refusal(action: Action, submission: Submission) -> str | None:
+    """Why the table's state does not allow `action` (a Chinese sentence), or None when it does."""
+    transition = SUBMISSION_TRANSITIONS[action]
+    if submission.status in transition.allowed_from:
+        return None
+    return str(transition.refused).format(status=submission.get_status_display())
+
+
+def available_actions(user: User, submission: Submission | None) -> frozenset[Action]:
+    """The actions the page offers `user` on this table now (none before the table exists)."""
+    if submission is None:
+        return frozenset()
+    return frozenset(
+        action
+        for action, transition in SUBMISSION_TRANSITIONS.items()
+        if submission.status in transition.allowed_from and transition.may(user, submission.unit)
+    )

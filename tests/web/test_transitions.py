@@ -1,0 +1,108 @@
+"""The transition table of a submitted table, walked: in every state, for every kind of user, the entry page
+offers an action exactly when the service carries it out, and the table then stands where the table says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from songnuan.reporting.models import Submission
+from songnuan.reporting.services import (
+    ReportingError,
+    submission_accept,
+    submission_return,
+    submission_save,
+    submission_submit,
+    submission_unlock,
+)
+from songnuan.reporting.transitions import SUBMISSION_TRANSITIONS, Action, available_actions
+
+from ..world import World
+from .test_workflow_services import FORM, draft
+
+Status = Submission.Status
+User = Any
+
+RUN: dict[Action, Callable[[Submission, User], object]] = {
+    Action.SAVE: lambda s, u: submission_save(submission=s, user=u, version=s.version, values={"1A": "49"}),
+    Action.SUBMIT: lambda s, u: submission_submit(submission=s, user=u),
+    Action.RETURN: lambda s, u: submission_return(submission=s, user=u, comment="请核对3A"),
+    Action.ACCEPT: lambda s, u: submission_accept(submission=s, user=u),
+    Action.UNLOCK: lambda s, u: submission_unlock(submission=s, user=u, reason="数字有误"),
+}
+#: What shows on the entry page that the action is offered.
+ON_PAGE = {
+    Action.SAVE: 'id="input-1A"',
+    Action.SUBMIT: 'id="submit-form"',
+    Action.RETURN: 'id="return-form"',
+    Action.ACCEPT: 'id="accept-form"',
+    Action.UNLOCK: 'id="unlock-form"',
+}
+#: The enterprise union's own reporter, the reviewers above it, an admin above it, and two who are neither.
+USERS = ["enterprise_reporter", "county_reviewer", "city_admin", "county_reporter", "sibling_reporter"]
+
+
+def table_in(world: World, status: str) -> Submission:
+    """The enterprise union's table (valid, every warning explained) in the given state."""
+    submission = draft(world)
+    reviewer = world.users["county_reviewer"]
+    if status != Status.DRAFT:
+        submission = submission_submit(submission=submission, user=world.users["enterprise_reporter"])
+    if status == Status.RETURNED:
+        submission = submission_return(submission=submission, user=reviewer, comment="改")
+    elif status == Status.ACCEPTED:
+        submission = submission_accept(submission=submission, user=reviewer)
+    assert submission.status == status
+    return submission
+
+
+def test_every_state_and_action_is_in_the_table() -> None:
+    assert set(SUBMISSION_TRANSITIONS) == set(Action) == set(RUN) == set(ON_PAGE)
+    reachable = {t.to for t in SUBMISSION_TRANSITIONS.values() if t.to} | {Status.DRAFT}
+    assert reachable == set(Status.values)
+
+
+@pytest.mark.parametrize("status", Status.values)
+@pytest.mark.parametrize("username", USERS)
+def test_the_page_offers_exactly_what_the_service_does(world: World, status: str, username: str) -> None:
+    submission = table_in(world, status)
+    user = world.users[username]
+    url = f"/campaigns/{world.campaign.pk}/units/{submission.unit_id}/forms/{FORM}/"
+    response = world.client(username).get(url)
+    page = response.content.decode() if response.status_code == 200 else ""
+    offered = {action for action in Action if ON_PAGE[action] in page}
+    assert offered == available_actions(user, submission)
+    for action in Action:
+        fresh = Submission.objects.get(pk=submission.pk)
+        try:
+            with transaction.atomic():
+                RUN[action](fresh, user)
+                done = Submission.objects.get(pk=submission.pk)
+                transaction.set_rollback(True)  # each action from the same starting state
+        except (PermissionDenied, ReportingError):
+            assert action not in offered, f"{action} offered to {username} on a {status} table, but refused"
+            continue
+        assert action in offered, f"{action} hidden from {username} on a {status} table, but carried out"
+        assert done.status == (SUBMISSION_TRANSITIONS[action].to or status)
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "message"),
+    [
+        (Status.SUBMITTED, Action.SAVE, "这张表已报送，不能修改"),
+        (Status.ACCEPTED, Action.SUBMIT, "这张表审核通过，不能再报送"),
+        (Status.DRAFT, Action.RETURN, "只能退回已报送的表，这张表草稿"),
+        (Status.RETURNED, Action.ACCEPT, "只能审核通过已报送的表，这张表已退回"),
+        (Status.SUBMITTED, Action.UNLOCK, "只有审核通过的表才需要解锁"),
+    ],
+)
+def test_a_refusal_by_state_says_why(world: World, status: str, action: Action, message: str) -> None:
+    submission = table_in(world, status)
+    who = "enterprise_reporter" if action in (Action.SAVE, Action.SUBMIT) else "county_reviewer"
+    with pytest.raises(ReportingError) as refused:
+        RUN[action](submission, world.users[who])
+    assert str(refused.value) == message
