@@ -49,7 +49,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 import python_calamine
 
 from songnuan.formkit import excel_reader, upload_guard
@@ -240,7 +240,9 @@ def read_openpyxl(path: Path) -> dict[str, Any]:
     try:
         values: dict[str, Any] = {}
         value_column: int | None = None
-        for row in workbook.active.iter_rows(values_only=True):
+        sheet = workbook.active
+        assert sheet is not None
+        for row in sheet.iter_rows(values_only=True):
             if value_column is None:
                 if "合计" in row:
                     value_column = row.index("合计")
@@ -312,14 +314,16 @@ def compare_guards(
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
-    current = excel_reader.guard_workbook
+    # excel_reader calls the guard by the name it imported: swap that name in its namespace.
+    namespace = vars(excel_reader)
+    current = namespace["guard_workbook"]
 
     def check_with_other() -> dict[str, int]:
-        excel_reader.guard_workbook = module.guard_workbook
+        namespace["guard_workbook"] = module.guard_workbook
         try:
             return run_check(files, forms)
         finally:
-            excel_reader.guard_workbook = current
+            namespace["guard_workbook"] = current
 
     runs: dict[str, Callable[[], Any]] = {
         "other": check_with_other,

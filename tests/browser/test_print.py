@@ -92,7 +92,8 @@ def test_the_excel_sheet_breaks_pages_only_between_groups(code: str) -> None:
     sheet = openpyxl.load_workbook(buffer).active
     assert sheet is not None
     # Manual breaks count only without fit-to-page; the zoom makes the sheet one page wide instead.
-    assert not sheet.sheet_properties.pageSetUpPr.fitToPage
+    fit = sheet.sheet_properties.pageSetUpPr
+    assert fit is not None and not fit.fitToPage
     assert sheet.page_setup.scale == print_scale()
     breaks = [brk.id for brk in sheet.row_breaks.brk]  # a break after this (1-based) row
     assert breaks, "each table takes more than one A4 page"

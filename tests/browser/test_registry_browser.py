@@ -13,12 +13,12 @@ import io
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import python_calamine
 
-from songnuan.registry import import_jobs
+from songnuan.registry import import_jobs, importing
 from songnuan.registry.generate import households
 from songnuan.registry.models import Household, ImportJob
 
@@ -111,7 +111,7 @@ def test_apply_file_plan_search_and_close(browser: Any, live_server: Any, world:
 def held_import(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """The background import waits for the test to have seen the progress bar, then runs."""
     release = threading.Event()
-    real: Callable[..., Any] = import_jobs.household_import
+    real: Callable[..., Any] = importing.household_import
 
     def after_release(**kwargs: Any) -> Any:
         release.wait(timeout=60)
@@ -155,5 +155,5 @@ def test_an_import_runs_in_the_background_with_progress(
     saved = tmp_path / "rejected.xlsx"
     download.value.save_as(saved)
     sheet = python_calamine.CalamineWorkbook.from_path(str(saved)).get_sheet_by_index(0).to_python()
-    reasons = {int(row[0]): str(row[1]) for row in sheet[2:]}
+    reasons = {int(cast(float, row[0])): str(row[1]) for row in sheet[2:]}
     assert "校验位" in reasons[12] and "低保户" in reasons[22]

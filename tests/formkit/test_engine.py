@@ -129,8 +129,10 @@ def test_of_which_and_parts() -> None:
 def test_when_condition() -> None:
     assert rules(check(**{"5A": 0})) == {"mini.5A.visited"}
     assert "当 5B = 1 时" in check(**{"5A": 0}).warnings[0].message
-    assert not check(**{"5A": 0, "5B": "否"}).all
-    assert not check(**{"5A": 0, "5B": None}).all
+    condition_no: dict[str, Value] = {"5A": 0, "5B": "否"}
+    assert not check(**condition_no).all
+    blank_condition: dict[str, Value] = {"5A": 0, "5B": None}
+    assert not check(**blank_condition).all
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from songnuan.formkit.engine import Value
 from songnuan.formkit.excel_writer import write_form
 
 from ..filemakers import (
+    Cell,
     Rows,
     cell_of,
     fill_template,
@@ -37,7 +38,7 @@ WRITERS: dict[str, Writer] = {
 }
 
 
-def label_of(row: list[object]) -> str:
+def label_of(row: Sequence[object]) -> str:
     return str(row[-2]) if len(row) > 2 else ""
 
 
@@ -212,15 +213,17 @@ def test_filled_part_with_blank_total_is_an_error(tmp_path: Path) -> None:
     ],
 )
 def test_bad_cell_is_an_item_error_naming_the_cell(
-    tmp_path: Path, code: str, cell: object, rule: str, fragment: str
+    tmp_path: Path, code: str, cell: Cell, rule: str, fragment: str
 ) -> None:
     values, header = filled_example("warmth-2018")
-    cells: dict[str, object] = {k: cell_of(v) for k, v in values.items()}
+    cells: dict[str, Cell] = {k: cell_of(v) for k, v in values.items()}
     cells[code] = cell
-    cells["8A"] = cells["8A"] + 1  # type: ignore[operator]  # an unrelated planted error must still be found
+    planted = cells["8A"]
+    assert isinstance(planted, int)
+    cells["8A"] = planted + 1  # an unrelated planted error must still be found
     report = only(
         check_paths([write_xlsx(tmp_path / "t.xlsx", table_rows(get_form("warmth-2018"), cells, header))])
-    )  # type: ignore[arg-type]
+    )
     bad = next(v for v in report.errors if v.rule == rule)
     assert fragment in bad.message
     assert bad.cell and bad.cell.startswith("Sheet1!")

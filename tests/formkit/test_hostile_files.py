@@ -335,7 +335,7 @@ def test_too_many_members_and_zip_tricks_are_refused() -> None:
 def test_the_list_limits_allow_a_real_roster(tmp_path: Path) -> None:
     rows: list[list[Any]] = [["姓名", "身份证号码", "单位", "电话"]]
     rows += [[f"张{n}", f"42080219800101{n:04d}", "东宝区", "13800000000"] for n in range(3000)]
-    reading = open_list(write_xlsx(tmp_path / "roster.xlsx", rows))  # type: ignore[arg-type]
+    reading = open_list(write_xlsx(tmp_path / "roster.xlsx", rows))
     assert sum(1 for _row in reading.rows) == 3000
     reading.close()
 

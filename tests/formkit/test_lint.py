@@ -49,7 +49,7 @@ def test_readings_are_where_the_notice_is_wrong() -> None:
 
 def _with_rule(check: str, **extra: str) -> list[str]:
     data = copy.deepcopy(MINIMAL)
-    data["rules"] = [*data["rules"], {"id": "x", "check": check, **extra}]  # type: ignore[list-item]
+    data["rules"] = [*data["rules"], {"id": "x", "check": check, **extra}]
     return [f.code for f in lint_form(form_from_mapping(data, "<t>"))]
 
 
@@ -74,12 +74,12 @@ def test_a_reading_accepts_a_rule() -> None:
 
 def test_a_written_rule_may_not_take_a_generated_id() -> None:
     data = copy.deepcopy(MINIMAL)
-    data["rules"] = [*data["rules"], {"id": "4A.parts", "check": "4B <= 4A"}]  # type: ignore[list-item]
+    data["rules"] = [*data["rules"], {"id": "4A.parts", "check": "4B <= 4A"}]
     assert [f.code for f in lint_form(form_from_mapping(data, "<t>"))] == ["duplicate-id"]
 
 
 def test_a_printed_formula_without_a_rule_is_reported() -> None:
     data = copy.deepcopy(MINIMAL)
-    data["rules"] = data["rules"][1:]  # type: ignore[index]  # drop 3A.sum, keep 3A's printed formula
+    data["rules"] = data["rules"][1:]  # drop 3A.sum, keep 3A's printed formula
     codes = [f.code for f in lint_form(form_from_mapping(data, "<t>"))]
     assert codes == ["unchecked-formula"]

@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.worksheet import Worksheet
 
 import songnuan
 from songnuan.formkit.definitions import ItemKind, get_form
@@ -23,7 +24,7 @@ from songnuan.formkit.excel_writer import (
 )
 
 
-def template(code: str) -> openpyxl.worksheet.worksheet.Worksheet:
+def template(code: str) -> Worksheet:
     buffer = io.BytesIO()
     write_form(get_form(code), buffer)
     sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
@@ -56,7 +57,9 @@ def test_a4_print_setup(code: str) -> None:
     assert sheet.page_setup.orientation == "portrait"
     # one page wide by its zoom (fit-to-page would make Excel ignore the breaks between groups, see
     # tests/browser/test_print.py), as many pages tall as needed
-    assert not sheet.sheet_properties.pageSetUpPr.fitToPage and 80 <= sheet.page_setup.scale < 100
+    fit = sheet.sheet_properties.pageSetUpPr
+    scale = sheet.page_setup.scale
+    assert fit is not None and not fit.fitToPage and scale is not None and 80 <= scale < 100
     assert sheet.print_title_rows  # headings repeated on every page
 
 

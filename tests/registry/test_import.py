@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import python_calamine
@@ -99,7 +99,7 @@ def rejected_rows(job: ImportJob) -> dict[int, str]:
     workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(bytes(job.rejected_file)))
     rows = workbook.get_sheet_by_index(0).to_python()
     assert rows[1][:2] == ["原文件行号", "退回原因"]
-    return {int(row[0]): row[1] for row in rows[2:]}
+    return {int(cast(float, row[0])): str(row[1]) for row in rows[2:]}
 
 
 def test_the_header_is_found_under_a_title_and_mapped_by_its_wording() -> None:

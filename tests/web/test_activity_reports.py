@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import FileResponse
 
 from songnuan.orgs.models import Unit
 from songnuan.reporting.models import ActivityReport
@@ -223,6 +224,7 @@ def test_a_stored_report_is_downloaded_as_an_attachment_never_rendered(world: Wo
     assert report.file_type == "pdf"
     response = world.client("county_reviewer").get(f"{report_url(world, world.enterprise)}{report.pk}/")
     assert response.status_code == 200
+    assert isinstance(response, FileResponse)
     assert b"".join(response.streaming_content) == CLEAN_PDF
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -255,4 +257,4 @@ def test_each_type_is_served_with_its_own_content_type(
     response = world.client("enterprise_reporter").get(f"{report_url(world, world.enterprise)}{report.pk}/")
     assert response["Content-Type"] == content_type
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response.filename == saved_as
+    assert isinstance(response, FileResponse) and response.filename == saved_as

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Field
 from django.urls import reverse
 
 from songnuan.campaigns.models import Campaign
@@ -113,7 +114,9 @@ ARCHIVE_FIELDS = {
 
 def fitting(payload: str, field: str) -> str:
     """As much of `payload` as the field holds (困难类型 takes 30 characters; PostgreSQL refuses more)."""
-    longest = Household._meta.get_field(field).max_length
+    model_field = Household._meta.get_field(field)
+    assert isinstance(model_field, Field)
+    longest = model_field.max_length
     assert longest is not None
     return payload[:longest]
 

@@ -25,7 +25,9 @@ def clean_cache() -> None:
 
 
 def attempt(username: str, password: str, ip: str = "10.0.0.1", url: str = "/login/", **extra: str) -> Any:
-    return Client(REMOTE_ADDR=ip, **extra).post(url, {"username": username, "password": password})
+    client = Client(REMOTE_ADDR=ip)
+    client.defaults.update(extra)  # request headers as the WSGI environment names them
+    return client.post(url, {"username": username, "password": password})
 
 
 def logged_in(response: Any) -> bool:

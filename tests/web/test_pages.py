@@ -53,8 +53,8 @@ def test_form_detail_shows_every_row_and_every_rule(client: Client, code: str) -
     page = client.get(f"/forms/{code}/").content.decode()
     for item in form.items:
         assert f'id="item-{item.code}"' in page
-    for rule in compiled(form).rules:
-        assert rule.id in page
+    for compiled_rule in compiled(form).rules:
+        assert compiled_rule.id in page
     for rule in form.rules:
         if rule.reading:
             assert rule.reading in page

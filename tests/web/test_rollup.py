@@ -160,7 +160,8 @@ def test_a_warning_on_the_totals_is_shown(world: World) -> None:
     page = rollup_page(world.campaign, form, world.county, visible=lambda unit: True)
     assert [w.rule for w in page.result.warnings] == ["warmth-2018.7C.persons"]
     body = world.client("county_reviewer").get(url(world, "rollup", world.county)).content.decode()
-    assert form.rule("7C.persons").message in body
+    message = form.rule("7C.persons").message
+    assert message is not None and message in body
     assert 'class="tag warning"' in body
 
 
