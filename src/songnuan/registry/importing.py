@@ -217,7 +217,7 @@ class _Candidate:
     row: int
     cells: Sequence[Any]
     unit: Unit
-    values: list[Any]  # in HOUSEHOLD_COLUMNS order, id and status still to fill
+    values: dict[str, Any]  # by column of HOUSEHOLD_COLUMNS; the id is filled when the batch is inserted
     id_number: str
 
 
@@ -241,8 +241,8 @@ class _RowReader:
         # A file holds a few difficulty types, each checked once against the configured list.
         self.difficulty_problem = functools.lru_cache(maxsize=256)(difficulty_type_problem)
         self.adapters = [
-            (position, adapter)
-            for position, column in enumerate(HOUSEHOLD_COLUMNS)
+            (column, adapter)
+            for column in HOUSEHOLD_COLUMNS
             if (adapter := column_adapter(Household, column)) is not None
         ]
         self.warnings = 0
@@ -435,50 +435,50 @@ class _RowReader:
         unit_id = unit.pk
         filed = self.reviews[unit_id]
         filed_at = timezone.make_aware(dt.datetime.combine(filed_on, dt.time(12))) if filed_on else self.now
-        values: list[Any] = [
-            None,
-            unit_id,
-            head_name,
-            name_initials(head_name),
-            number,
-            number[::-1],
-            resident.sex,
-            resident.birth_date,
-            phone,
-            text(get("employer")),
-            text(get("employer_kind")),
-            category,
-            difficulty_type,
-            text(get("main_cause")),
-            [],
-            self.amount(get("monthly_income"), "monthly_income"),
-            size,
-            self.amount(get("minimum_living_line"), "minimum_living_line"),
-            card_kind,
-            text(get("bank")),
-            text(get("bank_branch")),
-            card_number,
-            Household.Status.FILED if filed else Household.Status.APPLIED,
-            self.now,
-            self.user_id,
-            filed_at if filed else None,
-            self.user_id if filed else None,
-            filed_at if filed else None,
-            "",
-            None,
-            "",
-            self.job_id,
-            row,
-        ]
+        values: dict[str, Any] = {
+            "id": None,  # reserved with the batch
+            "unit_id": unit_id,
+            "head_name": head_name,
+            "name_initials": name_initials(head_name),
+            "head_id_number": number,
+            "id_reversed": number[::-1],
+            "head_sex": resident.sex,
+            "head_birth_date": resident.birth_date,
+            "phone": phone,
+            "employer": text(get("employer")),
+            "employer_kind": text(get("employer_kind")),
+            "category": category,
+            "difficulty_type": difficulty_type,
+            "main_cause": text(get("main_cause")),
+            "secondary_causes": [],
+            "monthly_income": self.amount(get("monthly_income"), "monthly_income"),
+            "household_size": size,
+            "minimum_living_line": self.amount(get("minimum_living_line"), "minimum_living_line"),
+            "card_kind": card_kind,
+            "bank": text(get("bank")),
+            "bank_branch": text(get("bank_branch")),
+            "card_number": card_number,
+            "status": Household.Status.FILED if filed else Household.Status.APPLIED,
+            "applied_at": self.now,
+            "applied_by_id": self.user_id,
+            "filed_at": filed_at if filed else None,
+            "reviewed_by_id": self.user_id if filed else None,
+            "last_reviewed_at": filed_at if filed else None,
+            "out_path": "",
+            "ended_on": None,
+            "closed_reason": "",
+            "import_job_id": self.job_id,
+            "import_row": row,
+        }
         return _Candidate(row, cells, unit, values, number)
 
-    def database_row(self, values: list[Any]) -> tuple[Any, ...]:
-        """The values as the database takes them (`values` is adapted in place)."""
-        for position, adapt in self.adapters:
-            value = values[position]
+    def database_row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """The values in HOUSEHOLD_COLUMNS order, as the database takes them (adapted in place)."""
+        for column, adapt in self.adapters:
+            value = values[column]
             if value is not None:
-                values[position] = adapt(value)
-        return tuple(values)
+                values[column] = adapt(value)
+        return tuple(values[column] for column in HOUSEHOLD_COLUMNS)
 
 
 def household_import(
@@ -587,7 +587,7 @@ def _import_batch(
     ids = reserve_ids(Household, len(fresh))
     households = []
     for pk, candidate in zip(ids, fresh, strict=True):
-        candidate.values[0] = pk
+        candidate.values["id"] = pk
         households.append(reader.database_row(candidate.values))
     insert_rows(Household, HOUSEHOLD_COLUMNS, households)
     insert_rows(OpenIdentity, IDENTITY_COLUMNS, [(c.id_number, pk) for pk, c in zip(ids, fresh, strict=True)])
