@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -132,6 +133,7 @@ HOUSEHOLD_COLUMNS = (
     "import_job_id",
     "import_row",
 )
+_IN_COLUMN_ORDER = operator.itemgetter(*HOUSEHOLD_COLUMNS)  # a row's values as the INSERT takes them
 IDENTITY_COLUMNS = ("id_number", "household_id")
 PLAN_COLUMNS = ("household_id", "contact", "deadline", "measures", "path")
 #: One "imported" event per file created, in the same transaction and the same bulk path as the files: the
@@ -478,7 +480,8 @@ class _RowReader:
             value = values[column]
             if value is not None:
                 values[column] = adapt(value)
-        return tuple(values[column] for column in HOUSEHOLD_COLUMNS)
+        row: tuple[Any, ...] = _IN_COLUMN_ORDER(values)
+        return row
 
 
 def household_import(
