@@ -15,7 +15,7 @@ from songnuan.orgs.selectors import units_visible_to
 from songnuan.registry.importing import may_file_in
 from songnuan.registry.models import Household, Proposal
 from songnuan.registry.selectors import may_see_personal_data
-from songnuan.registry.services import may_decide, may_keep, may_propose
+from songnuan.registry.transitions import Action, allows, available_actions, pending_of
 
 
 def units_to_file_in(user: User | AnonymousUser) -> list[Unit]:
@@ -27,7 +27,7 @@ def units_to_file_in(user: User | AnonymousUser) -> list[Unit]:
 
 @dataclass(frozen=True)
 class HouseholdActions:
-    """Which of a file's actions to offer this user now (the rules are the services' `may_*`)."""
+    """Which of a file's actions to offer this user now (read from the transition table)."""
 
     file: bool  # 审核建档
     review: bool  # 年审
@@ -59,26 +59,24 @@ class HouseholdActions:
 
 
 def may_review_yearly(user: User | AnonymousUser, household: Household) -> bool:
-    return household.status == Household.Status.FILED and may_decide(user, household)
+    return allows(Action.REVIEW, user, household, pending=None)  # a review needs no look at the proposals
 
 
 def household_actions(user: User | AnonymousUser, household: Household) -> HouseholdActions:
-    decides = may_decide(user, household)
-    proposes = may_propose(user, household)
-    keeps = may_keep(user, household)
-    status = household.status
-    pending = household.pending_proposal() if household.open else None
+    """The file page's buttons: what the transition table allows this user on this file now."""
+    pending = pending_of(household)
+    offered = available_actions(user, household, pending)
     return HouseholdActions(
-        file=decides and status == Household.Status.APPLIED,
-        review=may_review_yearly(user, household),
-        out=decides and status == Household.Status.FILED,
-        close=decides and household.open,
-        propose_out=proposes and status == Household.Status.FILED and pending is None,
-        propose_close=proposes and household.open and pending is None,
-        decide=decides and pending is not None,
-        withdraw=proposes and pending is not None,
-        reopen=decides and not household.open,
-        plan=keeps and household.open,
+        file=Action.FILE in offered,
+        review=Action.REVIEW in offered,
+        out=Action.OUT in offered,
+        close=Action.CLOSE in offered,
+        propose_out=Action.PROPOSE_OUT in offered,
+        propose_close=Action.PROPOSE_CLOSE in offered,
+        decide=Action.APPROVE in offered and Action.REJECT in offered,
+        withdraw=Action.WITHDRAW in offered,
+        reopen=Action.REOPEN in offered,
+        plan=Action.PLAN in offered,
         reveal=may_see_personal_data(user, household),
         pending=pending,
     )

@@ -5,10 +5,11 @@ unique across the system, inserted in the same transaction. A second unit filing
 clear conflict naming the unit that holds the file (the ID masked) — never a silent duplicate.
 
 Every change writes a `HouseholdEvent` in its own transaction: who, when, the fields before and after.
-Who may do what (`may_keep`, `may_decide`, `may_propose`) is decided here and asked by the pages too:
-the unit's own staff keep the file and its plan and may only *propose* to take it out of difficulty or to
-close it; a reviewer above the unit (the one who files it) decides: files, reviews yearly, approves or
-rejects a proposal, takes it out of difficulty or closes it directly, and reopens a file ended by mistake.
+Who may do what in which state is the table in `transitions` (`may_keep`, `may_decide`, `may_propose`
+live there too), which the pages ask as well: the unit's own staff keep the file and its plan and may only
+*propose* to take it out of difficulty or to close it; a reviewer above the unit (the one who files it)
+decides: files, reviews yearly, approves or rejects a proposal, takes it out of difficulty or closes it
+directly, and reopens a file ended by mistake.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -39,6 +40,14 @@ from songnuan.registry.models import (
     Proposal,
 )
 from songnuan.registry.searchkeys import name_initials, reversed_id
+from songnuan.registry.transitions import (
+    Action,
+    check_permission,
+    may_act,
+    may_propose,
+    proposed,
+    state_refusal,
+)
 
 
 class RegistryError(Exception):
@@ -102,27 +111,18 @@ def _checked_id(text: str, who: str) -> str:
         raise RegistryError(f"{who}：{problem}") from None
 
 
-# --- who may do what ------------------------------------------------------------------------------------
+# --- who may do what (the rules and the states are in `transitions`) -------------------------------------
 
 
-def may_keep(user: User | AnonymousUser, household: Household) -> bool:
-    """The file's own unit (its reporter or admin) and the reviewers above it keep the 四明确 plan."""
-    return can_fill(user, household.unit) or can_review(user, household.unit)
+def _check_state(action: Action, household: Household) -> None:
+    refusal = state_refusal(action, household)
+    if refusal is not None:
+        raise RegistryError(refusal)
 
 
-def may_decide(user: User | AnonymousUser, household: Household) -> bool:
-    """A reviewer above the unit (as for filing): files, reviews, ends, reopens, approves or rejects."""
-    return can_review(user, household.unit)
-
-
-def may_propose(user: User | AnonymousUser, household: Household) -> bool:
-    """The unit's own staff propose to take the household out of difficulty or to close its file."""
-    return can_fill(user, household.unit)
-
-
-def _decider_only(user: User, household: Household, refusal: str) -> None:
+def _decider_only(action: Action, user: User, household: Household, refusal: str) -> None:
     """Let a reviewer above through; the unit's own staff get `refusal` (they may propose); others a 403."""
-    if may_decide(user, household):
+    if may_act(action, user, household):
         return
     if may_propose(user, household):
         raise RegistryError(refusal)
@@ -340,11 +340,9 @@ def _release(household: Household) -> None:
 @transaction.atomic
 def household_file(*, user: User, household: Household) -> Household:
     """The reviewer above accepts the application: the household is on file (建档) from now on."""
-    if not may_decide(user, household):
-        raise PermissionDenied
+    check_permission(Action.FILE, user, household)
     locked = _locked(household)
-    if locked.status != Household.Status.APPLIED:
-        raise RegistryError(_("只有已申请的档案可以审核建档"))
+    _check_state(Action.FILE, locked)
     before = _snapshot(locked, LIFECYCLE_FIELDS)
     now = timezone.now()
     locked.status = Household.Status.FILED
@@ -358,11 +356,9 @@ def household_file(*, user: User, household: Household) -> Household:
 @transaction.atomic
 def household_review_yearly(*, user: User, household: Household, note: str = "") -> Household:
     """The yearly review of a filed household (年审); each review stays in the file's history."""
-    if not may_decide(user, household):
-        raise PermissionDenied
+    check_permission(Action.REVIEW, user, household)
     household = _locked(household)
-    if household.status != Household.Status.FILED:
-        raise RegistryError(_("只有已建档的档案需要年审"))
+    _check_state(Action.REVIEW, household)
     before = _snapshot(household, LIFECYCLE_FIELDS)
     household.last_reviewed_at = timezone.now()
     household.reviewed_by = user
@@ -435,11 +431,12 @@ def household_out_of_difficulty(*, user: User, household: Household, path: str, 
     The file ends and its IDs are free. The unit's own staff are refused: they propose it instead
     (`household_propose_out`). A proposal pending is settled as done by the reviewer directly.
     """
-    _decider_only(user, household, _("解困脱困须由上级工会审核确认：请提出解困脱困申请，由上级审核员同意"))
+    _decider_only(
+        Action.OUT, user, household, _("解困脱困须由上级工会审核确认：请提出解困脱困申请，由上级审核员同意")
+    )
     _check_out_path(path)
     household = _locked(household)
-    if household.status != Household.Status.FILED:
-        raise RegistryError(_("只有已建档的困难职工家庭才能登记解困脱困"))
+    _check_state(Action.OUT, household)
     _settle(_pending(household), user, Proposal.State.SUPERSEDED)
     _end_out(household, user, path, on, "")
     return household
@@ -451,11 +448,12 @@ def household_close(*, user: User, household: Household, reason: str, on: dt.dat
 
     The unit's own staff are refused: they propose it instead (`household_propose_close`).
     """
-    _decider_only(user, household, _("注销档案须由上级工会审核确认：请提出注销申请，由上级审核员同意"))
+    _decider_only(
+        Action.CLOSE, user, household, _("注销档案须由上级工会审核确认：请提出注销申请，由上级审核员同意")
+    )
     reason = _check_close_reason(reason)
     household = _locked(household)
-    if not household.open:
-        raise RegistryError(_("这份档案已经结束，不能再注销"))
+    _check_state(Action.CLOSE, household)
     _settle(_pending(household), user, Proposal.State.SUPERSEDED)
     _end_close(household, user, reason, on, "")
     return household
@@ -480,12 +478,10 @@ def _propose(
 @transaction.atomic
 def household_propose_out(*, user: User, household: Household, path: str, on: dt.date) -> Proposal:
     """The unit proposes that its filed household has left difficulty; the file stays filed until approved."""
-    if not may_propose(user, household):
-        raise PermissionDenied
+    check_permission(Action.PROPOSE_OUT, user, household)
     _check_out_path(path)
     household = _locked(household)
-    if household.status != Household.Status.FILED:
-        raise RegistryError(_("只有已建档的困难职工家庭才能申请解困脱困"))
+    _check_state(Action.PROPOSE_OUT, household)
     return _propose(
         household,
         user,
@@ -500,12 +496,10 @@ def household_propose_out(*, user: User, household: Household, path: str, on: dt
 @transaction.atomic
 def household_propose_close(*, user: User, household: Household, reason: str, on: dt.date) -> Proposal:
     """The unit proposes to close its file, with a reason; the file stays as it is until approved."""
-    if not may_propose(user, household):
-        raise PermissionDenied
+    check_permission(Action.PROPOSE_CLOSE, user, household)
     reason = _check_close_reason(reason)
     household = _locked(household)
-    if not household.open:
-        raise RegistryError(_("这份档案已经结束，不能再注销"))
+    _check_state(Action.PROPOSE_CLOSE, household)
     return _propose(
         household,
         user,
@@ -527,20 +521,18 @@ def _pending_or_refuse(household: Household) -> Proposal:
 @transaction.atomic
 def proposal_approve(*, user: User, household: Household, note: str = "") -> Household:
     """A reviewer above approves the pending proposal, which does what it proposes."""
-    if not may_decide(user, household):
-        raise PermissionDenied
+    check_permission(Action.APPROVE, user, household)
     household = _locked(household)
+    _check_state(Action.APPROVE, household)
     proposal = _pending_or_refuse(household)
     note = note.strip() or _("同意{who}于{day}提出的申请").format(
         who=person_name(proposal.proposed_by), day=as_text(timezone.localtime(proposal.proposed_at).date())
     )
+    # Approving does what was proposed, so the proposed action's state guard applies.
+    _check_state(proposed(proposal), household)
     if proposal.kind == Proposal.Kind.OUT:
-        if household.status != Household.Status.FILED:
-            raise RegistryError(_("只有已建档的困难职工家庭才能登记解困脱困"))
         _end_out(household, user, proposal.out_path, proposal.on, note)
     else:
-        if not household.open:
-            raise RegistryError(_("这份档案已经结束，不能再注销"))
         _end_close(household, user, proposal.reason, proposal.on, note)
     _settle(proposal, user, Proposal.State.APPROVED, note)
     return household
@@ -549,11 +541,11 @@ def proposal_approve(*, user: User, household: Household, note: str = "") -> Hou
 @transaction.atomic
 def proposal_reject(*, user: User, household: Household, reason: str) -> Proposal:
     """A reviewer above returns the pending proposal with a reason; the file stays as it is."""
-    if not may_decide(user, household):
-        raise PermissionDenied
+    check_permission(Action.REJECT, user, household)
     if not reason.strip():
         raise RegistryError(_("退回申请须写明原因"))
     household = _locked(household)
+    _check_state(Action.REJECT, household)
     proposal = _pending_or_refuse(household)
     _settle(proposal, user, Proposal.State.REJECTED, reason.strip())
     _record(
@@ -570,9 +562,9 @@ def proposal_reject(*, user: User, household: Household, reason: str) -> Proposa
 @transaction.atomic
 def proposal_withdraw(*, user: User, household: Household) -> Proposal:
     """The unit takes its pending proposal back."""
-    if not may_propose(user, household):
-        raise PermissionDenied
+    check_permission(Action.WITHDRAW, user, household)
     household = _locked(household)
+    _check_state(Action.WITHDRAW, household)
     proposal = _pending_or_refuse(household)
     _settle(proposal, user, Proposal.State.WITHDRAWN)
     _record(
@@ -591,13 +583,11 @@ def household_reopen(*, user: User, household: Household, reason: str) -> Househ
     Its ID numbers are claimed again: if another unit has filed one of them since, the reopening is refused
     with that unit named, and nothing changes. A file closed before it was ever filed is an application again.
     """
-    if not may_decide(user, household):
-        raise PermissionDenied
+    check_permission(Action.REOPEN, user, household)
     if not reason.strip():
         raise RegistryError(_("恢复档案须写明原因"))
     household = _locked(household)
-    if household.open:
-        raise RegistryError(_("只有已解困脱困或已注销的档案可以恢复"))
+    _check_state(Action.REOPEN, household)
     numbers = [household.head_id_number] + [
         number for number in household.members.values_list("id_number", flat=True) if number
     ]
@@ -619,10 +609,10 @@ def plan_set(
     *, user: User, household: Household, contact: str, deadline: dt.date | None, measures: str, path: str
 ) -> Plan:
     """Write the household's 四明确 plan; what changed goes to the file's history."""
-    if not may_keep(user, household):
-        raise PermissionDenied
+    check_permission(Action.PLAN, user, household)
     if path and path not in Household.OutPath.values:
         raise RegistryError(_("脱困路径不在四种路径之中"))
+    _check_state(Action.PLAN, household)
     plan, _created = Plan.objects.select_for_update().get_or_create(household=household)
     before = _snapshot(plan, PLAN_FIELDS)
     plan.contact, plan.deadline, plan.measures, plan.path = contact.strip(), deadline, measures.strip(), path
