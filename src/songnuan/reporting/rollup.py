@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,23 @@ from songnuan.reporting.catalogue import PrintedRow, printed_rows
 from songnuan.reporting.models import Submission, SubmissionValue
 from songnuan.reporting.progress import SubmissionState, tree_order
 
+#: Per item: the sum of the numbers, and how many said 是 or 否 (yes/no items).
+_SUMS = {
+    "total": Sum("number"),
+    "yes": Count("pk", filter=Q(text="是")),
+    "no": Count("pk", filter=Q(text="否")),
+}
+
+
+def _accepted_values(campaign: Campaign, form_code: str, unit: Unit) -> QuerySet[SubmissionValue]:
+    """The values of the accepted tables of this form from `unit` and every unit below it."""
+    return SubmissionValue.objects.filter(
+        submission__campaign=campaign,
+        submission__form_code=form_code,
+        submission__status=Submission.Status.ACCEPTED,
+        submission__unit__path__startswith=unit.path,
+    )
+
 
 def rollup(campaign: Campaign, form_code: str, unit: Unit) -> dict[str, Value]:
     """The sum of the accepted tables of `unit` and every unit below it, item by item, in one GROUP BY.
@@ -29,18 +46,7 @@ def rollup(campaign: Campaign, form_code: str, unit: Unit) -> dict[str, Value]:
     says 是, 否 when all that filled it say 否.
     """
     form = get_form(form_code)
-    rows = (
-        SubmissionValue.objects.filter(
-            submission__campaign=campaign,
-            submission__form_code=form_code,
-            submission__status=Submission.Status.ACCEPTED,
-            submission__unit__path__startswith=unit.path,
-        )
-        .values("item")
-        .annotate(
-            total=Sum("number"), yes=Count("pk", filter=Q(text="是")), no=Count("pk", filter=Q(text="否"))
-        )
-    )
+    rows = _accepted_values(campaign, form_code, unit).values("item").annotate(**_SUMS)
     return _totals(form, {row["item"]: row for row in rows})
 
 
@@ -50,17 +56,10 @@ def rollup_by_child(campaign: Campaign, form_code: str, unit: Unit) -> dict[int,
     form = get_form(form_code)
     prefix_length = len(unit.path) + len(path_segment(0))  # a child's path: the parent's plus "000123/"
     rows = (
-        SubmissionValue.objects.filter(
-            submission__campaign=campaign,
-            submission__form_code=form_code,
-            submission__status=Submission.Status.ACCEPTED,
-            submission__unit__path__startswith=unit.path,
-        )
+        _accepted_values(campaign, form_code, unit)
         .annotate(branch=Substr("submission__unit__path", 1, prefix_length))
         .values("branch", "item")
-        .annotate(
-            total=Sum("number"), yes=Count("pk", filter=Q(text="是")), no=Count("pk", filter=Q(text="否"))
-        )
+        .annotate(**_SUMS)
     )
     by_branch: dict[str, dict[str, Any]] = {}
     for row in rows:
