@@ -106,3 +106,30 @@ def test_a_refusal_by_state_says_why(world: World, status: str, action: Action, 
     with pytest.raises(ReportingError) as refused:
         RUN[action](submission, world.users[who])
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("status", Status.values)
+def test_the_campaign_list_words_its_links_by_the_table(world: World, status: str) -> None:
+    """填报 for the unit's own reporter while it may save; 审核 for the reviewer above while it may decide."""
+    submission = table_in(world, status)
+    home = f"/campaigns/{world.campaign.pk}/"
+
+    def link_word(username: str) -> str:
+        page = world.client(username).get(home).content.decode()
+        section = page[page.index(f'id="unit-{submission.unit_id}"') :]
+        link = section[
+            section.index(f'href="/campaigns/{world.campaign.pk}/units/{submission.unit_id}/forms/{FORM}/"') :
+        ]
+        return link[link.index(">") + 1 : link.index("</a>")]
+
+    reporter, reviewer = world.users["enterprise_reporter"], world.users["county_reviewer"]
+    assert link_word("enterprise_reporter") == (
+        "填报" if Action.SAVE in available_actions(reporter, submission) else "查看"
+    )
+    assert link_word("county_reviewer") == (
+        "审核" if Action.ACCEPT in available_actions(reviewer, submission) else "查看"
+    )
+    assert link_word("county_reviewer") == ("审核" if status == Status.SUBMITTED else "查看")
+    assert link_word("enterprise_reporter") == (
+        "填报" if status in (Status.DRAFT, Status.RETURNED) else "查看"
+    )

@@ -28,6 +28,8 @@ SAFE_WORKBOOK_OPTIONS: dict[str, bool] = {
     "strings_to_numbers": False,
 }
 
+#: The media type of every workbook written here (downloads name it).
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALUE_COLUMN = 6  # G
 LABEL_FIRST, LABEL_LAST = 3, 5  # D:F, merged
 _WIDTHS = (6, 5, 5, 46, 12, 12, 16)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from songnuan.formkit.excel_writer import XLSX
 from songnuan.registry import exports, import_jobs, page_selectors, selectors, services
 from songnuan.registry.forms import (
     CloseForm,
@@ -50,7 +51,6 @@ from songnuan.registry.forms import (
 from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
 from songnuan.registry.importing import MappingError, may_file_in
 from songnuan.registry.models import Household, HouseholdEvent, ImportJob, Member, PersonalDataView, Plan
-from songnuan.reporting.exports import XLSX
 
 PER_PAGE = 50
 FULL_NUMBERS_PERMISSION = "registry.view_personal_data"

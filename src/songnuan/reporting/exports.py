@@ -21,8 +21,6 @@ from songnuan.reporting.models import Submission
 from songnuan.reporting.printing import rollup_unit_name
 from songnuan.reporting.rollup import Grid
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _safe(text: str) -> str:
     """A piece of a file name: no path separators or characters Windows refuses."""

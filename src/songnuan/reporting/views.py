@@ -13,12 +13,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from songnuan.formkit.excel_writer import write_form
+from songnuan.formkit.excel_writer import XLSX, write_form
 from songnuan.orgs.throttle import client_address
 from songnuan.reporting import catalogue
 from songnuan.reporting.forms import UploadTablesForm
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @require_GET

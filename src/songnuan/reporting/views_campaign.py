@@ -32,7 +32,7 @@ from songnuan.formkit.definitions import Form, ItemKind, get_form
 from songnuan.formkit.engine import CheckResult, Value, Violation, compiled, format_value
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Account, Unit
-from songnuan.orgs.selectors import account_of, can_fill, can_review, unit_visible, units_visible_to
+from songnuan.orgs.selectors import account_of, can_fill, unit_visible, units_visible_to
 from songnuan.registry.selectors import archive_hints
 from songnuan.reporting import services
 from songnuan.reporting.catalogue import printed_rows
@@ -141,6 +141,8 @@ class FormStatus:
     form: Form
     submission: Submission | None
     url: str
+    fill: bool  # the link says 填报: the user fills this table now (or opens it to start)
+    review: bool  # the link says 审核: the table waits for this user's decision
 
 
 @dataclass
@@ -148,8 +150,21 @@ class UnitRow:
     unit: Unit
     forms: list[FormStatus]
     late: bool
-    reviewable: bool
     report_url: str
+
+
+def _form_status(
+    campaign: Campaign, unit: Unit, form: Form, submission: Submission | None, user: User
+) -> FormStatus:
+    actions = available_actions(user, submission)
+    opens_blank = submission is None and can_fill(user, unit)  # the entry page starts the draft
+    return FormStatus(
+        form,
+        submission,
+        _entry_url(campaign, unit, form.code),
+        fill=opens_blank or Action.SAVE in actions,
+        review=Action.ACCEPT in actions,
+    )
 
 
 def _unit_rows(campaign: Campaign, progress: list[UnitProgress], user: User) -> list[UnitRow]:
@@ -158,11 +173,9 @@ def _unit_rows(campaign: Campaign, progress: list[UnitProgress], user: User) -> 
         UnitRow(
             unit=p.unit,
             forms=[
-                FormStatus(form, p.submissions.get(form.code), _entry_url(campaign, p.unit, form.code))
-                for form in forms
+                _form_status(campaign, p.unit, form, p.submissions.get(form.code), user) for form in forms
             ],
             late=p.late,
-            reviewable=can_review(user, p.unit),
             report_url=reverse("campaign:report", args=[campaign.pk, p.unit.pk]),
         )
         for p in progress

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form
+from songnuan.formkit.excel_writer import XLSX
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import account_of, can_see_rollup, unit_visible
 from songnuan.reporting import catalogue, exports, printing, progress
@@ -128,7 +129,7 @@ def grid(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -
 def grid_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
     table = rollups.comparison_grid(campaign, form, unit, visible=_rollup_visible_to(request))
-    return _download(exports.grid_xlsx(table), exports.XLSX, exports.grid_filename(table))
+    return _download(exports.grid_xlsx(table), XLSX, exports.grid_filename(table))
 
 
 @login_required
@@ -139,7 +140,7 @@ def export(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
     data = exports.form_xlsx(
         form, progress.submission_values(submission), exports.submission_header(submission)
     )
-    return _download(data, exports.XLSX, exports.form_filename(form, unit.name))
+    return _download(data, XLSX, exports.form_filename(form, unit.name))
 
 
 @login_required
@@ -148,7 +149,7 @@ def rollup_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
     values = rollups.rollup(campaign, form.code, unit)
     data = exports.form_xlsx(form, values, exports.rollup_header(unit, timezone.localdate()))
-    return _download(data, exports.XLSX, exports.form_filename(form, printing.rollup_unit_name(unit)))
+    return _download(data, XLSX, exports.form_filename(form, printing.rollup_unit_name(unit)))
 
 
 @login_required
