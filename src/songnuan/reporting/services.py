@@ -96,7 +96,11 @@ def submission_open(*, campaign: Campaign, unit: Unit, form_code: str, user: Use
     """The unit's submission of this form, created as an empty draft the first time it is opened to fill."""
     if form_code not in campaign.form_codes:
         raise ReportingError(_("本次活动不要求报送这张表"))
-    existing = Submission.objects.filter(campaign=campaign, unit=unit, form_code=form_code).first()
+    existing = (
+        Submission.objects.filter(campaign=campaign, unit=unit, form_code=form_code)
+        .select_related("unit")  # the page asks the transition table, which asks about the unit
+        .first()
+    )
     if existing is not None:
         return existing
     if not can_fill(user, unit):
