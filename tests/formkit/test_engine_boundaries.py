@@ -26,7 +26,6 @@ from songnuan.formkit.engine import (
     format_value,
     generated_rules,
     validate,
-    value_text,
     value_violation,
 )
 from songnuan.formkit.expressions import ExpressionError
@@ -977,15 +976,6 @@ def test_check_result_helpers() -> None:
 )
 def test_format_value(value: Value, text: str) -> None:
     assert format_value(value) == text
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [(None, ""), (D("10.50"), "10.5"), (D("1E+2"), "100"), (0, "0"), (D(0), "0"), ("否", "否")],
-)
-def test_value_text_shows_blank_as_blank(value: Value, text: str) -> None:
-    """In a cell, a field or a change record blank stays blank (only a message says （空）)."""
-    assert value_text(value) == text
 
 
 # --- the compiled-form cache ---

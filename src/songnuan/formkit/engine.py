@@ -120,11 +120,6 @@ def format_value(value: Value | Decimal) -> str:
     return str(value)
 
 
-def value_text(value: Value) -> str:
-    """A value as a cell, a field or a change record shows it: blank for blank (a message says （空）)."""
-    return "" if value is None else format_value(value)
-
-
 class _SideEvaluator:
     """Evaluates one side of a comparison on the value vector; blanks add nothing."""
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form, Item, ItemKind, get_form
-from songnuan.formkit.engine import CheckResult, Value, compiled, value_text
+from songnuan.formkit.engine import CheckResult, Value, compiled, format_value
 from songnuan.formkit.rollup import combine, combine_tables
 from songnuan.orgs.models import PATH_DIGITS, Unit, path_segment
 from songnuan.orgs.selectors import unit_subtree
@@ -87,6 +87,10 @@ def _totals(form: Form, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, Valu
     return totals
 
 
+def _shown(value: Value) -> str:
+    return "" if value is None else format_value(value)
+
+
 @dataclass
 class SubtreeTable(SubmissionState):
     unit: Unit
@@ -125,11 +129,11 @@ class DrillDown:
 
     @property
     def total_shown(self) -> str:
-        return value_text(self.total)
+        return _shown(self.total)
 
     @property
     def parts_sum_shown(self) -> str:
-        return value_text(self.parts_sum)
+        return _shown(self.parts_sum)
 
     @property
     def adds_up(self) -> bool:
@@ -137,7 +141,7 @@ class DrillDown:
 
     @property
     def shown_lines(self) -> list[tuple[RollupPart, str]]:
-        return [(part, value_text(value)) for part, value in self.lines]
+        return [(part, _shown(value)) for part, value in self.lines]
 
 
 def rollup_parts(
@@ -263,7 +267,7 @@ class GridRow:
 
     @property
     def shown(self) -> list[str]:
-        return [value_text(value) for value in self.cells]
+        return [_shown(value) for value in self.cells]
 
 
 @dataclass

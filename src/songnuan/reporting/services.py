@@ -27,7 +27,7 @@ from songnuan.campaigns.models import Campaign
 from songnuan.formkit.checking import Status as FileStatus
 from songnuan.formkit.checking import TableReport, check_bytes
 from songnuan.formkit.definitions import Form, ItemKind, Severity, get_form
-from songnuan.formkit.engine import CheckResult, Value, compiled, format_value, value_text
+from songnuan.formkit.engine import CheckResult, Value, compiled, format_value
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import can_fill
@@ -181,11 +181,15 @@ def _save_values(
             user=user,
             kind=event_kind,
             subject=code,
-            old=value_text(current.get(code)),
-            new=value_text(value),
+            old=_shown(current.get(code)),
+            new=_shown(value),
         )
         changed.append(code)
     return changed
+
+
+def _shown(value: Value) -> str:
+    return "" if value is None else format_value(value)
 
 
 def warning_rule_ids(form: Form) -> frozenset[str]:
@@ -404,9 +408,9 @@ def submission_import_preview(
         raise ReportingError(report.message or _("无法读取该文件"))
     current = stored_values(submission)
     changes = [
-        (code, value_text(current.get(code)), value_text(value))
+        (code, _shown(current.get(code)), _shown(value))
         for code, value in report.values.items()
-        if value_text(value) != value_text(current.get(code))
+        if _shown(value) != _shown(current.get(code))
     ]
     header, kept_date = _imported_header(report)
     header_changes = [
