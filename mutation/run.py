@@ -66,7 +66,9 @@ MODULES: dict[str, Module] = {
         "src/songnuan/registry/idnumbers.py",
         ("tests/registry/test_idnumbers.py", "tests/registry/test_idnumbers_boundaries.py"),
     ),
-    "permissions": Module("src/songnuan/orgs/selectors.py", ("tests/orgs", "tests/api/test_permissions.py")),
+    "permissions": Module(
+        "src/songnuan/orgs/permissions.py", ("tests/orgs", "tests/api/test_permissions.py")
+    ),
 }
 
 # Mirrors mutmut.stats.status_by_exit_code (mutmut 3.8); anything else is "suspicious".

@@ -13,7 +13,7 @@ from django.test import Client
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part
 from songnuan.formkit.definitions import get_form
-from songnuan.orgs.selectors import units_visible_to
+from songnuan.orgs.permissions import units_visible_to
 from songnuan.reporting.models import Submission, SubmissionEvent
 from songnuan.reporting.services import stored_values
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from songnuan.formkit.checking import check_bytes
 from songnuan.formkit.definitions import get_form
 from songnuan.orgs.models import Account, Unit
-from songnuan.orgs.selectors import can_see_rollup
+from songnuan.orgs.permissions import can_see_rollup
 from songnuan.orgs.services import account_create
 from songnuan.reporting.rollup import rollup
 

@@ -39,7 +39,7 @@ from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part, 
 from songnuan.formkit.definitions import Form, builtin_forms, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import (
+from songnuan.orgs.permissions import (
     account_of,
     can_fill,
     can_review,

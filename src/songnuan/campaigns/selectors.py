@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from songnuan.campaigns.models import Campaign
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import account_of, units_visible_to
+from songnuan.orgs.permissions import account_of, units_visible_to
 
 
 def _ancestor_ids(unit: Unit) -> list[int]:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import units_visible_to
+from songnuan.orgs.permissions import units_visible_to
 from songnuan.registry.importing import FIELDS
 from songnuan.registry.models import Household, ImportJob
 from songnuan.registry.selectors import HouseholdSearch

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from songnuan.formkit.excel_writer import ListWriter
 from songnuan.formkit.list_reader import ListReading, UnreadableFile, open_list
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import unit_visible
+from songnuan.orgs.permissions import unit_visible
 from songnuan.registry.importing import (
     ImportOutcome,
     MappingError,

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from songnuan.formkit.values import BLANK_MARKS, DATE_TEXT, decimal_from_float, normalize_text
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import can_fill, can_review, units_visible_to
+from songnuan.orgs.permissions import can_fill, can_review, units_visible_to
 from songnuan.registry.bulk import column_adapter, existing_values, insert_rows, reserve_ids
 from songnuan.registry.idnumbers import (
     InvalidIdNumber,

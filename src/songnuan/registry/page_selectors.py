@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser, User
 
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import units_visible_to
+from songnuan.orgs.permissions import units_visible_to
 from songnuan.registry.importing import may_file_in
 from songnuan.registry.models import Household, Proposal
 from songnuan.registry.selectors import may_see_personal_data

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from songnuan.formkit.definitions import get_form
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import unit_visible, units_visible_to
+from songnuan.orgs.permissions import unit_visible, units_visible_to
 from songnuan.registry.idnumbers import (
     ID_TAIL_SHOWN,
     PHONE_HEAD_SHOWN,

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import can_fill, can_review
+from songnuan.orgs.permissions import can_fill, can_review
 from songnuan.registry.idnumbers import InvalidIdNumber, mask_id_number, parse_id_number
 from songnuan.registry.models import (
     Household,

@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from songnuan.orgs.selectors import User, can_fill, can_review
+from songnuan.orgs.permissions import User, can_fill, can_review
 from songnuan.registry.models import Household, Proposal
 
 Status = Household.Status

@@ -30,7 +30,7 @@ from songnuan.formkit.definitions import Form, ItemKind, Severity, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled, format_value
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import can_fill
+from songnuan.orgs.permissions import can_fill
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent, SubmissionValue
 from songnuan.reporting.transitions import SUBMISSION_TRANSITIONS, Action, check_permission, state_refusal
 

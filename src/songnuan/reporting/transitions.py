@@ -16,7 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import User, can_fill, can_review
+from songnuan.orgs.permissions import User, can_fill, can_review
 from songnuan.reporting.models import Submission
 
 Status = Submission.Status

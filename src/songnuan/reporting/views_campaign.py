@@ -32,7 +32,7 @@ from songnuan.formkit.definitions import Form, ItemKind, get_form
 from songnuan.formkit.engine import CheckResult, Value, Violation, compiled, format_value
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Account, Unit
-from songnuan.orgs.selectors import account_of, can_fill, unit_visible, units_visible_to
+from songnuan.orgs.permissions import account_of, can_fill, unit_visible, units_visible_to
 from songnuan.registry.selectors import archive_hints
 from songnuan.reporting import services
 from songnuan.reporting.catalogue import printed_rows

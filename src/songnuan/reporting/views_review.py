@@ -23,7 +23,7 @@ from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form
 from songnuan.formkit.excel_writer import XLSX
 from songnuan.orgs.models import Unit
-from songnuan.orgs.selectors import account_of, can_see_rollup, unit_visible
+from songnuan.orgs.permissions import account_of, can_see_rollup, unit_visible
 from songnuan.reporting import catalogue, exports, printing, progress
 from songnuan.reporting import dashboard as dashboards
 from songnuan.reporting import rollup as rollups

@@ -24,15 +24,15 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from songnuan.orgs.models import Account, Unit
-from songnuan.orgs.selectors import (
+from songnuan.orgs.permissions import (
     account_of,
     can_fill,
     can_review,
     can_see_rollup,
-    unit_subtree,
     unit_visible,
     units_visible_to,
 )
+from songnuan.orgs.selectors import unit_subtree
 from songnuan.orgs.services import account_create, unit_create
 
 PASSWORD = "a-long-test-pass-phrase"
