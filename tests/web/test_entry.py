@@ -1,11 +1,9 @@
 """The data-entry page: the table as printed with an input per item, the live check and autosave endpoints,
-edit conflicts, an expired session, Excel import with a preview, and the history of the table."""
+edit conflicts, an expired session, and the history of the table (Excel import: test_entry_import.py)."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import io
 import json
 import re
 from decimal import Decimal
@@ -15,11 +13,9 @@ from typing import Any
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from songnuan.formkit.definitions import ItemKind, get_form
-from songnuan.formkit.excel_writer import write_form
 from songnuan.orgs.models import Unit
 from songnuan.reporting.models import Submission, SubmissionEvent, SubmissionValue
 from songnuan.reporting.services import stored_values
@@ -54,12 +50,6 @@ def config_of(page: str) -> dict[str, Any]:
     found = re.search(r'<script id="entry-config" type="application/json">(.*?)</script>', page, re.S)
     assert found, "the page carries its configuration for entry.js"
     return json.loads(found.group(1))  # type: ignore[no-any-return]
-
-
-def xlsx(values: dict[str, Any], header: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    write_form(get_form(FORM), buffer, values=values, header=header)
-    return buffer.getvalue()
 
 
 # --- the page --------------------------------------------------------------------------------------------
@@ -306,158 +296,6 @@ def test_an_expired_session_returns_to_the_draft_after_logging_in(world: World) 
     page = client.get(entry).content.decode()
     assert re.search(r'name="1A"[^>]*value="37"', page)
     assert config_of(page)["version"] == 2
-
-
-# --- import ----------------------------------------------------------------------------------------------
-
-
-def test_import_shows_a_preview_and_applies_only_after_confirming(world: World) -> None:
-    client = world.client("enterprise_reporter")
-    post_json(
-        client, url(world, world.enterprise, "save"), {"version": 1, "values": {"1A": "10", "2A": "1260"}}
-    )
-    values, header = filled_example(FORM)
-    upload = SimpleUploadedFile("东宝水泥.xlsx", xlsx(values, header))
-    response = client.post(url(world, world.enterprise, "import"), {"table": upload})
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "导入预览" in page and "确认导入" in page
-    changed = re.findall(r'<tr data-item="(\w+)">', page)
-    assert "1A" in changed and "2A" not in changed  # 2A is already 1260
-    assert re.search(r'data-item="1A">.*?<td class="old">10</td><td class="new">48</td>', page, re.S)
-    assert re.search(r'data-item="1B">.*?<td class="old">（空）</td><td class="new">9</td>', page, re.S)
-    assert stored_values(Submission.objects.get())["1A"] == 10  # nothing written yet
-
-    fields = dict(re.findall(r'<input type="hidden" name="(data|token)" value="([^"]*)">', page))
-    response = client.post(url(world, world.enterprise, "import"), fields)
-    assert response.status_code == 302 and response["Location"] == url(world, world.enterprise)
-    submission = Submission.objects.get()
-    assert stored_values(submission) == values
-    assert submission.reporter == "王丽" and submission.report_date == dt.date(2018, 2, 3)
-    imported = SubmissionEvent.objects.filter(kind="import")
-    assert imported.get(subject="1A").old == "10" and imported.get(subject="1A").new == "48"
-    assert "已导入" in client.get(url(world, world.enterprise)).content.decode()
-
-
-def test_import_confirm_refuses_a_file_other_than_the_previewed_one(world: World) -> None:
-    client = world.client("enterprise_reporter")
-    values, header = filled_example(FORM)
-    page = client.post(
-        url(world, world.enterprise, "import"), {"table": SimpleUploadedFile("a.xlsx", xlsx(values, header))}
-    ).content.decode()
-    fields = dict(re.findall(r'<input type="hidden" name="(data|token)" value="([^"]*)">', page))
-    other = base64.b64encode(xlsx({**values, "1A": 1}, header)).decode()
-    response = client.post(url(world, world.enterprise, "import"), {**fields, "data": other}, follow=True)
-    assert "导入的文件已失效" in response.content.decode()
-    assert not SubmissionValue.objects.exists()
-
-
-def test_import_after_someone_saved_is_a_conflict(world: World) -> None:
-    client = world.client("enterprise_reporter")
-    values, header = filled_example(FORM)
-    page = client.post(
-        url(world, world.enterprise, "import"), {"table": SimpleUploadedFile("a.xlsx", xlsx(values, header))}
-    ).content.decode()
-    fields = dict(re.findall(r'<input type="hidden" name="(data|token)" value="([^"]*)">', page))
-    post_json(client, url(world, world.enterprise, "save"), {"version": 1, "values": {"1A": "5"}})
-    response = client.post(url(world, world.enterprise, "import"), fields, follow=True)
-    assert "保存被拒绝" in response.content.decode()
-    assert stored_values(Submission.objects.get())["1A"] == 5
-
-
-def preview_and_confirm(client: Client, world: World, data: bytes) -> str:
-    """Upload a table, confirm the preview; the preview page."""
-    page = client.post(
-        url(world, world.enterprise, "import"), {"table": SimpleUploadedFile("a.xlsx", data)}
-    ).content.decode()
-    fields = dict(re.findall(r'<input type="hidden" name="(data|token)" value="([^"]*)">', page))
-    assert client.post(url(world, world.enterprise, "import"), fields).status_code == 302
-    return page
-
-
-def test_import_of_a_file_without_header_keeps_the_stored_date_reporter_and_phone(world: World) -> None:
-    client = world.client("enterprise_reporter")
-    typed = {"reporter": "王丽", "phone": "0724-2345678", "report_date": "2018-02-03"}
-    post_json(client, url(world, world.enterprise, "save"), {"version": 1, "header": typed})
-    values, _header = filled_example(FORM)
-    events_before = SubmissionEvent.objects.filter(kind="header").count()
-
-    page = preview_and_confirm(client, world, xlsx(values, {}))  # the template's header left blank
-
-    assert "文件中空着的表头（填报人、电话、日期）不会清除现有内容。" in page
-    assert "data-header=" not in page  # no header field is shown as changing
-    submission = Submission.objects.get()
-    assert stored_values(submission) == values  # the values were imported
-    assert (submission.reporter, submission.phone, submission.report_date) == (
-        "王丽",
-        "0724-2345678",
-        dt.date(2018, 2, 3),
-    )
-    assert SubmissionEvent.objects.filter(kind="header").count() == events_before
-
-
-def test_import_replaces_each_header_field_the_file_fills_in_and_records_it(world: World) -> None:
-    client = world.client("enterprise_reporter")
-    typed = {"reporter": "王丽", "phone": "0724-2345678", "report_date": "2018-02-03"}
-    post_json(client, url(world, world.enterprise, "save"), {"version": 1, "header": typed})
-    values, _header = filled_example(FORM)
-
-    page = preview_and_confirm(client, world, xlsx(values, {"reporter": "李强", "date": "2018-02-05"}))
-
-    assert re.search(
-        r'data-header="reporter">.*?<td class="old">王丽</td><td class="new">李强</td>', page, re.S
-    )
-    assert re.search(
-        r'data-header="report_date">.*?2018-02-03</td><td class="new">2018-02-05</td>', page, re.S
-    )
-    assert 'data-header="phone"' not in page  # blank in the file: kept
-    submission = Submission.objects.get()
-    assert (submission.reporter, submission.phone, submission.report_date) == (
-        "李强",
-        "0724-2345678",
-        dt.date(2018, 2, 5),
-    )
-    events = {e.subject: (e.old, e.new) for e in SubmissionEvent.objects.filter(kind="header").order_by("id")}
-    assert events["reporter"] == ("王丽", "李强")
-    assert events["report_date"] == ("2018-02-03", "2018-02-05")
-
-
-def test_import_keeps_the_stored_date_when_the_file_holds_no_real_date(world: World) -> None:
-    client = world.client("enterprise_reporter")
-    post_json(
-        client, url(world, world.enterprise, "save"), {"version": 1, "header": {"report_date": "2018-02-03"}}
-    )
-    values, _header = filled_example(FORM)
-
-    page = preview_and_confirm(client, world, xlsx(values, {"date": "2018年2月30日"}))
-
-    assert "文件中的日期“2018年2月30日”不是有效日期，保留现有的填报日期。" in page
-    assert Submission.objects.get().report_date == dt.date(2018, 2, 3)
-
-
-def test_import_of_a_file_that_is_not_a_table_says_why(world: World) -> None:
-    client = world.client("enterprise_reporter")
-    upload = SimpleUploadedFile("报告.xlsx", b"this is not a spreadsheet")
-    response = client.post(url(world, world.enterprise, "import"), {"table": upload}, follow=True)
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert re.search(r'<li class="error" role="alert">[^<]*(无法|不是)', page)
-    assert not SubmissionValue.objects.exists()
-
-
-def test_import_refuses_an_oversize_file(world: World) -> None:
-    upload = SimpleUploadedFile("大表.xlsx", b"0" * (2 * 1024 * 1024 + 1))
-    response = world.client("enterprise_reporter").post(
-        url(world, world.enterprise, "import"), {"table": upload}, follow=True
-    )
-    assert "统计表文件不能超过 2 MB" in response.content.decode()
-
-
-def test_only_those_who_fill_may_import(world: World) -> None:
-    values, header = filled_example(FORM)
-    upload = SimpleUploadedFile("a.xlsx", xlsx(values, header))
-    response = world.client("county_reviewer").post(url(world, world.enterprise, "import"), {"table": upload})
-    assert response.status_code == 403 and not Submission.objects.exists()
 
 
 # --- history ---------------------------------------------------------------------------------------------

@@ -39,6 +39,10 @@ class ReportingError(Exception):
     """A refused action, with a Chinese message for the person who tried it."""
 
 
+class StateConflict(ReportingError):
+    """The table's state does not allow the action (e.g. saving a submitted table): the API answers 409."""
+
+
 class EditConflict(ReportingError):
     """Someone saved this table since the version the editor started from; nothing was overwritten."""
 
@@ -361,7 +365,7 @@ def submission_unlock(*, submission: Submission, user: User, reason: str) -> Sub
 def _check_state(action: Action, submission: Submission) -> None:
     refused = state_refusal(action, submission)
     if refused is not None:
-        raise ReportingError(refused)
+        raise StateConflict(refused)
 
 
 def _target(action: Action) -> str:
@@ -397,11 +401,9 @@ class ImportPreview:
 def submission_import_preview(
     *, submission: Submission, user: User, data: bytes, filename: str
 ) -> ImportPreview:
-    """What an uploaded official Excel file would change in the draft; nothing is written."""
-    if not can_fill(user, submission.unit):
-        raise PermissionDenied
-    if not submission.editable:
-        raise ReportingError(_("这张表{status}，不能导入").format(status=submission.get_status_display()))
+    """What an uploaded official Excel file would change in the draft; nothing is written. The report's
+    values and `header` are what `submission_import_apply` takes once the person confirms."""
+    _check_importable(submission, user)
     reports = check_bytes(data, file=filename, form_code=submission.form_code)
     report = reports[0]
     if report.status is FileStatus.UNREADABLE:
@@ -439,18 +441,31 @@ def _imported_header(report: TableReport) -> tuple[dict[str, str], str]:
     return header, ""
 
 
+def _check_importable(submission: Submission, user: User) -> None:
+    if not can_fill(user, submission.unit):
+        raise PermissionDenied
+    if not submission.editable:
+        raise ReportingError(_("这张表{status}，不能导入").format(status=submission.get_status_display()))
+
+
 def submission_import_apply(
-    *, submission: Submission, user: User, data: bytes, filename: str, version: int
+    *,
+    submission: Submission,
+    user: User,
+    values: Mapping[str, Value],
+    header: Mapping[str, str],
+    version: int,
 ) -> SaveResult:
-    """Put the values and the filled header fields of the uploaded file into the draft (after the person saw
-    the preview); a blank header field in the file keeps what is stored."""
-    preview = submission_import_preview(submission=submission, user=user, data=data, filename=filename)
+    """Save what the preview showed — the file's values and the header fields it fills (a blank one in the
+    file keeps what is stored) — as an import; no file is read again. `version` is the one the preview was
+    made from: if anyone saved since, EditConflict, and nothing is written."""
+    _check_importable(submission, user)
     return submission_save(
         submission=submission,
         user=user,
         version=version,
-        values=dict(preview.report.values),
-        header=preview.header,
+        values=dict(values),
+        header=dict(header),
         event_kind=SubmissionEvent.Kind.IMPORT,
     )
 

@@ -40,10 +40,10 @@ from songnuan.reporting.forms_campaign import (
     ActivityReportForm,
     ImportUploadForm,
     PayloadError,
-    carried_file,
-    carry_file,
     parse_check_payload,
     parse_save_payload,
+    previewed_import,
+    sign_import,
 )
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent
 from songnuan.reporting.progress import UnitProgress, campaign_progress
@@ -478,7 +478,8 @@ def unlock(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
 @login_required
 @require_POST
 def import_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    """Upload → a preview of what would change (nothing written); the confirm POST applies the same file."""
+    """Upload → a preview of what would change (nothing written); the confirm POST saves what the preview
+    showed, carried in a signed token (the file is read once, and never sent back to the browser)."""
     campaign, unit = _campaign_unit(request, campaign_id, unit_id)
     form = _form(campaign, form_code)
     user = _user(request)
@@ -488,13 +489,13 @@ def import_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code
     back = redirect(_entry_url(campaign, unit, form_code))
     if "token" in request.POST:
         try:
-            carried = carried_file(submission.pk, request.POST)
+            previewed = previewed_import(submission.pk, request.POST)
             saved = services.submission_import_apply(
                 submission=submission,
                 user=user,
-                data=carried.data,
-                filename=carried.filename,
-                version=carried.version,
+                values=previewed.values,
+                header=previewed.header,
+                version=previewed.version,
             )
         except (PayloadError, services.ReportingError) as error:
             messages.error(request, str(error))
@@ -512,7 +513,8 @@ def import_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code
         preview = services.submission_import_preview(
             submission=submission, user=user, data=data, filename=table.name or ""
         )
-    except services.ReportingError as error:
+        carried = sign_import(submission.pk, submission.version, preview.report.values, preview.header)
+    except (PayloadError, services.ReportingError) as error:
         messages.error(request, str(error))
         return back
     return render(
@@ -530,7 +532,7 @@ def import_table(request: HttpRequest, campaign_id: int, unit_id: int, form_code
                 (name, HEADER_LABELS[name], old, new) for name, old, new in preview.header_changes
             ],
             "kept_date": preview.kept_date,
-            "carried": carry_file(submission.pk, data, table.name or "", submission.version),
+            "carried": carried,
         },
     )
 
