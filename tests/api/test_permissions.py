@@ -34,6 +34,9 @@ MATRIX = [
     ("save", "reporter", 200, 403, 403, 403),
     ("save", "reviewer", 403, 403, 403, 403),
     ("save", "admin", 200, 403, 403, 403),
+    ("check", "reporter", 200, 403, 403, 403),
+    ("check", "reviewer", 403, 403, 403, 403),
+    ("check", "admin", 200, 403, 403, 403),
     ("submit", "reporter", 200, 403, 403, 403),
     ("submit", "reviewer", 403, 403, 403, 403),
     ("submit", "admin", 200, 403, 403, 403),
@@ -55,6 +58,7 @@ MATRIX = [
 ENDPOINTS: dict[str, tuple[str, str, str | None, dict[str, Any] | None]] = {
     "read": ("GET", "", Submission.Status.DRAFT, None),
     "save": ("PUT", "", Submission.Status.DRAFT, {"version": 1, "values": {"1A": 50}}),
+    "check": ("POST", "check", Submission.Status.DRAFT, {"values": {"1A": 50}}),
     "submit": ("POST", "submit", Submission.Status.DRAFT, None),
     "return": ("POST", "return", Submission.Status.SUBMITTED, {"comment": "请核对"}),
     "accept": ("POST", "accept", Submission.Status.SUBMITTED, None),
@@ -99,6 +103,8 @@ def test_permission(api_world: World, endpoint: str, role: str, target: str, exp
             assert (submission.status, submission.version) == before
     elif action == "rollup":
         assert data["unit"]["id"] == unit.pk and data["accepted_units"] == 1
+    elif action == "check":
+        assert data["values"]["1A"] == 50 and "findings_html" in data
     else:
         assert data["unit"]["id"] == unit.pk and data["version"] >= 1
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -75,8 +76,8 @@ def test_live_check_autosave_conflict_and_local_copy(page: Any, live_server: Any
     # Someone else saves first: the page shows both versions and overwrites nothing until told.
     other = Client()
     other.force_login(world.users["county_reporter"])
-    response = other.post(
-        entry + "save",
+    response = other.put(
+        f"/api{entry[:-1]}",  # the API's table, where the page saves too
         data=json.dumps({"version": submission.version, "values": {"1A": "77", "5A": "3"}}),
         content_type="application/json",
     )
@@ -105,3 +106,81 @@ def test_live_check_autosave_conflict_and_local_copy(page: Any, live_server: Any
     page.wait_for_function(SAVED)
     assert stored_values(Submission.objects.get(pk=submission.pk))["1B"] == 4
     assert page.evaluate("Object.keys(localStorage).length") == 0
+
+
+def test_typing_an_explanation_survives_the_swaps_and_a_server_error(
+    page: Any, live_server: Any, world: World
+) -> None:
+    """The findings are swapped in after every pause in typing; the box being typed in stays the same element
+    (text, focus and caret kept). A save that meets a server error is tried again, not given up."""
+    entry = f"/campaigns/{world.campaign.pk}/units/{world.county.pk}/forms/warmth-2018/"
+    page.goto(f"{live_server.url}/login/?next={entry}")
+    page.fill("input[name=username]", "county_reporter")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{live_server.url}{entry}")
+    submission = Submission.objects.get(unit=world.county)
+
+    failures: list[str] = []
+
+    def first_save_fails(route: Any) -> None:
+        if route.request.method == "PUT" and not failures:
+            failures.append(route.request.url)
+            route.fulfill(status=500, content_type="text/html", body="<h1>Server Error</h1>")
+        else:
+            route.continue_()
+
+    page.route(f"**/api{entry[:-1]}", first_save_fails)
+    page.fill("#input-3A", "5")
+    page.fill("#input-4A", "10")
+    area = f"textarea[name='explain-{WARNING}']"
+    page.wait_for_selector(area)
+    page.evaluate(f"document.querySelector(\"{area}\").dataset.marker = 'typed-in'")
+    page.click(area)
+    # Slower than the 400 ms pause: each character is checked and saved, and the findings swapped in.
+    page.keyboard.type("含上年", delay=700)
+    page.wait_for_timeout(1000)
+    page.keyboard.type("结转", delay=700)
+    assert page.evaluate("document.activeElement.dataset.marker") == "typed-in"
+    assert page.evaluate("document.activeElement.selectionStart") == len("含上年结转")
+    assert page.input_value(area) == "含上年结转"
+    until(page, lambda: explanations_of(submission) == {WARNING: "含上年结转"})
+    assert failures  # the first save met the error, and a later one got through
+    values = stored_values(Submission.objects.get(pk=submission.pk))
+    assert (values["3A"], values["4A"]) == (Decimal(5), Decimal(10))
+    assert page.input_value("#input-4A") == "10"
+    page.wait_for_function("!document.querySelector('.explain.missing')")
+    assert "还没有写说明" not in page.inner_text("#summary")
+
+
+def test_an_answer_arriving_while_an_explanation_is_typed_leaves_the_focus_there(
+    page: Any, live_server: Any, world: World
+) -> None:
+    """Each answer of …/check and …/save redraws the explanation boxes; the box being typed in stays put, so
+    its textarea keeps the focus and what is typed next is not lost (moving it, even to the same place, blurs
+    it: the next keystrokes, or the text of a fill, would go nowhere)."""
+    entry = f"/campaigns/{world.campaign.pk}/units/{world.county.pk}/forms/warmth-2018/"
+    page.goto(f"{live_server.url}/login/?next={entry}")
+    page.fill("input[name=username]", "county_reporter")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{live_server.url}{entry}")
+    page.fill("#input-3A", "5")
+    page.fill("#input-3D", "5")
+    page.fill("#input-4A", "10")
+    area = f"textarea[name='explain-{WARNING}']"
+    page.wait_for_selector(area)
+    page.wait_for_function(SAVED)
+
+    page.focus(area)
+    # Another change is saved while the explanation has the focus (as when the person pauses while typing).
+    page.evaluate(
+        "() => { const input = document.getElementById('input-1A'); input.value = '7';"
+        " input.dispatchEvent(new Event('input', { bubbles: true })); }"
+    )
+    page.wait_for_function(SAVED)
+    assert page.evaluate("document.activeElement.name") == f"explain-{WARNING}"
+    page.keyboard.type("含上年结转")
+    submission = Submission.objects.get(unit=world.county)
+    until(page, lambda: explanations_of(submission) == {WARNING: "含上年结转"})
+    assert stored_values(submission)["1A"] == 7

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from django.contrib.staticfiles import finders
 
 from songnuan.formkit.definitions import get_form
 from songnuan.formkit.excel_writer import print_scale, write_form
@@ -77,8 +79,10 @@ def test_each_numbered_group_is_a_tbody_of_its_own(world: World, who: str, page:
         assert re.findall(r'data-item="(\w+)"', rows) == groups()[number]
         # The merged 编号 cell spans exactly its tbody.
         assert re.findall(r'<td class="num" rowspan="(\d+)">', rows) == [str(len(groups()[number]))]
-    assert "table.printed tbody.group { page-break-inside: avoid; break-inside: avoid; }" in html
-    assert "table.printed thead { display: table-header-group; }" in html
+    assert 'href="/static/reporting/print.css"' in html
+    css = Path(str(finders.find("reporting/print.css"))).read_text(encoding="utf-8")
+    assert "table.printed tbody.group { page-break-inside: avoid; break-inside: avoid; }" in css
+    assert "table.printed thead { display: table-header-group; }" in css
 
 
 # --- the Excel file (template and export) ----------------------------------------------------------------

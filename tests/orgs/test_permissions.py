@@ -1,4 +1,4 @@
-"""The permission module as a matrix: who × which unit → the exact answer of every question in selectors.py.
+"""The permission module as a matrix: who × which unit → the exact answer of every question in permissions.py.
 
 A tree of its own, so that every relation appears once, seen from the county 东宝区 where the accounts sit:
 
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db.models import QuerySet
 
 from songnuan.orgs.models import Account, Unit
@@ -29,7 +29,18 @@ from songnuan.orgs.permissions import (
     can_fill,
     can_review,
     can_see_rollup,
+    has_personal_data_permission,
+    import_jobs_owner,
+    may_decide_file,
+    may_keep_file,
+    may_open_file,
+    may_propose_file,
+    may_see_personal_data,
+    may_start_import,
+    may_use_import_job,
+    progress_unit_of,
     unit_visible,
+    units_to_open_files_in,
     units_visible_to,
 )
 from songnuan.orgs.selectors import unit_subtree
@@ -192,12 +203,68 @@ MATRIX: dict[str, dict[str, tuple[bool, bool, bool, bool, bool, bool]]] = {
         "no-account": (False, False, False, False, False, False),
         "anonymous": (False, False, False, False, False, False),
     },
+    # --- the archive of needy households (a household's rule is asked with household.unit) ---
+    "may_open_file": {
+        "reporter": (True, False, False, False, False, False),  # its own unit's, as applications
+        "reviewer": (False, True, True, False, False, False),  # those below, filed at once
+        "admin": (True, True, True, False, False, False),  # both
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    "may_keep_file": {
+        "reporter": (True, False, False, False, False, False),
+        "reviewer": (False, True, True, False, False, False),
+        "admin": (True, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    "may_decide_file": {
+        "reporter": (False, False, False, False, False, False),  # it proposes
+        "reviewer": (False, True, True, False, False, False),  # never its own unit's files
+        "admin": (False, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    "may_propose_file": {
+        "reporter": (True, False, False, False, False, False),
+        "reviewer": (False, False, False, False, False, False),  # it decides, or its own unit's staff propose
+        "admin": (True, False, False, False, False, False),  # its own unit's files only
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    "may_start_import": {
+        "reporter": (True, False, False, False, False, False),
+        "reviewer": (True, True, True, False, False, False),  # from its own unit: rows name the units below
+        "admin": (True, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    # Without the permission nobody sees full numbers; with it, see PERSONAL_DATA below.
+    "may_see_personal_data": {
+        "reporter": (False, False, False, False, False, False),
+        "reviewer": (False, False, False, False, False, False),
+        "admin": (False, False, False, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
 }
 QUESTIONS: dict[str, Callable[[User | AnonymousUser, Unit], bool]] = {
     "unit_visible": unit_visible,
     "can_fill": can_fill,
     "can_review": can_review,
     "can_see_rollup": can_see_rollup,
+    "may_open_file": may_open_file,
+    "may_keep_file": may_keep_file,
+    "may_decide_file": may_decide_file,
+    "may_propose_file": may_propose_file,
+    "may_start_import": may_start_import,
+    "may_see_personal_data": may_see_personal_data,
 }
 
 CASES = [
@@ -217,6 +284,106 @@ def test_the_matrix_covers_every_question_and_everyone() -> None:
 def test_permission(tree: Tree, question: str, who: str, relation: str, expected: bool) -> None:
     answer = QUESTIONS[question](_fresh(tree.users[who]), tree.units[relation])
     assert answer is expected
+
+
+# --- full personal numbers: the permission, and the unit in sight -----------------------------------------
+
+
+def _grant_personal_data(user: User | AnonymousUser) -> None:
+    if isinstance(user, User):
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label="registry", codename="view_personal_data")
+        )
+
+
+#                     own    child  grandchild parent sibling branch
+PERSONAL_DATA: dict[str, tuple[bool, bool, bool, bool, bool, bool]] = {
+    "reporter": (True, False, False, False, False, False),  # its own unit only
+    "reviewer": (True, True, True, False, False, False),  # its own and those below, never above or aside
+    "admin": (True, True, True, False, False, False),
+    "inactive": (False, False, False, False, False, False),  # the permission dies with the account
+    "no-account": (False, False, False, False, False, False),  # the permission, but no unit in sight
+    "anonymous": (False, False, False, False, False, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("who", "relation", "expected"),
+    [
+        pytest.param(who, relation, expected, id=f"{who}-{relation}")
+        for who, answers in PERSONAL_DATA.items()
+        for relation, expected in zip(RELATIONS, answers, strict=True)
+    ],
+)
+def test_may_see_personal_data_with_the_permission(
+    tree: Tree, who: str, relation: str, expected: bool
+) -> None:
+    _grant_personal_data(tree.users[who])
+    user = _fresh(tree.users[who])
+    assert may_see_personal_data(user, tree.units[relation]) is expected
+    # The permission alone is the export's and the search's question (their files are all in sight).
+    assert has_personal_data_permission(user) is (who in ("reporter", "reviewer", "admin", "no-account"))
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_nobody_holds_the_personal_data_permission_unless_granted(tree: Tree, who: str) -> None:
+    assert has_personal_data_permission(_fresh(tree.users[who])) is False
+
+
+def test_a_superuser_without_an_account_sees_no_full_numbers(tree: Tree) -> None:
+    root = User.objects.create_superuser("root", password=PASSWORD)
+    assert has_personal_data_permission(root)
+    assert not any(may_see_personal_data(root, unit) for unit in tree.units.values())
+
+
+# --- the lists and the single answers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "units"),
+    [
+        ("reporter", ["东宝区总工会"]),
+        ("reviewer", ["水泥厂工会", "水泥厂一车间工会", "人民医院工会"]),
+        ("admin", ["东宝区总工会", "水泥厂工会", "水泥厂一车间工会", "人民医院工会"]),
+        ("inactive", []),
+        ("no-account", []),
+        ("anonymous", []),
+    ],
+)
+def test_units_to_open_files_in(tree: Tree, who: str, units: list[str]) -> None:
+    user = _fresh(tree.users[who])
+    found = units_to_open_files_in(user)
+    assert sorted(unit.name for unit in found) == sorted(units)
+    assert [unit.path for unit in found] == sorted(unit.path for unit in found)  # tree order
+    # The list and the single question agree, unit by unit.
+    assert {u.pk for u in found} == {u.pk for u in tree.units.values() if may_open_file(user, u)}
+
+
+@pytest.mark.parametrize(
+    ("who", "unit"),
+    [
+        ("reporter", None),  # the dashboard names the units below: not for a reporter
+        ("reviewer", "own"),
+        ("admin", "own"),
+        ("inactive", None),
+        ("no-account", None),
+        ("anonymous", None),
+    ],
+)
+def test_progress_unit_of(tree: Tree, who: str, unit: str | None) -> None:
+    expected = None if unit is None else tree.units[unit]
+    assert progress_unit_of(_fresh(tree.users[who])) == expected
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_an_import_job_is_its_starters_own(tree: Tree, who: str) -> None:
+    user = _fresh(tree.users[who])
+    owner = import_jobs_owner(user)
+    assert owner == (None if who == "anonymous" else user.pk)
+    for starter, user_of_starter in tree.users.items():
+        if isinstance(user_of_starter, User):
+            # Only the starter: not a reviewer or an admin of the same unit, not the one above.
+            assert may_use_import_job(user, user_of_starter.pk) is (starter == who)
 
 
 def test_a_reporter_moved_to_another_unit_loses_the_old_one(tree: Tree) -> None:

@@ -7,9 +7,10 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
+from songnuan.orgs.permissions import may_see_personal_data
 from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
 from songnuan.registry.models import Household, PersonalDataView
-from songnuan.registry.selectors import may_see_personal_data, personal_data_views
+from songnuan.registry.selectors import personal_data_views
 from songnuan.registry.services import HouseholdInput, household_apply, personal_data_viewed
 
 from ..world import World
@@ -42,13 +43,13 @@ def test_only_holders_of_the_permission_inside_the_tree_see_full_numbers(
     world: World, household: Household
 ) -> None:
     for username in world.users:
-        assert not may_see_personal_data(world.users[username], household)
+        assert not may_see_personal_data(world.users[username], household.unit)
     for username in ("city_reviewer", "county_reporter", "sibling_reporter", "enterprise_reporter"):
         grant(world, username)
-    assert may_see_personal_data(world.users["city_reviewer"], household)
-    assert may_see_personal_data(world.users["county_reporter"], household)
-    assert not may_see_personal_data(world.users["sibling_reporter"], household)  # another branch
-    assert not may_see_personal_data(world.users["enterprise_reporter"], household)  # a unit below
+    assert may_see_personal_data(world.users["city_reviewer"], household.unit)
+    assert may_see_personal_data(world.users["county_reporter"], household.unit)
+    assert not may_see_personal_data(world.users["sibling_reporter"], household.unit)  # another branch
+    assert not may_see_personal_data(world.users["enterprise_reporter"], household.unit)  # a unit below
 
 
 def test_every_view_is_logged_and_the_log_is_shown_only_to_those_who_may_see(

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from songnuan.orgs.models import Account
+from songnuan.orgs.permissions import may_decide_file, may_keep_file, may_propose_file
 from songnuan.orgs.services import account_create
 from songnuan.registry.models import Household, Proposal
 from songnuan.registry.services import (
@@ -291,3 +292,28 @@ def test_the_table_covers_every_action_and_state() -> None:
         assert transition.to is None or transition.to in Status.values
     # Approving does what was proposed: every kind of proposal names an action of the table.
     assert set(Proposal.Kind.values) == {"out", "close"}
+
+
+def test_who_is_asked_of_the_permissions_module() -> None:
+    """The table names the states; who may act is a question of `orgs.permissions`, asked with the unit."""
+    decides = {
+        Action.FILE,
+        Action.REVIEW,
+        Action.OUT,
+        Action.CLOSE,
+        Action.APPROVE,
+        Action.REJECT,
+        Action.REOPEN,
+    }
+    proposes = {Action.PROPOSE_OUT, Action.PROPOSE_CLOSE, Action.WITHDRAW}
+    keeps = {Action.PLAN}
+    assert decides | proposes | keeps == set(Action)
+    for action, transition in HOUSEHOLD_TRANSITIONS.items():
+        expected = (
+            may_decide_file
+            if action in decides
+            else may_propose_file
+            if action in proposes
+            else may_keep_file
+        )
+        assert transition.may is expected, action

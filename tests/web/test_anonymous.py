@@ -22,8 +22,9 @@ PUBLIC = {
     "reporting:check",
     "login",
     "api:index",
-    "api:openapi",
-    "api:docs",
+    "api:api-root",  # ninja's name for /api/ (the index answers it)
+    "api:openapi-json",
+    "api:openapi-view",
     "api:not-found",  # a JSON 404 for any other path under /api/
 }
 #: The needy-worker archive: personal data, every page and download private (checked like all others above).

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import quote
 
 import openpyxl
@@ -27,6 +28,7 @@ from .test_rollup import COUNTY, ENTERPRISE, SIBLING, printed_values, put_table,
 
 WARMTH, CENTRES = "warmth-2018", "service-centres-2017"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STATIC = Path(__file__).parents[2] / "src/songnuan/reporting/static"
 
 
 @pytest.fixture(autouse=True)
@@ -150,7 +152,8 @@ def test_print_view_of_a_table_is_a_standalone_a4_page(world: World, example: No
     assert response.status_code == 200
     page = response.content.decode()
     form = get_form(WARMTH)
-    assert "@page { size: A4; margin: 15mm }" in page
+    assert "/static/reporting/print.css" in page and "<style>" not in page
+    assert "@page { size: A4; margin: 15mm }" in (STATIC / "reporting/print.css").read_text(encoding="utf-8")
     assert form.title in page and "附件1：" in page
     assert "东宝区总工会" in page and "王丽" in page and "0724-2345678" in page and "2018年2月3日" in page
     assert "单位盖章" in page and "负责人签字" in page
@@ -163,7 +166,7 @@ def test_print_view_of_a_table_is_a_standalone_a4_page(world: World, example: No
 
 def test_print_view_of_a_rollup(world: World, rolled: None) -> None:
     page = world.client("city_admin").get(url(world, "rollup-print", world.city)).content.decode()
-    assert "@page { size: A4; margin: 15mm }" in page and get_form(WARMTH).title in page
+    assert "/static/reporting/print.css" in page and get_form(WARMTH).title in page
     assert "荆门市总工会（汇总）" in page and "单位盖章" in page and "负责人签字" in page
     shown = printed_values(page)
     assert shown["1A"] == "26" and shown["3A"] == "13.75" and shown["5A"] == ""

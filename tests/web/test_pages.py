@@ -131,6 +131,38 @@ def test_manage_check_validates_the_built_in_forms() -> None:
     assert check_form_definitions() == []
 
 
+SOURCE = Path(__file__).parents[2] / "src/songnuan"
+
+
 def test_static_css_exists() -> None:
-    css = Path(__file__).parents[2] / "src/songnuan/reporting/static/reporting/site.css"
+    css = SOURCE / "site/static/site/site.css"
     assert "td.value.error" in css.read_text(encoding="utf-8")
+
+
+# A style="…" that only hands a per-element number to the stylesheet (the rule itself is in the CSS file).
+DATA_ONLY_STYLES = {"reporting/templates/review/dashboard.html": ['style="--indent: {{ row.indent }}"']}
+
+
+def test_css_lives_in_static_files_only() -> None:
+    """No <style> block in a template, no style="…" attribute but a data-driven one, no CSS in Python."""
+    found = []
+    for path in sorted(SOURCE.rglob("*.html")):
+        name = str(path.relative_to(SOURCE))
+        text = path.read_text(encoding="utf-8")
+        for allowed in DATA_ONLY_STYLES.get(name, []):
+            text = text.replace(allowed, "")
+        found += [f"{name}: <style>"] * ("<style" in text) + [f"{name}: style="] * ("style=" in text)
+    for path in sorted(SOURCE.rglob("*.py")):
+        if "migrations" not in path.parts and '"style":' in path.read_text(encoding="utf-8"):
+            found.append(f"{path.relative_to(SOURCE)}: a style attribute in Python")
+    assert found == []
+
+
+def test_every_page_extends_the_project_level_shell() -> None:
+    old = [
+        str(p.relative_to(SOURCE))
+        for p in SOURCE.rglob("*.html")
+        if "reporting/base.html" in p.read_text("utf-8")
+    ]
+    assert old == []
+    assert not (SOURCE / "reporting/templates/reporting/base.html").exists()

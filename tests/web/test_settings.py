@@ -191,7 +191,7 @@ def test_an_unknown_url_gets_the_chinese_404_page(world: World) -> None:
     page = response.content.decode()
     assert response.status_code == 404
     assert "页面不存在" in page and 'lang="zh-hans"' in page and "Not Found" not in page
-    assert "/static/reporting/site.css" in page  # the site's own layout
+    assert "/static/site/site.css" in page  # the site's own layout, from the project-level shell
 
 
 def test_a_forbidden_page_gets_the_chinese_403_page(world: World) -> None:
@@ -216,14 +216,16 @@ def test_a_csrf_failure_gets_the_chinese_page(world: World) -> None:
 
 def test_the_500_page_is_chinese_and_needs_nothing_from_the_request() -> None:
     page = loader.get_template("500.html").render()
-    assert "服务器出错" in page and 'lang="zh-hans"' in page and "<style>" in page and "{%" not in page
+    assert "服务器出错" in page and 'lang="zh-hans"' in page and "{%" not in page
+    assert "/static/site/error.css" in page and "<style>" not in page  # its own small stylesheet, no base
 
 
 def test_static_files_are_served_with_debug_off(db: None) -> None:
-    response = Client().get("/static/reporting/site.css")
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/css")
-    assert b"".join(response.streaming_content).startswith(b":root")  # type: ignore[attr-defined]
-    response.close()
+    for path in ("/static/site/site.css", "/static/site/error.css"):
+        response = Client().get(path)
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/css")
+        assert b"body {" in b"".join(response.streaming_content)  # type: ignore[attr-defined]
+        response.close()
     admin_css = Client().get("/static/admin/css/base.css")
     assert admin_css.status_code == 200
     admin_css.close()

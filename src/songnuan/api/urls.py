@@ -1,31 +1,65 @@
-"""The API's URLs, under /api/. Each pattern is documented in `songnuan.api.openapi` (a test checks it)."""
+"""The API's URLs, under /api/: the generated ones of `songnuan.api.main`, then a JSON 404 for the rest."""
 
-from django.urls import path, re_path
+from __future__ import annotations
 
-from songnuan.api import views
+import functools
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, URLResolver, re_path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from songnuan.api.main import api
 
 app_name = "api"
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
-FORM = "campaigns/<int:campaign_id>/units/<int:unit_id>/forms/<slug:form_code>"
 
+def _json_method_refusal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A method the path does not take is 405 in JSON too, with the Allow header (ninja answers it bare)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            named = {method.strip() for method in response.get("Allow", "").split(",") if method.strip()}
+            allowed = [method for method in METHOD_ORDER if method in named]
+            refusal = JsonResponse(
+                {
+                    "message": _("该接口不支持 {method} 请求").format(method=request.method),
+                    "allowed": allowed,
+                },
+                status=405,
+                json_dumps_params={"ensure_ascii": False},
+            )
+            refusal["Allow"] = ", ".join(allowed)
+            return refusal
+        return response
+
+    return wrapper
+
+
+def _wrapped(pattern: URLPattern | URLResolver) -> URLPattern | URLResolver:
+    if isinstance(pattern, URLPattern):
+        pattern.callback = _json_method_refusal(pattern.callback)
+    return pattern
+
+
+@csrf_exempt  # writes nothing: an unknown URL is a 404 whatever the method
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    return JsonResponse(
+        {"message": _("没有这个接口"), "docs": reverse("api:openapi-view")},
+        status=404,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+generated, _app_name, _namespace = api.urls
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("openapi.json", views.openapi_document, name="openapi"),
-    path("docs/", views.docs, name="docs"),
-    path("me", views.me, name="me"),
-    path("campaigns", views.campaign_list, name="campaigns"),
-    path("campaigns/<int:campaign_id>", views.campaign_detail, name="campaign"),
-    path("campaigns/<int:campaign_id>/units", views.campaign_units, name="campaign-units"),
-    path(FORM, views.form_table, name="form"),
-    path(f"{FORM}/submit", views.form_submit, name="form-submit"),
-    path(f"{FORM}/return", views.form_return, name="form-return"),
-    path(f"{FORM}/accept", views.form_accept, name="form-accept"),
-    path(f"{FORM}/unlock", views.form_unlock, name="form-unlock"),
-    path(
-        "campaigns/<int:campaign_id>/rollup/<int:unit_id>/<slug:form_code>", views.form_rollup, name="rollup"
-    ),
-    path("households", views.household_list, name="households"),
-    path("households/<int:household_id>", views.household_detail, name="household"),
-    # Anything else under /api/ is a JSON 404, not an HTML page (the one pattern not in the OpenAPI document).
-    re_path(r"^(?P<rest>.*)$", views.not_found, name="not-found"),
+    *(_wrapped(pattern) for pattern in generated),
+    # Anything else under /api/ is a JSON 404, not an HTML page.
+    re_path(r"^(?P<rest>.*)$", not_found, name="not-found"),
 ]

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # the API docs page (Swagger UI) from its own static files, no network
+    "songnuan.site",  # the site shell: base template and shared CSS (templates and static only)
     "songnuan.orgs",
     "songnuan.campaigns",
     "songnuan.reporting",

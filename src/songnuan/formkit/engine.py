@@ -111,13 +111,22 @@ class CheckResult:
         return {code for violation in found for code in violation.items}
 
 
-def format_value(value: Value | Decimal) -> str:
+def value_text(value: Value | Decimal) -> str:
+    """A value as a cell, a field, a change record or the API shows it: the exact amount in plain notation
+    without trailing zeros ("0.3000" → "0.3", "1E+2" → "100"); blank stays blank ("")."""
     if value is None:
-        return _("（空）")
+        return ""
     if isinstance(value, Decimal):
         text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
     return str(value)
+
+
+def format_value(value: Value | Decimal) -> str:
+    """A value inside a message: as `value_text`, with blank written out as （空）."""
+    return _("（空）") if value is None else value_text(value)
 
 
 class _SideEvaluator:

@@ -9,6 +9,12 @@ else decides it.
 Roll-ups (the roll-up page, its drill-down, the comparison grid, their Excel and print) show the units
 below a unit, so they are for the reviewing roles only (`can_see_rollup`), never a reporter, not even of its
 own unit.
+
+The archive of needy households (困难职工档案, `registry`) asks the `may_…_file` questions with the file's
+unit (`household.unit`): this module imports nothing from the apps above it. The unit's own staff open and
+keep a file and *propose* to end it; a reviewer above the unit decides (files, reviews, ends, reopens).
+Full ID, phone and card numbers need the Django permission `registry.view_personal_data` as well as the
+file's unit in sight. An import job is its starter's own.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from django.db.models import QuerySet
 from songnuan.orgs.models import Account, Unit
 
 User = AuthUser | AnonymousUser
+
+#: The Django permission (app label and codename of `registry.models`' Meta) to see full personal numbers.
+PERSONAL_DATA_PERMISSION = "registry.view_personal_data"
 
 
 def account_of(user: User) -> Account | None:
@@ -79,3 +88,77 @@ def can_see_rollup(user: User, unit: Unit) -> bool:
         and account.role in (Account.Role.REVIEWER, Account.Role.ADMIN)
         and unit.is_within(account.unit)
     )
+
+
+def progress_unit_of(user: User) -> Unit | None:
+    """The unit whose progress dashboard the user sees (its own unit, with the units below it), or None:
+    the roll-up's rule (`can_see_rollup`), so a reporter has none."""
+    account = account_of(user)
+    if account is None or not can_see_rollup(user, account.unit):
+        return None
+    return account.unit
+
+
+# --- the archive of needy households: a household's rule takes `household.unit` --------------------------
+
+
+def may_open_file(user: User, unit: Unit) -> bool:
+    """Open a new file for a household of `unit` (by hand or by import): the unit's own staff (reporter or
+    admin; the file is then 已申请) and the reviewers and admins above it (who file it at once,
+    `may_decide_file`)."""
+    return can_fill(user, unit) or can_review(user, unit)
+
+
+def units_to_open_files_in(user: User) -> list[Unit]:
+    """The units `may_open_file` allows, in tree order: where a new file or an imported row may go."""
+    return [unit for unit in units_visible_to(user) if may_open_file(user, unit)]
+
+
+def may_keep_file(user: User, unit: Unit) -> bool:
+    """Keep the 四明确 plan of a file of `unit`: the unit's own staff and the reviewers above it."""
+    return can_fill(user, unit) or can_review(user, unit)
+
+
+def may_decide_file(user: User, unit: Unit) -> bool:
+    """Decide on a file of `unit` — file it (建档), review it yearly, take it out of difficulty or close it,
+    approve or reject a proposal, reopen it: a reviewer or admin above the unit, never its own staff. A file
+    such a user opens is filed at once."""
+    return can_review(user, unit)
+
+
+def may_propose_file(user: User, unit: Unit) -> bool:
+    """Propose (and withdraw the proposal) to take a file of `unit` out of difficulty or to close it: the
+    unit's own staff, who may not decide it themselves."""
+    return can_fill(user, unit)
+
+
+def has_personal_data_permission(user: User) -> bool:
+    """Whether the user holds the permission to see full ID, phone and card numbers — only ever in the files
+    it sees: the Excel export of its own search with full numbers, a search by the digits the masks hide.
+    For one file, `may_see_personal_data`. Django gives an inactive user no permission, a superuser all."""
+    return user.has_perm(PERSONAL_DATA_PERMISSION)
+
+
+def may_see_personal_data(user: User, unit: Unit) -> bool:
+    """Full ID, phone and card numbers of a file of `unit`: with the permission, and only for a unit the
+    user sees (its own as a reporter, its own and those below as a reviewer or admin)."""
+    return has_personal_data_permission(user) and unit_visible(user, unit)
+
+
+def may_start_import(user: User, unit: Unit) -> bool:
+    """Upload a list of households to import from `unit`: any unit the user sees (the upload form offers
+    `units_visible_to`). Each row then lands in a unit where `may_open_file` allows it (the row's own, or
+    `unit` itself when that is allowed there)."""
+    return unit_visible(user, unit)
+
+
+def import_jobs_owner(user: User) -> int | None:
+    """The id of the user whose import jobs `user` sees and runs — its own only, not even a reviewer above
+    sees another's upload — or None when nobody is logged in. The filter behind the list of import jobs."""
+    return user.pk if user.is_authenticated else None
+
+
+def may_use_import_job(user: User, started_by_id: int) -> bool:
+    """See, run, follow and download the rejects of an import job started by `started_by_id`: its starter."""
+    owner = import_jobs_owner(user)
+    return owner is not None and owner == started_by_id

@@ -152,7 +152,7 @@ class HouseholdForm(forms.Form):
             "min_value": _("至少1人"),
             "max_value": _("不超过30人"),
         },
-        widget=forms.NumberInput(attrs={"style": "width:5em"}),
+        widget=forms.NumberInput(attrs={"class": "narrow"}),
     )
     minimum_living_line = _money(_("当地低保标准（元/人·月）"), max_digits=10)
     card_kind = forms.ChoiceField(
@@ -320,7 +320,7 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        units = units_visible_to(user).order_by("path")
+        units = units_visible_to(user).order_by("path")  # those `may_start_import` allows
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         first = units.first()
         if first is not None:

@@ -25,14 +25,13 @@ from django.utils.translation import gettext as _
 from songnuan.formkit.excel_writer import ListWriter
 from songnuan.formkit.list_reader import ListReading, UnreadableFile, open_list
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import unit_visible
+from songnuan.orgs.permissions import may_open_file, may_start_import, may_use_import_job
 from songnuan.registry.importing import (
     ImportOutcome,
     MappingError,
     check_mapping,
     guess_mapping,
     household_import,
-    may_file_in,
 )
 from songnuan.registry.models import ImportJob
 
@@ -56,7 +55,7 @@ def import_job_start(*, user: User, unit: Unit, file_name: str, stream: IO[bytes
     `unit` is where the user imports from: rows name their unit (one the user may file for), or land in
     `unit` itself when the user may file there.
     """
-    if not unit_visible(user, unit):
+    if not may_start_import(user, unit):
         raise PermissionDenied
     suffix = Path(file_name).suffix.lower()
     if suffix not in _SUFFIXES:
@@ -108,11 +107,11 @@ def earlier_imports(job: ImportJob) -> Sequence[ImportJob]:
 
 def import_job_run(*, user: User, job: ImportJob, mapping: Mapping[str, int], use_default_unit: bool) -> None:
     """Check the mapping and start the import (in a thread, or here when background imports are off)."""
-    if job.user_id != user.pk:
+    if not may_use_import_job(user, job.user_id):
         raise PermissionDenied
     if job.state != ImportJob.State.MAPPING:
         raise MappingError(_("这个文件已经开始导入了"))
-    if use_default_unit and not may_file_in(user, job.unit):
+    if use_default_unit and not may_open_file(user, job.unit):
         raise MappingError(_("您不能直接为“{unit}”建档：请选择“建档单位”所在的列").format(unit=job.unit.name))
     check_mapping(mapping, job.columns, has_default_unit=use_default_unit)
     job.mapping = dict(mapping)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from songnuan.formkit.values import BLANK_MARKS, DATE_TEXT, decimal_from_float, normalize_text
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import can_fill, can_review, units_visible_to
+from songnuan.orgs.permissions import may_decide_file, may_open_file, units_to_open_files_in
 from songnuan.registry.bulk import column_adapter, existing_values, insert_rows, reserve_ids
 from songnuan.registry.idnumbers import (
     InvalidIdNumber,
@@ -141,11 +141,6 @@ PLAN_COLUMNS = ("household_id", "contact", "deadline", "measures", "path")
 EVENT_COLUMNS = ("household_id", "user_id", "at", "action", "old", "new", "note")
 
 
-def may_file_in(user: User, unit: Unit) -> bool:
-    """Files may be opened for `unit` by its own staff (as applications) and by reviewers above (as filed)."""
-    return can_fill(user, unit) or can_review(user, unit)
-
-
 class MappingError(Exception):
     """The column mapping cannot be used (a required field has no column); the message says which."""
 
@@ -234,9 +229,9 @@ class _RowReader:
     def __init__(self, *, user: User, default_unit: Unit | None, mapping: Mapping[str, int], job: ImportJob):
         self.user, self.default_unit, self.job = user, default_unit, job
         self.columns = tuple(mapping.items())
-        units = [unit for unit in units_visible_to(user) if can_fill(user, unit) or can_review(user, unit)]
+        units = units_to_open_files_in(user)
         self.units = {normalize_text(unit.name): unit for unit in units}
-        self.reviews = {unit.pk: can_review(user, unit) for unit in units}
+        self.reviews = {unit.pk: may_decide_file(user, unit) for unit in units}  # filed at once
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.user_id, self.job_id = user.pk, job.pk
@@ -496,7 +491,7 @@ def household_import(
     fraction_read: Callable[[], float] = lambda: 0.0,
 ) -> ImportOutcome:
     """Import `rows` (row number, cells) in one transaction; bad rows go to `reject` with their reason."""
-    if default_unit is not None and not may_file_in(user, default_unit):
+    if default_unit is not None and not may_open_file(user, default_unit):
         raise MappingError(_("您不能为“{unit}”建档").format(unit=default_unit.name))
     reader = _RowReader(user=user, default_unit=default_unit, mapping=mapping, job=job)
     outcome = ImportOutcome()

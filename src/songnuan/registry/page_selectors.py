@@ -11,18 +11,14 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser, User
 
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import units_visible_to
-from songnuan.registry.importing import may_file_in
+from songnuan.orgs.permissions import may_see_personal_data, units_to_open_files_in
 from songnuan.registry.models import Household, Proposal
-from songnuan.registry.selectors import may_see_personal_data
 from songnuan.registry.transitions import Action, allows, available_actions, pending_of
 
 
 def units_to_file_in(user: User | AnonymousUser) -> list[Unit]:
     """The units whose files the user may open (its own as a reporter or admin, those below as a reviewer)."""
-    if not isinstance(user, User):
-        return []
-    return [unit for unit in units_visible_to(user).order_by("path") if may_file_in(user, unit)]
+    return units_to_open_files_in(user)
 
 
 @dataclass(frozen=True)
@@ -77,6 +73,6 @@ def household_actions(user: User | AnonymousUser, household: Household) -> House
         withdraw=Action.WITHDRAW in offered,
         reopen=Action.REOPEN in offered,
         plan=Action.PLAN in offered,
-        reveal=may_see_personal_data(user, household),
+        reveal=may_see_personal_data(user, household.unit),
         pending=pending,
     )

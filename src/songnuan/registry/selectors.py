@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from songnuan.formkit.definitions import get_form
+from songnuan.orgs import permissions
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import unit_visible, units_visible_to
+from songnuan.orgs.permissions import has_personal_data_permission, import_jobs_owner, units_visible_to
 from songnuan.registry.idnumbers import (
     ID_TAIL_SHOWN,
     PHONE_HEAD_SHOWN,
@@ -31,11 +32,6 @@ OPEN = (Household.Status.APPLIED, Household.Status.FILED)
 
 def households_visible_to(user: User | AnonymousUser) -> QuerySet[Household]:
     return Household.objects.filter(unit__in=units_visible_to(user))
-
-
-def may_see_personal_data(user: User | AnonymousUser, household: Household) -> bool:
-    """Full ID, phone and card numbers: with the permission, and only for files the user may see."""
-    return user.has_perm("registry.view_personal_data") and unit_visible(user, household.unit)
 
 
 @dataclass
@@ -93,7 +89,7 @@ def search_households(user: User | AnonymousUser, search: HouseholdSearch) -> Qu
         heads = Household.objects.filter(head_id_number=number).values("pk")
         members = Member.objects.filter(id_number=number).values("household_id")
         return households.filter(pk__in=heads.union(members)).order_by("-id")
-    if _ID_LIKE.match(text) and not user.has_perm("registry.view_personal_data"):
+    if _ID_LIKE.match(text) and not has_personal_data_permission(user):
         # Without the full numbers, part of a number is matched only on what the masks show (an ID number's
         # last four, a phone number's first three), or a phone number as a whole: the hidden digits, tried one
         # at a time ("01634", "11634", …), would give a masked number back in about 50 searches.
@@ -119,15 +115,17 @@ def search_households(user: User | AnonymousUser, search: HouseholdSearch) -> Qu
 
 def personal_data_views(user: User | AnonymousUser, household: Household) -> QuerySet[PersonalDataView]:
     """Who saw this file's full numbers (shown to those who may see them themselves)."""
-    if not may_see_personal_data(user, household):
+    if not permissions.may_see_personal_data(user, household.unit):
         return PersonalDataView.objects.none()
     return household.personal_data_views.select_related("user").order_by("-at")
 
 
 def import_jobs_of(user: User | AnonymousUser) -> QuerySet[ImportJob]:
-    if not user.is_authenticated:
+    """The import jobs the user may see: its own (`permissions.may_use_import_job`), newest first."""
+    owner = import_jobs_owner(user)
+    if owner is None:
         return ImportJob.objects.none()
-    return ImportJob.objects.filter(user_id=user.pk).select_related("unit").order_by("-started_at")
+    return ImportJob.objects.filter(user_id=owner).select_related("unit").order_by("-started_at")
 
 
 @dataclass

@@ -5,11 +5,11 @@ unique across the system, inserted in the same transaction. A second unit filing
 clear conflict naming the unit that holds the file (the ID masked) — never a silent duplicate.
 
 Every change writes a `HouseholdEvent` in its own transaction: who, when, the fields before and after.
-Who may do what in which state is the table in `transitions` (`may_keep`, `may_decide`, `may_propose`
-live there too), which the pages ask as well: the unit's own staff keep the file and its plan and may only
-*propose* to take it out of difficulty or to close it; a reviewer above the unit (the one who files it)
-decides: files, reviews yearly, approves or rejects a proposal, takes it out of difficulty or closes it
-directly, and reopens a file ended by mistake.
+What may happen in which state is the table in `transitions`, which the pages ask as well; who may is asked
+of `songnuan.orgs.permissions` (`may_open_file`, `may_decide_file`, `may_propose_file`, …): the unit's own
+staff keep the file and its plan and may only *propose* to take it out of difficulty or to close it; a
+reviewer above the unit (the one who files it) decides: files, reviews yearly, approves or rejects a
+proposal, takes it out of difficulty or closes it directly, and reopens a file ended by mistake.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import can_fill, can_review
+from songnuan.orgs.permissions import may_decide_file, may_open_file, may_propose_file
 from songnuan.registry.idnumbers import InvalidIdNumber, mask_id_number, parse_id_number
 from songnuan.registry.models import (
     Household,
@@ -44,7 +44,6 @@ from songnuan.registry.transitions import (
     Action,
     check_permission,
     may_act,
-    may_propose,
     proposed,
     state_refusal,
 )
@@ -124,7 +123,7 @@ def _decider_only(action: Action, user: User, household: Household, refusal: str
     """Let a reviewer above through; the unit's own staff get `refusal` (they may propose); others a 403."""
     if may_act(action, user, household):
         return
-    if may_propose(user, household):
+    if may_propose_file(user, household.unit):
         raise RegistryError(refusal)
     raise PermissionDenied
 
@@ -238,9 +237,9 @@ def household_apply(*, user: User, unit: Unit, data: HouseholdInput) -> Househol
     The unit's own staff apply (状态: 已申请) and a reviewer above files it; a reviewer above who opens the
     file files it at once (建档), as an import by a reviewer does.
     """
-    files_at_once = can_review(user, unit)
-    if not (can_fill(user, unit) or files_at_once):
+    if not may_open_file(user, unit):
         raise PermissionDenied
+    files_at_once = may_decide_file(user, unit)
     if not data.head_name.strip():
         raise RegistryError(_("户主姓名不能为空"))
     if data.category not in Household.Category.values:

@@ -1,5 +1,6 @@
 """What may happen to a household's file (困难职工档案) in each state, and who may do it: the one table that
-the services' guards and the file page's buttons both read.
+the services' guards and the file page's buttons both read. Who may is asked of `songnuan.orgs.permissions`
+(`may_decide_file`, `may_propose_file`, `may_keep_file`) with the file's unit.
 
     已申请 ──建档──▶ 已建档 ──解困脱困──▶ 已解困脱困 ──恢复──▶ 已建档
        │  (计划)        │ (年审, 计划)
@@ -26,30 +27,13 @@ from django.core.exceptions import PermissionDenied
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from songnuan.orgs.permissions import User, can_fill, can_review
+from songnuan.orgs.models import Unit
+from songnuan.orgs.permissions import User, may_decide_file, may_keep_file, may_propose_file
 from songnuan.registry.models import Household, Proposal
 
 Status = Household.Status
 OPEN = frozenset({Status.APPLIED, Status.FILED})
 ENDED = frozenset({Status.OUT, Status.CLOSED})
-
-
-# --- who may do what ------------------------------------------------------------------------------------
-
-
-def may_keep(user: User, household: Household) -> bool:
-    """The file's own unit (its reporter or admin) and the reviewers above it keep the 四明确 plan."""
-    return can_fill(user, household.unit) or can_review(user, household.unit)
-
-
-def may_decide(user: User, household: Household) -> bool:
-    """A reviewer above the unit (as for filing): files, reviews, ends, reopens, approves or rejects."""
-    return can_review(user, household.unit)
-
-
-def may_propose(user: User, household: Household) -> bool:
-    """The unit's own staff propose to take the household out of difficulty or to close its file."""
-    return can_fill(user, household.unit)
 
 
 # --- the table -------------------------------------------------------------------------------------------
@@ -73,7 +57,7 @@ class Action(StrEnum):
 class Transition:
     allowed_from: frozenset[str]
     to: str | None  # None: the state stays (see `target` for the two that depend on the file)
-    may: Callable[[User, Household], bool]
+    may: Callable[[User, Unit], bool]  # who, asked with the file's unit
     refused: Promise  # why the state does not allow it (lazily translated)
     pending: bool | None = None  # True: a proposal must be pending; False: none may be; None: either
 
@@ -83,28 +67,32 @@ ENDED_NO_CLOSE = _("这份档案已经结束，不能再注销")
 
 HOUSEHOLD_TRANSITIONS: dict[Action, Transition] = {
     Action.FILE: Transition(
-        frozenset({Status.APPLIED}), Status.FILED, may_decide, _("只有已申请的档案可以审核建档")
+        frozenset({Status.APPLIED}), Status.FILED, may_decide_file, _("只有已申请的档案可以审核建档")
     ),
-    Action.REVIEW: Transition(frozenset({Status.FILED}), None, may_decide, _("只有已建档的档案需要年审")),
+    Action.REVIEW: Transition(
+        frozenset({Status.FILED}), None, may_decide_file, _("只有已建档的档案需要年审")
+    ),
     Action.OUT: Transition(
-        frozenset({Status.FILED}), Status.OUT, may_decide, _("只有已建档的困难职工家庭才能登记解困脱困")
+        frozenset({Status.FILED}), Status.OUT, may_decide_file, _("只有已建档的困难职工家庭才能登记解困脱困")
     ),
-    Action.CLOSE: Transition(OPEN, Status.CLOSED, may_decide, ENDED_NO_CLOSE),
+    Action.CLOSE: Transition(OPEN, Status.CLOSED, may_decide_file, ENDED_NO_CLOSE),
     Action.PROPOSE_OUT: Transition(
         frozenset({Status.FILED}),
         None,
-        may_propose,
+        may_propose_file,
         _("只有已建档的困难职工家庭才能申请解困脱困"),
         pending=False,
     ),
-    Action.PROPOSE_CLOSE: Transition(OPEN, None, may_propose, ENDED_NO_CLOSE, pending=False),
+    Action.PROPOSE_CLOSE: Transition(OPEN, None, may_propose_file, ENDED_NO_CLOSE, pending=False),
     # Approving does what was proposed: OUT's or CLOSE's state and refusal (see `target`, `proposed`).
-    Action.APPROVE: Transition(OPEN, None, may_decide, NO_PENDING, pending=True),
-    Action.REJECT: Transition(OPEN, None, may_decide, NO_PENDING, pending=True),
-    Action.WITHDRAW: Transition(OPEN, None, may_propose, NO_PENDING, pending=True),
+    Action.APPROVE: Transition(OPEN, None, may_decide_file, NO_PENDING, pending=True),
+    Action.REJECT: Transition(OPEN, None, may_decide_file, NO_PENDING, pending=True),
+    Action.WITHDRAW: Transition(OPEN, None, may_propose_file, NO_PENDING, pending=True),
     # Back to filed, or to applied for a file closed before it was ever filed.
-    Action.REOPEN: Transition(ENDED, Status.FILED, may_decide, _("只有已解困脱困或已注销的档案可以恢复")),
-    Action.PLAN: Transition(OPEN, None, may_keep, _("这份档案已经结束，不能再修改帮扶计划")),
+    Action.REOPEN: Transition(
+        ENDED, Status.FILED, may_decide_file, _("只有已解困脱困或已注销的档案可以恢复")
+    ),
+    Action.PLAN: Transition(OPEN, None, may_keep_file, _("这份档案已经结束，不能再修改帮扶计划")),
 }
 
 PROPOSED: dict[str, Action] = {Proposal.Kind.OUT: Action.OUT, Proposal.Kind.CLOSE: Action.CLOSE}
@@ -126,7 +114,7 @@ def target(action: Action, household: Household, pending: Proposal | None = None
 
 def may_act(action: Action, user: User, household: Household) -> bool:
     """Whether `user` is one who may take `action` on this file (whatever its state)."""
-    return HOUSEHOLD_TRANSITIONS[action].may(user, household)
+    return HOUSEHOLD_TRANSITIONS[action].may(user, household.unit)
 
 
 def check_permission(action: Action, user: User, household: Household) -> None:
@@ -147,7 +135,7 @@ def allows(action: Action, user: User, household: Household, pending: Proposal |
     return (
         household.status in transition.allowed_from
         and (transition.pending is None or transition.pending == (pending is not None))
-        and transition.may(user, household)
+        and transition.may(user, household.unit)
     )
 
 

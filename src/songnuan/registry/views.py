@@ -2,11 +2,11 @@
 its actions and its history, the 四明确 gaps, the yearly reviews due, the Excel export, and importing
 spreadsheets.
 
-Thin views: a file the user may not see is a 404 (its existence is not told), every read goes through
-`songnuan.registry.selectors`, every write through `songnuan.registry.services` or `import_jobs`, whose
-refusals (RegistryError, MappingError, ImportRefused) come back as Chinese messages, PermissionDenied as 403.
-ID, phone and card numbers are masked on every page unless the user asks to see them and may: each such view
-is logged.
+Thin views: a file the user may not see is a 404 (its existence is not told), who may do what is asked of
+`songnuan.orgs.permissions`, every read goes through `songnuan.registry.selectors`, every write through
+`songnuan.registry.services` or `import_jobs`, whose refusals (RegistryError, MappingError, ImportRefused)
+come back as Chinese messages, PermissionDenied as 403. ID, phone and card numbers are masked on every page
+unless the user asks to see them and may: each such view is logged.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from songnuan.formkit.excel_writer import XLSX
+from songnuan.orgs.permissions import has_personal_data_permission, may_open_file, may_see_personal_data
 from songnuan.registry import exports, import_jobs, page_selectors, selectors, services
 from songnuan.registry.forms import (
     CloseForm,
@@ -49,11 +50,10 @@ from songnuan.registry.forms import (
     member_inputs,
 )
 from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
-from songnuan.registry.importing import MappingError, may_file_in
+from songnuan.registry.importing import MappingError
 from songnuan.registry.models import Household, HouseholdEvent, ImportJob, Member, PersonalDataView, Plan
 
 PER_PAGE = 50
-FULL_NUMBERS_PERMISSION = "registry.view_personal_data"
 RECENT_IMPORTS = 20
 SHOWN_VIEWS = 50
 
@@ -116,7 +116,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "form": search,
             "page": page,
             "may_file": bool(page_selectors.units_to_file_in(user)),
-            "may_export_full": user.has_perm(FULL_NUMBERS_PERMISSION),
+            "may_export_full": has_personal_data_permission(user),
         },
     )
 
@@ -127,7 +127,7 @@ def export(request: HttpRequest) -> HttpResponse:
     """The list as filtered, in Excel; full numbers only with the permission, each file then logged."""
     user = _user(request)
     full = request.GET.get("full") == "1"
-    if full and not user.has_perm(FULL_NUMBERS_PERMISSION):
+    if full and not has_personal_data_permission(user):
         raise PermissionDenied
     found = selectors.search_households(user, SearchForm(request.GET, user=user).search())
     if full:
@@ -239,7 +239,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household(request, pk)
     user = _user(request)
-    if not selectors.may_see_personal_data(user, household):
+    if not may_see_personal_data(user, household.unit):
         raise PermissionDenied
     services.personal_data_viewed(user=user, households=[household], via=PersonalDataView.Via.PAGE)
     return _detail(request, household, full=True)
@@ -481,7 +481,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     full = request.method == "POST"
     if full:
-        if not selectors.may_see_personal_data(user, household):
+        if not may_see_personal_data(user, household.unit):
             raise PermissionDenied
         services.personal_data_viewed(user=user, households=[household], via=PersonalDataView.Via.PAGE)
     events = list(household.events.select_related("user").order_by("-at", "-id"))
@@ -492,7 +492,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
             "household": household,
             "rows": _history_rows(events, full=full),
             "full": full,
-            "may_reveal": selectors.may_see_personal_data(user, household) and not full,
+            "may_reveal": may_see_personal_data(user, household.unit) and not full,
         },
     )
 
@@ -574,7 +574,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             "registry/import_job.html",
             {"job": job, "progress": import_jobs.import_progress(job)},
         )
-    offer_default_unit = may_file_in(user, job.unit)
+    offer_default_unit = may_open_file(user, job.unit)
     posted = request.POST if request.method == "POST" else None
     form = MappingForm(posted, job=job, offer_default_unit=offer_default_unit)
     if posted is not None and form.is_valid():

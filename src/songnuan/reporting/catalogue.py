@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from songnuan.formkit.checking import TableReport, check_bytes
 from songnuan.formkit.definitions import Form, Severity, builtin_forms, get_form
-from songnuan.formkit.engine import CheckResult, CompiledRule, Value, compiled, format_value
+from songnuan.formkit.engine import CheckResult, CompiledRule, Value, compiled, value_text
 
 
 def form_list() -> list[Form]:
@@ -74,7 +74,7 @@ def printed_rows(
                     label=item.label,
                     unit=item.unit,
                     formula=item.formula,
-                    value="" if value is None else format_value(value),
+                    value=value_text(value),
                     cell=(cells or {}).get(item.code, ""),
                     state=state,
                     messages=[(s, m) for s, m in notes if m],

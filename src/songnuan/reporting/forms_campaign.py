@@ -1,8 +1,10 @@
-"""What the campaign pages accept from the browser: the JSON of the entry page and the upload forms."""
+"""What the campaign pages accept from the browser: the upload forms, and the signed import preview.
+
+(The entry page's live check and autosave go to the JSON API, which reads their bodies: songnuan.api.schemas.)
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,64 +24,7 @@ HEADER_FIELDS = ("reporter", "phone", "report_date")
 
 
 class PayloadError(ValueError):
-    """The JSON of a check or save request is not what the entry page sends (a Chinese message)."""
-
-
-@dataclass
-class SavePayload:
-    version: int
-    values: dict[str, str | None]
-    explanations: dict[str, str]
-    header: dict[str, str | None]
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body or b"{}", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        raise PayloadError(_("请求内容不是有效的 JSON")) from None
-    if not isinstance(data, dict):
-        raise PayloadError(_("请求内容应为 JSON 对象"))
-    return data
-
-
-def _raw_values(data: dict[str, Any]) -> dict[str, str | None]:
-    """Item code → what was typed, always as text (or None): the services parse it by the item's kind."""
-    values = data.get("values", {})
-    if not isinstance(values, dict):
-        raise PayloadError(_("values 应为“项目编号: 数值”的对象"))
-    raw: dict[str, str | None] = {}
-    for code, value in values.items():
-        if value is None:
-            raw[str(code)] = None
-        elif isinstance(value, str | int | Decimal | bool):
-            raw[str(code)] = str(value)
-        else:
-            raise PayloadError(_("项目 {code} 的值应为文字或数字").format(code=code))
-    return raw
-
-
-def parse_check_payload(body: bytes) -> dict[str, str | None]:
-    return _raw_values(_json_object(body))
-
-
-def parse_save_payload(body: bytes) -> SavePayload:
-    data = _json_object(body)
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise PayloadError(_("缺少版本号（version）"))
-    explanations = data.get("explanations", {})
-    if not isinstance(explanations, dict) or not all(isinstance(v, str) for v in explanations.values()):
-        raise PayloadError(_("explanations 应为“规则编号: 说明”的对象"))
-    header = data.get("header", {})
-    if not isinstance(header, dict) or not all(v is None or isinstance(v, str) for v in header.values()):
-        raise PayloadError(_("header 应为表头字段的对象"))
-    return SavePayload(
-        version=version,
-        values=_raw_values(data),
-        explanations={str(rule): text for rule, text in explanations.items()},
-        header={name: header[name] for name in HEADER_FIELDS if name in header},
-    )
+    """What the browser sent back cannot be used as it is (an import preview's token): a Chinese message."""
 
 
 class ImportUploadForm(forms.Form):

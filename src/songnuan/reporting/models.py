@@ -56,10 +56,6 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.unit} · {self.form_code} · {self.get_status_display()}"
 
-    @property
-    def editable(self) -> bool:
-        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
-
 
 class SubmissionValue(models.Model):
     """One reported value. No row means blank (not reported) — never the same as 0."""

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form, Item, ItemKind, get_form
-from songnuan.formkit.engine import CheckResult, Value, compiled, format_value
+from songnuan.formkit.engine import CheckResult, Value, compiled, value_text
 from songnuan.formkit.rollup import combine, combine_tables
 from songnuan.orgs.models import PATH_DIGITS, Unit, path_segment
 from songnuan.orgs.selectors import unit_subtree
@@ -88,7 +88,7 @@ def _totals(form: Form, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, Valu
 
 
 def _shown(value: Value) -> str:
-    return "" if value is None else format_value(value)
+    return value_text(value)
 
 
 @dataclass

@@ -27,12 +27,18 @@ from songnuan.campaigns.models import Campaign
 from songnuan.formkit.checking import Status as FileStatus
 from songnuan.formkit.checking import TableReport, check_bytes
 from songnuan.formkit.definitions import Form, ItemKind, Severity, get_form
-from songnuan.formkit.engine import CheckResult, Value, compiled, format_value
+from songnuan.formkit.engine import CheckResult, Value, compiled, format_value, value_text
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import can_fill
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent, SubmissionValue
-from songnuan.reporting.transitions import SUBMISSION_TRANSITIONS, Action, check_permission, state_refusal
+from songnuan.reporting.transitions import (
+    SUBMISSION_TRANSITIONS,
+    Action,
+    check_permission,
+    state_allows,
+    state_refusal,
+)
 
 
 class ReportingError(Exception):
@@ -193,7 +199,7 @@ def _save_values(
 
 
 def _shown(value: Value) -> str:
-    return "" if value is None else format_value(value)
+    return value_text(value)
 
 
 def warning_rule_ids(form: Form) -> frozenset[str]:
@@ -444,8 +450,8 @@ def _imported_header(report: TableReport) -> tuple[dict[str, str], str]:
 def _check_importable(submission: Submission, user: User) -> None:
     if not can_fill(user, submission.unit):
         raise PermissionDenied
-    if not submission.editable:
-        raise ReportingError(_("这张表{status}，不能导入").format(status=submission.get_status_display()))
+    if not state_allows(Action.SAVE, submission):
+        raise StateConflict(_("这张表{status}，不能导入").format(status=submission.get_status_display()))
 
 
 def submission_import_apply(

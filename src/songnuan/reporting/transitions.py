@@ -73,12 +73,16 @@ def check_permission(action: Action, user: User, submission: Submission) -> None
         raise PermissionDenied
 
 
+def state_allows(action: Action, submission: Submission) -> bool:
+    """Whether the table's state allows `action` (whoever asks): e.g. SAVE — is the table still editable?"""
+    return submission.status in SUBMISSION_TRANSITIONS[action].allowed_from
+
+
 def state_refusal(action: Action, submission: Submission) -> str | None:
     """Why the table's state does not allow `action` (a Chinese sentence), or None when it does."""
-    transition = SUBMISSION_TRANSITIONS[action]
-    if submission.status in transition.allowed_from:
+    if state_allows(action, submission):
         return None
-    return str(transition.refused).format(status=submission.get_status_display())
+    return str(SUBMISSION_TRANSITIONS[action].refused).format(status=submission.get_status_display())
 
 
 def available_actions(user: User, submission: Submission | None) -> frozenset[Action]:

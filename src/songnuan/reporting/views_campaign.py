@@ -1,5 +1,6 @@
-"""The reporting workflow in the browser: campaigns, the data-entry page with live checks and autosave, the
-review actions, Excel import, the history of a table, and the written activity report.
+"""The reporting workflow in the browser: campaigns, the data-entry page (its live check and autosave go to
+the JSON API, songnuan.api.tables), the review actions, Excel import, the history of a table, and the
+written activity report.
 
 Thin views: look the objects up (404), ask `songnuan.orgs.selectors` whether the unit is visible (403), call
 one service or selector, respond. Every write goes through `songnuan.reporting.services`.
@@ -7,10 +8,8 @@ one service or selector, respond. Every write goes through `songnuan.reporting.s
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,19 +28,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part, units_taking_part
 from songnuan.formkit.definitions import Form, ItemKind, get_form
-from songnuan.formkit.engine import CheckResult, Value, Violation, compiled, format_value
-from songnuan.formkit.values import parse_value
+from songnuan.formkit.engine import compiled
 from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.permissions import account_of, can_fill, unit_visible, units_visible_to
 from songnuan.registry.selectors import archive_hints
 from songnuan.reporting import services
-from songnuan.reporting.catalogue import printed_rows
+from songnuan.reporting.findings import findings_context
 from songnuan.reporting.forms_campaign import (
     ActivityReportForm,
     ImportUploadForm,
     PayloadError,
-    parse_check_payload,
-    parse_save_payload,
     previewed_import,
     sign_import,
 )
@@ -111,19 +107,6 @@ def _entry_url(campaign: Campaign, unit: Unit, form_code: str) -> str:
 
 def _dashboard_url(campaign: Campaign) -> str:
     return reverse("review:dashboard", args=[campaign.pk])
-
-
-def _json_denied[**P](view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:
-    """The entry page's fetch calls get a JSON 403 with a Chinese message instead of the HTML page."""
-
-    @functools.wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        try:
-            return view(*args, **kwargs)
-        except PermissionDenied:
-            return JsonResponse({"message": _("您无权修改这个单位的统计表")}, status=403)
-
-    return wrapper
 
 
 # --- campaigns -------------------------------------------------------------------------------------------
@@ -212,50 +195,16 @@ def campaign_home(request: HttpRequest, campaign_id: int) -> HttpResponse:
 # --- the data-entry page ---------------------------------------------------------------------------------
 
 
-def _shown(value: Value) -> str | None:
-    return None if value is None else format_value(value)
-
-
-def _number(value: Decimal | int | None) -> str | int | None:
-    return format_value(value) if isinstance(value, Decimal) else value
-
-
-def _finding(violation: Violation) -> dict[str, Any]:
-    return {
-        "rule": violation.rule,
-        "severity": violation.severity.value,
-        "items": list(violation.items),
-        "message": violation.message,
-        "expected": _number(violation.expected),
-        "actual": _number(violation.actual),
-        "difference": _number(violation.difference),
-    }
-
-
-def _findings(result: CheckResult, values: dict[str, Value]) -> dict[str, Any]:
-    return {
-        "errors": [_finding(v) for v in result.errors],
-        "warnings": [_finding(v) for v in result.warnings],
-        "values": {code: _shown(value) for code, value in values.items()},
-    }
-
-
 def _entry_texts() -> dict[str, str]:
-    """The messages entry.js shows, translated here so the script holds no text of its own."""
+    """The messages entry.js shows, translated here so the script holds no text of its own (the findings
+    themselves come rendered from the server: reporting/findings.py)."""
     return {
         "saving": _("正在保存…"),
         "saved": _("已保存 {time}"),
         "unsaved": _("有未保存的修改"),
         "saveFailed": _("保存失败：{message}"),
         "offline": _("网络不通，修改已暂存在本机浏览器中，恢复后会自动保存"),
-        "expired": _("登录已过期。修改已暂存在本机浏览器中，请重新登录后继续："),
-        "login": _("重新登录"),
         "denied": _("您无权修改这张表"),
-        "ok": _("全部审核规则通过"),
-        "summary": _("错误 {errors} 个（须改正才能报送），警告 {warnings} 个（须写说明）"),
-        "unexplained": _("其中 {n} 个警告还没有写说明"),
-        "warning": _("警告"),
-        "explainLabel": _("说明（核实后写明原因）"),
         "restored": _("已恢复本机浏览器中 {time} 未保存的修改，正在保存。"),
         "blank": _("（空）"),
     }
@@ -264,6 +213,9 @@ def _entry_texts() -> dict[str, str]:
 @login_required
 @require_GET
 def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
+    """The table as printed, with an input per item. Its live check and autosave go to the JSON API
+    (POST …/check and PUT on the table: songnuan.api.tables); the findings are the same server-rendered
+    partials here and in the API's answers."""
     campaign, unit = _campaign_unit(request, campaign_id, unit_id)
     form = _form(campaign, form_code)
     user = _user(request)
@@ -278,16 +230,25 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
     actions = available_actions(user, submission)
     editable = Action.SAVE in actions
     explanations = submission.explanations if submission else {}
+    findings = findings_context(
+        form,
+        result,
+        explanations,
+        missing=services.missing_explanations(submission, result) if submission else [],
+        editable=editable,
+        values=values,
+        hints=archive_hints(form.code, unit),
+    )
     config: dict[str, Any] = {"editable": editable, "text": _entry_texts()}
     if submission is not None:
+        table = [campaign.pk, unit.pk, form_code]
         config |= {
             "submission": submission.pk,
             "version": submission.version,
             "savedAt": timezone.localtime(submission.updated_at).isoformat(timespec="seconds"),
             "explanations": explanations,
-            "checkUrl": reverse("campaign:check", args=[campaign.pk, unit.pk, form_code]),
-            "saveUrl": reverse("campaign:save", args=[campaign.pk, unit.pk, form_code]),
-            "loginUrl": f"{reverse('login')}?next={quote(request.get_full_path())}",
+            "tableUrl": reverse("api:form", args=table),
+            "checkUrl": reverse("api:form-check", args=table),
         }
     return render(
         request,
@@ -297,94 +258,17 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
             "unit": unit,
             "form": form,
             "submission": submission,
-            "rows": printed_rows(form, values, result, hints=archive_hints(form.code, unit)),
+            **findings,  # result, missing, rows, warnings, editable
             "yes_no": {item.code for item in form.items if item.kind is ItemKind.YES_NO},
-            "result": result,
-            "warnings": [(w, explanations.get(w.rule, "")) for w in result.warnings],
-            "missing": services.missing_explanations(submission, result) if submission else [],
-            "editable": editable,
             "fillable": fillable,
             "can_submit": Action.SUBMIT in actions,
             "can_review": Action.ACCEPT in actions or Action.RETURN in actions,
             "can_unlock": Action.UNLOCK in actions,
             "config": config,
+            "login_url": f"{reverse('login')}?next={quote(request.get_full_path())}",
             "import_form": ImportUploadForm() if editable else None,
             "is_late_now": campaign.is_late(timezone.now()),
         },
-    )
-
-
-@login_required
-@require_POST
-@_json_denied
-def check(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    """The live check of what is typed: nothing is stored."""
-    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
-    form = _form(campaign, form_code)
-    try:
-        raw = parse_check_payload(request.body)
-    except PayloadError as error:
-        return JsonResponse({"message": str(error)}, status=400)
-    unknown = [code for code in raw if not form.has_item(code)]
-    if unknown:
-        return JsonResponse({"message": _("表中没有项目 {code}").format(code=unknown[0])}, status=400)
-    submission = _submission(campaign, unit, form_code)
-    values = services.stored_values(submission) if submission else dict.fromkeys(form.codes)
-    values |= {code: parse_value(form.item(code), text) for code, text in raw.items()}
-    return JsonResponse(_findings(compiled(form).validate(values), values))
-
-
-def _conflict(form: Form, conflict: services.EditConflict) -> dict[str, Any]:
-    theirs = {code: _shown(value) for code, value in conflict.theirs.items()}
-    changed = []
-    for code, raw in conflict.yours.items():
-        if form.has_item(code):
-            yours = _shown(parse_value(form.item(code), raw))
-            if yours != theirs.get(code):
-                item = form.item(code)
-                changed.append({"item": code, "label": item.name, "theirs": theirs.get(code), "yours": yours})
-    return {
-        "message": str(conflict),
-        "theirs": theirs,
-        "yours": conflict.yours,
-        "changed": changed,
-        "version": conflict.submission.version,
-    }
-
-
-@login_required
-@require_POST
-@_json_denied
-def save(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
-    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
-    form = _form(campaign, form_code)
-    user = _user(request)
-    try:
-        payload = parse_save_payload(request.body)
-    except PayloadError as error:
-        return JsonResponse({"message": str(error)}, status=400)
-    try:
-        submission = services.submission_open(campaign=campaign, unit=unit, form_code=form_code, user=user)
-        saved = services.submission_save(
-            submission=submission,
-            user=user,
-            version=payload.version,
-            values=payload.values,
-            explanations=payload.explanations,
-            header=payload.header,
-        )
-    except services.EditConflict as conflict:
-        return JsonResponse(_conflict(form, conflict), status=409)
-    except services.ReportingError as error:
-        return JsonResponse({"message": str(error)}, status=400)
-    return JsonResponse(
-        {
-            "version": saved.submission.version,
-            "saved_at": timezone.localtime(saved.submission.updated_at).isoformat(timespec="seconds"),
-            "changed": saved.changed,
-            "missing": services.missing_explanations(saved.submission, saved.check),
-            **_findings(saved.check, saved.values),
-        }
     )
 
 

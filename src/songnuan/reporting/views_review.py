@@ -1,6 +1,6 @@
 """The reviewer's side: progress dashboard, roll-up with drill-down, comparison grid, downloads, print views.
 
-Thin views: find the objects (404), ask `songnuan.orgs.selectors` whether the user may see the unit (403:
+Thin views: find the objects (404), ask `songnuan.orgs.permissions` whether the user may see the unit (403:
 `can_see_rollup` for everything that shows the units below — dashboard, roll-up, drill-down, grid and their
 downloads —, `unit_visible` for a unit's own table), call one selector or export function, render. Every page
 needs a login.
@@ -23,7 +23,7 @@ from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form
 from songnuan.formkit.excel_writer import XLSX
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import account_of, can_see_rollup, unit_visible
+from songnuan.orgs.permissions import can_see_rollup, progress_unit_of, unit_visible
 from songnuan.reporting import catalogue, exports, printing, progress
 from songnuan.reporting import dashboard as dashboards
 from songnuan.reporting import rollup as rollups
@@ -71,12 +71,10 @@ def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
 @require_GET
 def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
-    account = account_of(request.user)
-    # The progress of the units below the account's unit: the roll-up's rule (a reporter sees its own unit
-    # only).
-    if account is None or not can_see_rollup(request.user, account.unit):
+    unit = progress_unit_of(request.user)
+    if unit is None:
         raise PermissionDenied
-    board = dashboards.dashboard(campaign, account.unit, state=request.GET.get("state"))
+    board = dashboards.dashboard(campaign, unit, state=request.GET.get("state"))
     return render(
         request,
         "review/dashboard.html",

@@ -1,11 +1,19 @@
-/* The data-entry page: live checks, autosave, edit conflicts, and a copy of unsaved edits in localStorage.
+/* The data-entry page: live checks and autosave through the JSON API, edit conflicts, and a copy of unsaved
+ * edits in localStorage.
  *
- * Plain JavaScript, no build step. Every text it shows comes translated from the page (#entry-config).
- * - Typing: after 400 ms of quiet (or when a field is left) the values go to …/check (nothing stored) and
- *   the findings appear beside the cells; the changed items also go to …/save with the version they were
- *   based on. Saves run one at a time; each carries the version the previous one returned.
- * - A 409 from …/save means someone else saved first: nothing was overwritten; both versions are shown and
- *   the person chooses ("use theirs" or "keep mine", which saves again on top of the new version).
+ * Plain JavaScript, no build step. Every text it shows comes translated from the page (#entry-config and the
+ * <template> elements); the findings come rendered from the server (reporting/findings.py), and are swapped in.
+ * - Typing: after 400 ms of quiet (or when a field is left) all values go to POST …/check (nothing stored),
+ *   and the changed items, explanations and header go to PUT on the table with the version they were based
+ *   on. Saves run one at a time; each carries the version the previous one returned.
+ * - Both answers carry the findings as HTML fragments (summary, rows, explanations). An answer about older
+ *   edits than those on screen is ignored; for the same edits a save's answer wins over a check's (it also
+ *   knows the explanations just stored).
+ * - What is unsaved is what differs from the server's last answer: `saved` holds the values, explanations
+ *   and header the server stored at `version`; the inputs and `explanations` (what the person typed, kept
+ *   across swaps) hold the page's. Nothing else decides what is sent.
+ * - A 409 with both sides means someone else saved first: nothing was overwritten; both versions are shown
+ *   and the person chooses ("use theirs" or "keep mine", which saves again on top of the new version).
  * - Unsaved edits are kept in localStorage (per submission) until a save succeeds, and restored on load.
  */
 (function () {
@@ -20,12 +28,12 @@
   var text = config.text;
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var storageKey = "songnuan:draft:" + config.submission;
+  var EXPLAIN = "explain-";
   var inputs = {};
   Array.prototype.forEach.call(form.querySelectorAll("input[data-item]"), function (input) {
     inputs[input.dataset.item] = input;
   });
   var headerNames = ["reporter", "phone", "report_date"];
-  var explanations = Object.assign({}, config.explanations || {});
   var summary = document.getElementById("summary");
   var saveState = document.getElementById("save-state");
   var notice = document.getElementById("notice");
@@ -34,13 +42,18 @@
   var explainList = explainSection.querySelector(".explain-list");
 
   var version = config.version;
-  var base = {}; // item → value as last saved (the server's text); what differs from it is unsaved
-  Object.keys(inputs).forEach(function (code) { base[code] = inputs[code].value; });
-  var baseHeader = headerValues();
-  var baseExplanations = Object.assign({}, explanations);
+  // What the server holds at `version` (values as the server writes them); what differs from it is unsaved.
+  var saved = { values: {}, explanations: Object.assign({}, config.explanations || {}), header: headerValues() };
+  Object.keys(inputs).forEach(function (code) { saved.values[code] = inputs[code].value; });
+  // The text last sent for an item that the server stored as saved.values[code] (１２ → 12): not unsaved.
+  var sentAs = {};
+  // The explanations on the page: the stored ones, and what the person typed since (kept when swapped).
+  var explanations = Object.assign({}, saved.explanations);
+
   var edits = 0; // raised on every change; a save clears the local copy only if nothing changed meanwhile
-  var shownEdit = -1; // the edit count of the findings on screen (older answers are ignored)
+  var shown = { edit: -1, save: false }; // the findings on screen: of which edit, from a save's answer
   var timer = null;
+  var retryDelay = 0; // after a server error or no network: try again later, longer each time
   var saving = false;
   var saveAgain = false;
   var inConflict = false;
@@ -56,6 +69,18 @@
     return iso ? iso.slice(11, 19) : "";
   }
 
+  function textOf(value) {
+    return value === null || value === undefined ? "" : String(value);
+  }
+
+  function same(a, b) {
+    return textOf(a).trim() === textOf(b).trim();
+  }
+
+  function ruleOf(area) {
+    return area.name.slice(EXPLAIN.length);
+  }
+
   function headerValues() {
     var header = {};
     headerNames.forEach(function (name) {
@@ -65,36 +90,33 @@
     return header;
   }
 
-  function collectExplanations() {
-    Array.prototype.forEach.call(explainList.querySelectorAll("textarea"), function (area) {
-      explanations[area.name.slice("explain-".length)] = area.value;
-    });
-    return explanations;
-  }
+  // --- what is unsaved --------------------------------------------------------------------------------
 
   function dirtyValues() {
     var values = {};
     Object.keys(inputs).forEach(function (code) {
-      if (inputs[code].value.trim() !== (base[code] || "").trim()) values[code] = inputs[code].value;
+      var typed = inputs[code].value;
+      if (!same(typed, saved.values[code]) && typed !== sentAs[code]) values[code] = typed;
     });
     return values;
   }
 
   function dirtyExplanations() {
     var changed = {};
-    var current = collectExplanations();
-    Object.keys(current).forEach(function (rule) {
-      if ((current[rule] || "").trim() !== (baseExplanations[rule] || "").trim()) changed[rule] = current[rule];
+    Object.keys(explanations).forEach(function (rule) {
+      if (!same(explanations[rule], saved.explanations[rule])) changed[rule] = explanations[rule];
     });
     return changed;
   }
 
-  function isDirty() {
+  function dirtyHeader() {
     var header = headerValues();
+    return headerNames.some(function (name) { return !same(header[name], saved.header[name]); });
+  }
+
+  function isDirty() {
     return (
-      Object.keys(dirtyValues()).length > 0 ||
-      Object.keys(dirtyExplanations()).length > 0 ||
-      headerNames.some(function (name) { return (header[name] || "") !== (baseHeader[name] || ""); })
+      Object.keys(dirtyValues()).length > 0 || Object.keys(dirtyExplanations()).length > 0 || dirtyHeader()
     );
   }
 
@@ -123,10 +145,7 @@
       if (inputs[code]) inputs[code].value = draft.values[code];
     });
     Object.assign(explanations, draft.explanations || {});
-    Object.keys(draft.explanations || {}).forEach(function (rule) {
-      var area = explainList.querySelector('textarea[name="explain-' + cssEscape(rule) + '"]');
-      if (area) area.value = draft.explanations[rule];
-    });
+    showTypedExplanations();
     headerNames.forEach(function (name) {
       var field = form.elements.namedItem(name);
       if (field && draft.header && name in draft.header) field.value = draft.header[name];
@@ -139,23 +158,19 @@
     return true;
   }
 
-  function cssEscape(value) {
-    return window.CSS && CSS.escape ? CSS.escape(value) : value.replace(/["\\]/g, "\\$&");
-  }
-
   // --- talking to the server --------------------------------------------------------------------------
 
-  function post(url, payload) {
+  function send(method, url, payload) {
     return fetch(url, {
-      method: "POST",
+      method: method,
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify(payload),
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("application/json") === -1) {
-        // login_required answered with the login page: the session has expired.
-        return { status: 401, data: {} };
+        // The API always answers JSON: anything else is a server error or a proxy's page (try again later).
+        return { status: response.status >= 500 ? response.status : 502, data: {} };
       }
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     });
@@ -170,10 +185,11 @@
   function runCheck() {
     if (stopped) return;
     var edit = edits;
-    post(config.checkUrl, { values: allValues() }).then(function (answer) {
-      if (answer.status === 200) showFindings(answer.data, edit);
-      else handleFailure(answer);
-    }, offline);
+    send("POST", config.checkUrl, { values: allValues() }).then(function (answer) {
+      if (answer.status === 200) showFindings(answer.data.findings_html, edit, false);
+      else if (answer.status === 401 || answer.status === 403) handleFailure(answer);
+      // Other refusals of a check change nothing on the page: the save that goes with it reports them.
+    }, function () { /* no network: the save reports it */ });
   }
 
   function runSave() {
@@ -184,16 +200,15 @@
     saveAgain = false;
     var edit = edits;
     var sent = dirtyValues();
-    var sentExplanations = dirtyExplanations();
-    var sentHeader = headerValues();
     setSaveState(text.saving, false);
-    post(config.saveUrl, {
-      version: version, values: sent, explanations: sentExplanations, header: sentHeader,
+    send("PUT", config.tableUrl, {
+      version: version, values: sent, explanations: dirtyExplanations(), header: headerValues(),
     }).then(function (answer) {
       saving = false;
       if (answer.status === 200) {
-        saved(answer.data, edit, sent, sentExplanations, sentHeader);
-      } else if (answer.status === 409) {
+        retryDelay = 0;
+        stored(answer.data, edit, sent);
+      } else if (answer.status === 409 && answer.data.theirs) {
         showConflict(answer.data);
       } else {
         handleFailure(answer);
@@ -201,50 +216,55 @@
       if (saveAgain && !inConflict && !stopped) runSave();
     }, function () {
       saving = false;
-      offline();
+      keepLocally();
+      setSaveState(text.offline, true);
+      retryLater();
     });
   }
 
-  function saved(data, edit, sent, sentExplanations, sentHeader) {
-    version = data.version;
-    Object.keys(data.values).forEach(function (code) {
-      var shown = data.values[code] === null ? "" : data.values[code];
-      base[code] = shown;
+  function stored(table, edit, sent) {
+    version = table.version;
+    Object.keys(table.values).forEach(function (code) {
       var input = inputs[code];
-      // Show the value as stored (１２ → 12) unless the person is still typing in that field.
-      if (input && code in sent && input.value === sent[code] && document.activeElement !== input) {
-        input.value = shown;
+      saved.values[code] = textOf(table.values[code]);
+      delete sentAs[code];
+      if (input && code in sent && input.value === sent[code]) {
+        // Show the value as stored (１２ → 12), unless the person is still in that field.
+        if (document.activeElement === input) sentAs[code] = sent[code];
+        else input.value = saved.values[code];
       }
     });
-    Object.assign(baseExplanations, sentExplanations);
-    baseHeader = sentHeader;
-    setSaveState(format(text.saved, { time: clockOf(data.saved_at) }), false);
-    showFindings(data, edit);
+    saved.explanations = Object.assign({}, table.explanations);
+    saved.header = {
+      reporter: table.header.reporter, phone: table.header.phone, report_date: textOf(table.header.report_date),
+    };
+    setSaveState(format(text.saved, { time: clockOf(table.updated_at) }), false);
+    showFindings(table.findings_html, edit, true);
     if (edit === edits) forgetLocally();
     else keepLocally();
   }
 
   function handleFailure(answer) {
+    var message = answer.data.message;
     if (answer.status === 401) {
       stopped = true;
       keepLocally();
-      saveState.textContent = text.expired + " ";
-      var link = document.createElement("a");
-      link.href = config.loginUrl;
-      link.textContent = text.login;
-      saveState.appendChild(link);
+      saveState.replaceChildren(document.getElementById("expired").content.cloneNode(true));
       saveState.classList.add("error");
     } else if (answer.status === 403) {
       stopped = true;
-      setSaveState(answer.data.message || text.denied, true);
+      setSaveState(message || text.denied, true);
     } else {
-      setSaveState(format(text.saveFailed, { message: answer.data.message || answer.status }), true);
+      keepLocally();
+      setSaveState(format(text.saveFailed, { message: message || answer.status }), true);
+      if (answer.status >= 500) retryLater();
     }
   }
 
-  function offline() {
-    keepLocally();
-    setSaveState(text.offline, true);
+  function retryLater() {
+    retryDelay = Math.min(retryDelay ? retryDelay * 2 : 2000, 60000);
+    clearTimeout(timer);
+    timer = setTimeout(flush, retryDelay);
   }
 
   function setSaveState(message, isError) {
@@ -257,100 +277,63 @@
     notice.hidden = false;
   }
 
-  // --- findings beside the cells ----------------------------------------------------------------------
+  // --- findings: fragments from the server, swapped in ------------------------------------------------
 
-  function showFindings(data, edit) {
-    if (edit < shownEdit) return; // an answer about older values arrived late
-    shownEdit = edit;
-    collectExplanations();
-    var state = {};
-    var notes = {};
-    var findings = data.errors.concat(data.warnings);
-    findings.forEach(function (finding) {
-      finding.items.forEach(function (code, position) {
-        if (state[code] !== "error") state[code] = finding.severity;
-        if (position === 0) (notes[code] = notes[code] || []).push(finding);
-      });
-    });
-    Array.prototype.forEach.call(form.querySelectorAll("tr[data-item]"), function (row) {
-      var code = row.dataset.item;
+  function parsed(html, context) {
+    // Parsed as if inside `context` (rows inside the table's body), so every element comes out as sent.
+    var range = document.createRange();
+    range.selectNodeContents(context);
+    return range.createContextualFragment(html);
+  }
+
+  function showFindings(fragments, edit, fromSave) {
+    if (edit < shown.edit || (edit === shown.edit && shown.save && !fromSave)) return; // older news
+    shown = { edit: edit, save: fromSave };
+    summary.innerHTML = fragments.summary;
+    var rows = parsed(fragments.rows, form.querySelector("table.entry tbody"));
+    Array.prototype.forEach.call(rows.querySelectorAll("tr[data-item]"), function (news) {
+      var row = document.getElementById("item-" + news.dataset.item);
+      if (!row) return;
       var cell = row.querySelector("td.value");
-      if (state[code]) cell.dataset.state = state[code];
+      if (news.dataset.state) cell.dataset.state = news.dataset.state;
       else delete cell.dataset.state;
-      var box = row.querySelector("td.msgs");
-      box.textContent = "";
-      (notes[code] || []).forEach(function (finding) {
-        var line = document.createElement("div");
-        line.className = "msg " + finding.severity;
-        line.textContent = finding.message;
-        box.appendChild(line);
-      });
+      row.querySelector("td.msgs").replaceWith(news.querySelector("td.msgs"));
     });
-    showSummary(data);
-    showExplanations(data.warnings);
+    swapExplanations(parsed(fragments.explanations, explainList));
   }
 
-  function showSummary(data) {
-    summary.textContent = "";
-    var line = document.createElement("p");
-    if (!data.errors.length && !data.warnings.length) {
-      line.className = "msg ok";
-      line.textContent = text.ok;
-    } else {
-      var missing = data.warnings.filter(function (w) { return !(explanations[w.rule] || "").trim(); });
-      line.textContent = format(text.summary, { errors: data.errors.length, warnings: data.warnings.length });
-      if (missing.length) line.textContent += "；" + format(text.unexplained, { n: missing.length });
-    }
-    summary.appendChild(line);
+  /* The server's boxes replace the page's, with two things kept: the text the person typed (not saved yet,
+   * or saved after this answer was made) and the box being typed in, which is left in place so that its
+   * focus, caret and an unfinished input-method composition are not lost. */
+  function swapExplanations(incoming) {
+    var active = document.activeElement;
+    var typing = active && active.tagName === "TEXTAREA" && explainList.contains(active)
+      ? active.closest(".explain") : null;
+    Array.prototype.slice.call(explainList.children).forEach(function (box) {
+      if (box !== typing) box.remove();
+    });
+    var afterTyping = false;
+    Array.prototype.slice.call(incoming.querySelectorAll(".explain")).forEach(function (box) {
+      if (typing && box.dataset.rule === typing.dataset.rule) {
+        typing.className = box.className;
+        typing.replaceChild(box.querySelector("p"), typing.querySelector("p"));
+        afterTyping = true;
+      } else if (typing && !afterTyping) {
+        explainList.insertBefore(box, typing);
+      } else {
+        explainList.appendChild(box);
+      }
+    });
+    showTypedExplanations();
+    explainSection.hidden = explainList.children.length === 0;
   }
 
-  function showExplanations(warnings) {
-    collectExplanations();
-    var focused = document.activeElement;
-    var existing = {};
-    Array.prototype.forEach.call(explainList.querySelectorAll(".explain"), function (box) {
-      existing[box.dataset.rule] = box;
+  function showTypedExplanations() {
+    Array.prototype.forEach.call(explainList.querySelectorAll("textarea"), function (area) {
+      var rule = ruleOf(area);
+      if (rule in explanations && area.value !== explanations[rule]) area.value = explanations[rule];
+      area.closest(".explain").classList.toggle("missing", !area.value.trim());
     });
-    var wanted = {};
-    warnings.forEach(function (warning) {
-      wanted[warning.rule] = true;
-      var box = existing[warning.rule];
-      if (!box) {
-        box = document.createElement("div");
-        box.className = "explain";
-        box.dataset.rule = warning.rule;
-        var head = document.createElement("p");
-        var tag = document.createElement("span");
-        tag.className = "tag warning";
-        tag.textContent = text.warning;
-        head.appendChild(tag);
-        head.appendChild(document.createTextNode(" "));
-        var message = document.createElement("span");
-        message.className = "message";
-        head.appendChild(message);
-        var rule = document.createElement("code");
-        rule.textContent = warning.rule;
-        head.appendChild(document.createTextNode(" "));
-        head.appendChild(rule);
-        var area = document.createElement("textarea");
-        area.name = "explain-" + warning.rule;
-        area.rows = 2;
-        area.setAttribute("aria-label", text.explainLabel);
-        area.value = explanations[warning.rule] || "";
-        box.appendChild(head);
-        box.appendChild(area);
-      }
-      var messageNode = box.querySelector(".message");
-      if (messageNode) messageNode.textContent = warning.message;
-      box.classList.toggle("missing", !(explanations[warning.rule] || "").trim());
-      explainList.appendChild(box); // in the order of the findings
-    });
-    Object.keys(existing).forEach(function (rule) {
-      if (!wanted[rule] && existing[rule] !== (focused && focused.closest && focused.closest(".explain"))) {
-        existing[rule].remove();
-      }
-    });
-    explainSection.hidden = warnings.length === 0;
   }
 
   // --- conflicts --------------------------------------------------------------------------------------
@@ -363,15 +346,14 @@
     keepLocally();
     conflictBox.querySelector(".conflict-message").textContent = data.message;
     var body = conflictBox.querySelector("tbody");
-    body.textContent = "";
+    var rowTemplate = document.getElementById("conflict-row");
+    body.replaceChildren();
     (data.changed || []).forEach(function (change) {
-      var row = document.createElement("tr");
+      var row = rowTemplate.content.firstElementChild.cloneNode(true);
       row.dataset.item = change.item;
-      [change.item + " " + change.label, change.theirs, change.yours].forEach(function (value) {
-        var cell = document.createElement("td");
-        cell.textContent = value === null || value === "" ? text.blank : value;
-        row.appendChild(cell);
-      });
+      row.querySelector(".item").textContent = change.item + " " + change.label;
+      row.querySelector(".theirs").textContent = textOf(change.theirs) || text.blank;
+      row.querySelector(".yours").textContent = textOf(change.yours) || text.blank;
       body.appendChild(row);
     });
     conflictBox.hidden = false;
@@ -383,8 +365,9 @@
     var data = conflictData;
     var mine = dirtyValues();
     Object.keys(data.theirs).forEach(function (code) {
-      var theirs = data.theirs[code] === null ? "" : data.theirs[code];
-      base[code] = theirs;
+      var theirs = textOf(data.theirs[code]);
+      saved.values[code] = theirs;
+      delete sentAs[code];
       // "Keep mine": my changed items stay, everything else becomes theirs (their other edits survive).
       if (inputs[code] && !(keepMine && code in mine)) inputs[code].value = theirs;
     });
@@ -410,7 +393,11 @@
 
   // --- events -----------------------------------------------------------------------------------------
 
-  function changed() {
+  function changed(event) {
+    var target = event.target;
+    if (target.tagName === "TEXTAREA" && target.name.indexOf(EXPLAIN) === 0) {
+      explanations[ruleOf(target)] = target.value;
+    }
     edits += 1;
     keepLocally();
     if (!inConflict && !stopped) setSaveState(text.unsaved, false);
@@ -427,7 +414,14 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("focusout", function (event) {
-    if (timer !== null && event.target.matches("input, textarea")) flush();
+    var target = event.target;
+    if (timer !== null && target.matches("input, textarea")) flush();
+    // Leaving a field that holds what was saved as another text (１２): show it as stored.
+    var code = target.dataset && target.dataset.item;
+    if (code && code in sentAs && target.value === sentAs[code]) {
+      target.value = saved.values[code];
+      delete sentAs[code];
+    }
   });
 
   // Submitting: save what is typed first, so the server submits exactly what the page shows.

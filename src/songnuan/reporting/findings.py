@@ -1,0 +1,79 @@
+"""The findings of a check as the entry page shows them, rendered once, on the server.
+
+`campaign/_findings.html` holds them as named partials: the summary line (`summary`), a row's messages
+(`messages`; its state is the row's `data-state`), every row's state and messages (`rows`), and the warnings
+with their explanations (`explanations`). The entry page includes those partials when it is first drawn, with
+the context `findings_context` builds; the API's check and save answers carry them rendered by
+`findings_html`, and entry.js swaps them in. No script builds a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from django.template.loader import render_to_string
+
+from songnuan.formkit.definitions import Form
+from songnuan.formkit.engine import CheckResult, Value, Violation
+from songnuan.reporting.catalogue import printed_rows
+
+TEMPLATE = "campaign/_findings.html"
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A warning (核实性审核) with the explanation written for it."""
+
+    warning: Violation
+    text: str
+    missing: bool  # no explanation written yet (blank does not count)
+
+
+class Fragments(TypedDict):
+    """The partials of campaign/_findings.html, rendered: what the page swaps in after a check or a save."""
+
+    summary: str
+    rows: str
+    explanations: str
+
+
+def findings_context(
+    form: Form,
+    check: CheckResult,
+    explanations: Mapping[str, str],
+    *,
+    missing: list[str],
+    editable: bool,
+    values: Mapping[str, Value] | None = None,
+    hints: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the partials read: `result`, `missing`, `rows` (the printed rows with their states and messages;
+    with the values and hints when the page draws the whole table), `warnings` and `editable`."""
+    return {
+        "result": check,
+        "missing": missing,
+        "rows": printed_rows(form, dict(values) if values is not None else None, check, hints=hints),
+        "warnings": [
+            Explained(warning, explanations.get(warning.rule, ""), warning.rule in missing)
+            for warning in check.warnings
+        ],
+        "editable": editable,
+    }
+
+
+def findings_html(
+    form: Form,
+    check: CheckResult,
+    explanations: Mapping[str, str],
+    *,
+    missing: list[str],
+    editable: bool,
+) -> Fragments:
+    context = findings_context(form, check, explanations, missing=missing, editable=editable)
+    return Fragments(
+        summary=render_to_string(f"{TEMPLATE}#summary", context),
+        rows=render_to_string(f"{TEMPLATE}#rows", context),
+        explanations=render_to_string(f"{TEMPLATE}#explanations", context),
+    )
