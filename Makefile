@@ -12,7 +12,7 @@ PORT ?= 8000
 # `make test TEST_SEED=default` draws a new order (the seed is printed at the top of the run).
 TEST_SEED ?= 20261202
 
-.PHONY: run test lint typecheck pytest pytest-pg mutation bench bench-rollup bench-load bench-registry clean secret-key
+.PHONY: run test lint typecheck pytest pytest-pg mutation bench bench-rollup bench-load bench-archive clean secret-key
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.12 或更高版本 (Django 6)。请安装后重试，或用 make PYTHON=... 指定。"; exit 1; }
@@ -71,8 +71,8 @@ bench-load: secret-key
 	$(BIN)/python bench/bench_entry_load.py --db sqlite
 
 # A million generated households: import against a raw bulk insert, memory, search p95 (≈ 20 minutes).
-bench-registry: secret-key
-	$(BIN)/python bench/bench_registry.py --n 1000000 --database both
+bench-archive: secret-key
+	$(BIN)/python bench/bench_archive.py --n 1000000 --database both
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info var/mutation

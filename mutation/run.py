@@ -63,8 +63,8 @@ MODULES: dict[str, Module] = {
         ),
     ),
     "idnumbers": Module(
-        "src/songnuan/registry/idnumbers.py",
-        ("tests/registry/test_idnumbers.py", "tests/registry/test_idnumbers_boundaries.py"),
+        "src/songnuan/archive/idnumbers.py",
+        ("tests/archive/test_idnumbers.py", "tests/archive/test_idnumbers_boundaries.py"),
     ),
     "permissions": Module(
         "src/songnuan/orgs/permissions.py", ("tests/orgs", "tests/api/test_permissions.py")

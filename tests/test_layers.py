@@ -1,4 +1,4 @@
-"""The apps stand in layers: formkit ← orgs ← campaigns ← reporting, registry ← api, demo (← config); the site
+"""The apps stand in layers: formkit ← orgs ← campaigns ← reporting, archive ← api, demo (← config); the site
 shell (`site`: the base template and shared CSS) imports no app at all.
 
 An app imports only from its own layer or below, never a sibling's views, and formkit imports nothing from
@@ -20,7 +20,7 @@ LAYER = {
     "orgs": 1,
     "campaigns": 2,
     "reporting": 3,
-    "registry": 3,
+    "archive": 3,
     "api": 4,
     "demo": 4,
     "config": 5,  # the project: settings and URLs name every app
@@ -87,7 +87,7 @@ def test_the_check_finds_what_it_forbids(tmp_path: Path) -> None:
     files = {
         "orgs/a.py": "from ..reporting import models\nfrom . import selectors\n",
         "formkit/b.py": "def f():\n    from django.db import models\n",
-        "reporting/c.py": "import songnuan.registry.views_upload\nfrom songnuan.registry import selectors\n",
+        "reporting/c.py": "import songnuan.archive.views_upload\nfrom songnuan.archive import selectors\n",
         "api/d.py": "from songnuan.reporting.views import x\nfrom songnuan.orgs.models import Unit\n",
     }
     for name, text in files.items():
@@ -103,7 +103,7 @@ def test_the_check_finds_what_it_forbids(tmp_path: Path) -> None:
             "2: django.db.models (formkit imports nothing from Django)",
             "2: django.db (formkit imports nothing from Django)",
         ],
-        "reporting/c.py": ["1: songnuan.registry.views_upload (another app's views)"],
+        "reporting/c.py": ["1: songnuan.archive.views_upload (another app's views)"],
         "api/d.py": [
             "1: songnuan.reporting.views.x (another app's views)",
             "1: songnuan.reporting.views (another app's views)",

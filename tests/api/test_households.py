@@ -1,7 +1,7 @@
 """The archive (困难职工档案) through the API: GET /api/households and /api/households/<id>.
 
 Read only, with the permissions of the pages: the unit tree decides which files a user sees, ID, phone and
-card numbers are masked unless `full=1` is asked for with the permission `registry.view_personal_data` —
+card numbers are masked unless `full=1` is asked for with the permission `archive.view_personal_data` —
 and each such view is logged.
 """
 
@@ -16,17 +16,17 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from songnuan.orgs.models import Unit
-from songnuan.registry import generate
-from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone
-from songnuan.registry.models import Household, PersonalDataView
-from songnuan.registry.services import (
+from songnuan.archive import generate
+from songnuan.archive.idnumbers import mask_card, mask_id_number, mask_phone
+from songnuan.archive.models import Household, PersonalDataView
+from songnuan.archive.services import (
     HouseholdInput,
     MemberInput,
     household_apply,
     household_file,
     plan_set,
 )
+from songnuan.orgs.models import Unit
 
 from ..world import World
 from .helpers import data_of, find_floats, schema_problems

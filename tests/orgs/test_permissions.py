@@ -292,7 +292,7 @@ def test_permission(tree: Tree, question: str, who: str, relation: str, expected
 def _grant_personal_data(user: User | AnonymousUser) -> None:
     if isinstance(user, User):
         user.user_permissions.add(
-            Permission.objects.get(content_type__app_label="registry", codename="view_personal_data")
+            Permission.objects.get(content_type__app_label="archive", codename="view_personal_data")
         )
 
 

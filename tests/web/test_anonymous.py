@@ -29,30 +29,30 @@ PUBLIC = {
 }
 #: The needy-worker archive: personal data, every page and download private (checked like all others above).
 ARCHIVE = {
-    "registry:list",
-    "registry:new",
-    "registry:export",
-    "registry:plan-gaps",
-    "registry:due",
-    "registry:import",
-    "registry:import-job",
-    "registry:import-progress",
-    "registry:import-rejected",
-    "registry:detail",
-    "registry:reveal",
-    "registry:file",
-    "registry:review",
-    "registry:out",
-    "registry:close",
-    "registry:plan",
+    "archive:list",
+    "archive:new",
+    "archive:export",
+    "archive:plan-gaps",
+    "archive:due",
+    "archive:import",
+    "archive:import-job",
+    "archive:import-progress",
+    "archive:import-rejected",
+    "archive:detail",
+    "archive:reveal",
+    "archive:file",
+    "archive:review",
+    "archive:out",
+    "archive:close",
+    "archive:plan",
     # the archive's audit trail and proposals (issue 8)
-    "registry:propose-out",
-    "registry:propose-close",
-    "registry:approve",
-    "registry:reject",
-    "registry:withdraw",
-    "registry:reopen",
-    "registry:history",
+    "archive:propose-out",
+    "archive:propose-close",
+    "archive:approve",
+    "archive:reject",
+    "archive:withdraw",
+    "archive:reopen",
+    "archive:history",
 }
 
 #: One's own account: changing the password needs a login (at both addresses).
@@ -111,7 +111,7 @@ def test_the_account_urls_are_there_and_need_a_login(world: World) -> None:
 
 def test_the_archive_urls_are_all_there_and_none_is_public(world: World) -> None:
     routes = dict(named_patterns(get_resolver()))
-    assert {name for name in routes if name.startswith("registry:")} == ARCHIVE
+    assert {name for name in routes if name.startswith("archive:")} == ARCHIVE
     assert not ARCHIVE & PUBLIC
     client = Client()
     for name in sorted(ARCHIVE):

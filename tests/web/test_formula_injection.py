@@ -22,11 +22,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Field
 from django.urls import reverse
 
+from songnuan.archive.models import Household, ImportJob
+from songnuan.archive.services import HouseholdInput, household_apply, household_file
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.excel_writer import new_workbook, write_text
 from songnuan.orgs.models import Unit
-from songnuan.registry.models import Household, ImportJob
-from songnuan.registry.services import HouseholdInput, household_apply, household_file
 
 from ..formkit.test_template import PAYLOADS, read_cells
 from ..world import World

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from songnuan.registry.models import Household, ImportJob
+from songnuan.archive.models import Household, ImportJob
 from songnuan.reporting import catalogue
 from songnuan.reporting.models import SubmissionEvent, SubmissionValue
 

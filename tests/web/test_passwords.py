@@ -42,7 +42,7 @@ def test_account_create_accepts_a_good_password(world: World) -> None:
 
 def test_the_demo_password_passes_the_validators_for_every_demo_account() -> None:
     """seed_demo creates its accounts through account_create, so `make run` needs this (the demo is loaded
-    whole in tests/registry/test_demo_archive.py)."""
+    whole in tests/archive/test_demo_archive.py)."""
     demo = tomllib.loads((resources.files("songnuan.orgs") / "data" / "demo-jingmen.toml").read_text("utf-8"))
     assert demo["password"] == "songnuan-demo"
     for spec in demo["accounts"]:

@@ -1,7 +1,7 @@
 """/api/households: the needy-worker archive (困难职工档案), read only, with the pages' permissions.
 
 ID, phone and card numbers are masked unless asked for (`full=1`) with the right to see them; each such view
-is logged (`songnuan.registry.services.personal_data_viewed`). A file the user may not see answers as one that
+is logged (`songnuan.archive.services.personal_data_viewed`). A file the user may not see answers as one that
 does not exist (404): the API does not tell that it exists.
 """
 
@@ -33,11 +33,11 @@ from songnuan.api.schemas import (
     cell_value,
     local_time,
 )
+from songnuan.archive import models
+from songnuan.archive.idnumbers import mask_card, mask_id_number, mask_phone, shown_birth_year
+from songnuan.archive.selectors import HouseholdSearch, households_visible_to, search_households
+from songnuan.archive.services import personal_data_viewed
 from songnuan.orgs.permissions import may_see_personal_data
-from songnuan.registry import models
-from songnuan.registry.idnumbers import mask_card, mask_id_number, mask_phone, shown_birth_year
-from songnuan.registry.selectors import HouseholdSearch, households_visible_to, search_households
-from songnuan.registry.services import personal_data_viewed
 
 router = Router(tags=["困难职工档案"])
 HouseholdId: Any = Path(..., ge=1, le=MAX_ID, description="档案编号")

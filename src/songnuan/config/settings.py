@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "songnuan.orgs",
     "songnuan.campaigns",
     "songnuan.reporting",
-    "songnuan.registry",
+    "songnuan.archive",
     "songnuan.api",
     "songnuan.demo",
 ]

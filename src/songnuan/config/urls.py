@@ -6,7 +6,7 @@ urlpatterns = [
     path("api/", include("songnuan.api.urls")),
     path("campaigns/", include("songnuan.reporting.urls_review")),
     path("campaigns/", include("songnuan.reporting.urls_campaign")),
-    path("archive/", include("songnuan.registry.urls")),
+    path("archive/", include("songnuan.archive.urls")),
     path("", include("songnuan.orgs.urls")),
     path("", include("songnuan.reporting.urls")),
 ]

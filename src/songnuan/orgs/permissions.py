@@ -10,10 +10,10 @@ Roll-ups (the roll-up page, its drill-down, the comparison grid, their Excel and
 below a unit, so they are for the reviewing roles only (`can_see_rollup`), never a reporter, not even of its
 own unit.
 
-The archive of needy households (困难职工档案, `registry`) asks the `may_…_file` questions with the file's
+The archive of needy households (困难职工档案, `archive`) asks the `may_…_file` questions with the file's
 unit (`household.unit`): this module imports nothing from the apps above it. The unit's own staff open and
 keep a file and *propose* to end it; a reviewer above the unit decides (files, reviews, ends, reopens).
-Full ID, phone and card numbers need the Django permission `registry.view_personal_data` as well as the
+Full ID, phone and card numbers need the Django permission `archive.view_personal_data` as well as the
 file's unit in sight. An import job is its starter's own.
 """
 
@@ -27,8 +27,8 @@ from songnuan.orgs.models import Account, Unit
 
 User = AuthUser | AnonymousUser
 
-#: The Django permission (app label and codename of `registry.models`' Meta) to see full personal numbers.
-PERSONAL_DATA_PERMISSION = "registry.view_personal_data"
+#: The Django permission (app label and codename of `archive.models`' Meta) to see full personal numbers.
+PERSONAL_DATA_PERMISSION = "archive.view_personal_data"
 
 
 def account_of(user: User) -> Account | None:

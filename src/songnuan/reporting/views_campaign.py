@@ -25,13 +25,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from songnuan.archive.selectors import archive_hints
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part, units_taking_part
 from songnuan.formkit.definitions import Form, ItemKind, get_form
 from songnuan.formkit.engine import compiled
 from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.permissions import account_of, can_fill, unit_visible, units_visible_to
-from songnuan.registry.selectors import archive_hints
 from songnuan.reporting import services
 from songnuan.reporting.findings import findings_context
 from songnuan.reporting.forms_campaign import (

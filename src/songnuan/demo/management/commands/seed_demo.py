@@ -14,13 +14,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from songnuan.archive import generate, services
+from songnuan.archive.models import Household
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import ItemKind, get_form
 from songnuan.formkit.engine import Value
 from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.services import account_create, unit_create
-from songnuan.registry import generate, services
-from songnuan.registry.models import Household
 from songnuan.reporting.models import Submission, SubmissionValue
 
 
@@ -135,7 +135,7 @@ class Command(BaseCommand):
             self.stdout.write(f"已生成 {count} 户困难职工档案（身份证号为虚构的有效号码）。")
         self.stdout.write(f"演示账号（密码都是 {data['password']}）：")
         for account in Account.objects.select_related("user", "unit").order_by("unit__path", "role"):
-            full = "（可查看完整身份证号）" if account.user.has_perm("registry.view_personal_data") else ""
+            full = "（可查看完整身份证号）" if account.user.has_perm("archive.view_personal_data") else ""
             self.stdout.write(
                 f"  {account.user.username:<22} {account.get_role_display()}  {account.unit.name}{full}"
             )

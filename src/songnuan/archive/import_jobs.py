@@ -1,0 +1,225 @@
+"""An import as the user sees it: upload, check the column mapping, run (with progress), download rejects.
+
+Progress is written to a small file beside the upload rather than to the database: on SQLite the import's
+own transaction holds the write lock until the end, and a progress row could not be written meanwhile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from songnuan.archive.importing import (
+    ImportOutcome,
+    MappingError,
+    check_mapping,
+    guess_mapping,
+    household_import,
+)
+from songnuan.archive.models import ImportJob
+from songnuan.formkit.excel_writer import ListWriter
+from songnuan.formkit.list_reader import ListReading, UnreadableFile, open_list
+from songnuan.orgs.models import Unit
+from songnuan.orgs.permissions import may_open_file, may_start_import, may_use_import_job
+
+logger = logging.getLogger(__name__)
+_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
+
+
+class ImportRefused(Exception):
+    """The upload cannot be imported at all (wrong kind, too large, unreadable); the message says why."""
+
+
+def _import_dir() -> Path:
+    directory = Path(settings.SONGNUAN_IMPORT_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def import_job_start(*, user: User, unit: Unit, file_name: str, stream: IO[bytes]) -> ImportJob:
+    """Keep the upload, read its header and guess which column is which field.
+
+    `unit` is where the user imports from: rows name their unit (one the user may file for), or land in
+    `unit` itself when the user may file there.
+    """
+    if not may_start_import(user, unit):
+        raise PermissionDenied
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise ImportRefused(
+            _("“{name}”不是可导入的文件：请上传 .xlsx、.xls、.ods 或 .csv 文件").format(name=file_name)
+        )
+    stored = _import_dir() / f"{uuid.uuid4().hex}{suffix}"
+    digest = hashlib.sha256()
+    size = 0
+    with stored.open("wb") as out:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            size += len(chunk)
+            if size > settings.SONGNUAN_MAX_IMPORT_BYTES:
+                out.close()
+                stored.unlink()
+                raise ImportRefused(
+                    _("“{name}”太大：导入文件不应超过 {mb} MB，请分成几个文件").format(
+                        name=file_name, mb=settings.SONGNUAN_MAX_IMPORT_BYTES // 1048576
+                    )
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    try:
+        reading = open_list(stored)
+        header = reading.header
+        reading.close()
+    except UnreadableFile as problem:
+        stored.unlink()
+        raise ImportRefused(f"{file_name}：{problem}") from None
+    return ImportJob.objects.create(
+        user=user,
+        unit=unit,
+        file_name=file_name,
+        file_sha256=digest.hexdigest(),
+        stored_path=str(stored),
+        columns=header,
+        mapping=guess_mapping(header),
+    )
+
+
+def earlier_imports(job: ImportJob) -> Sequence[ImportJob]:
+    """Earlier imports of the very same file (same content) — worth a word before it is imported again."""
+    return list(
+        ImportJob.objects.filter(file_sha256=job.file_sha256, state=ImportJob.State.DONE)
+        .exclude(pk=job.pk)
+        .order_by("-started_at")[:3]
+    )
+
+
+def import_job_run(*, user: User, job: ImportJob, mapping: Mapping[str, int], use_default_unit: bool) -> None:
+    """Check the mapping and start the import (in a thread, or here when background imports are off)."""
+    if not may_use_import_job(user, job.user_id):
+        raise PermissionDenied
+    if job.state != ImportJob.State.MAPPING:
+        raise MappingError(_("这个文件已经开始导入了"))
+    if use_default_unit and not may_open_file(user, job.unit):
+        raise MappingError(_("您不能直接为“{unit}”建档：请选择“建档单位”所在的列").format(unit=job.unit.name))
+    check_mapping(mapping, job.columns, has_default_unit=use_default_unit)
+    job.mapping = dict(mapping)
+    job.state = ImportJob.State.RUNNING
+    job.save(update_fields=["mapping", "state"])
+    default_unit_id = job.unit_id if use_default_unit else None
+    if settings.SONGNUAN_IMPORT_IN_BACKGROUND:
+        threading.Thread(
+            target=_run_in_thread, args=(job.pk, default_unit_id), name=f"import-{job.pk}", daemon=True
+        ).start()
+    else:
+        _run(job.pk, default_unit_id)
+
+
+def _run_in_thread(job_id: int, default_unit_id: int | None) -> None:
+    try:
+        _run(job_id, default_unit_id)
+    finally:
+        connection.close()  # the thread's own connection
+
+
+def _progress_path(job: ImportJob) -> Path:
+    return Path(job.stored_path + ".progress")
+
+
+def import_progress(job: ImportJob) -> dict[str, Any]:
+    """{"rows": n, "fraction": 0…1} while running (read from the side file), the outcome when done."""
+    if job.state == ImportJob.State.RUNNING:
+        try:
+            data: dict[str, Any] = json.loads(_progress_path(job).read_text())
+        except (OSError, ValueError):
+            data = {"rows": 0, "fraction": 0.0}
+        return {"state": job.state, **data}
+    return {
+        "state": job.state,
+        "rows": job.rows_done,
+        "fraction": 1.0,
+        "created": job.created,
+        "existing": job.existing,
+        "rejected": job.rejected,
+        "warnings": job.warnings,
+        "error": job.error,
+    }
+
+
+def _run(job_id: int, default_unit_id: int | None) -> None:
+    job = ImportJob.objects.select_related("user", "unit").get(pk=job_id)
+    default_unit = job.unit if default_unit_id else None
+    rejected_path = Path(job.stored_path + ".rejected.xlsx")
+    progress_path = _progress_path(job)
+    writer: ListWriter | None = None
+
+    def reject(row: int, cells: Sequence[Any], reason: str) -> None:
+        nonlocal writer
+        if writer is None:
+            writer = ListWriter(
+                rejected_path,
+                title=_("未导入的行：{name}").format(name=job.file_name),
+                header=[_("原文件行号"), _("退回原因"), *job.columns],
+                widths=[10, 48, *([14] * len(job.columns))],
+                sheet_name=_("退回的行"),
+            )
+        writer.write([row, reason, *cells])
+
+    def progress(rows: int, fraction: float) -> None:
+        progress_path.write_text(json.dumps({"rows": rows, "fraction": round(fraction, 4)}))
+
+    outcome = ImportOutcome()
+    reading: ListReading | None = None
+    try:
+        reading = open_list(job.stored_path)
+        outcome = household_import(
+            user=job.user,
+            job=job,
+            rows=reading.rows,
+            mapping={name: int(index) for name, index in job.mapping.items()},
+            default_unit=default_unit,
+            reject=reject,
+            progress=progress,
+            fraction_read=reading.fraction_read,
+        )
+    except (UnreadableFile, MappingError) as problem:
+        job.state, job.error = ImportJob.State.FAILED, str(problem)
+    except IntegrityError:  # someone filed one of these people while the import ran
+        job.state, job.error = (
+            ImportJob.State.FAILED,
+            _("导入期间有人同时为文件中的人员建了档，没有导入任何数据。请重新导入该文件。"),
+        )
+    except Exception:  # the import rolled back; the user gets a sentence, the log the traceback
+        logger.exception("import %s failed", job.pk)
+        job.state, job.error = (
+            ImportJob.State.FAILED,
+            _("导入时出现意外错误，没有导入任何数据。请联系管理员。"),
+        )
+    else:
+        job.state = ImportJob.State.DONE
+    finally:
+        if writer is not None:
+            writer.close()
+        if reading is not None:
+            reading.close()
+    if job.state == ImportJob.State.DONE:
+        job.rows_done, job.created, job.existing = outcome.rows, outcome.created, outcome.existing
+        job.rejected, job.warnings = outcome.rejected, outcome.warnings
+        if rejected_path.exists():
+            job.rejected_file = rejected_path.read_bytes()
+    job.finished_at = timezone.now()
+    job.progress = 1.0
+    job.save()
+    for leftover in (rejected_path, progress_path, Path(job.stored_path)):
+        leftover.unlink(missing_ok=True)

@@ -1,0 +1,629 @@
+"""Writes to the archive: apply for a file, review it (建档), take it out of difficulty, close it, plan it.
+
+One household, one file: every ID number on an open file (head and members) holds a row of `OpenIdentity`,
+unique across the system, inserted in the same transaction. A second unit filing the same person gets a
+clear conflict naming the unit that holds the file (the ID masked) — never a silent duplicate.
+
+Every change writes a `HouseholdEvent` in its own transaction: who, when, the fields before and after.
+What may happen in which state is the table in `transitions`, which the pages ask as well; who may is asked
+of `songnuan.orgs.permissions` (`may_open_file`, `may_decide_file`, `may_propose_file`, …): the unit's own
+staff keep the file and its plan and may only *propose* to take it out of difficulty or to close it; a
+reviewer above the unit (the one who files it) decides: files, reviews yearly, approves or rejects a
+proposal, takes it out of difficulty or closes it directly, and reopens a file ended by mistake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from songnuan.archive.idnumbers import InvalidIdNumber, mask_id_number, parse_id_number
+from songnuan.archive.models import (
+    Household,
+    HouseholdEvent,
+    Member,
+    OpenIdentity,
+    PersonalDataView,
+    Plan,
+    Proposal,
+)
+from songnuan.archive.searchkeys import name_initials, reversed_id
+from songnuan.archive.transitions import (
+    Action,
+    check_permission,
+    may_act,
+    proposed,
+    state_refusal,
+)
+from songnuan.orgs.models import Unit
+from songnuan.orgs.permissions import may_decide_file, may_open_file, may_propose_file
+
+
+class ArchiveError(Exception):
+    """A refused change to the archive, with a Chinese message."""
+
+
+class DuplicateFile(ArchiveError):
+    def __init__(self, id_number: str, holder: Household) -> None:
+        self.id_number = id_number
+        self.holder = holder
+        super().__init__(
+            _("身份证号 {id} 已在“{unit}”的困难职工档案中（户主 {name}），一户只能建一份档案").format(
+                id=mask_id_number(id_number), unit=holder.unit.name, name=holder.head_name
+            )
+        )
+
+
+@dataclass
+class MemberInput:
+    name: str
+    relation: str
+    id_number: str = ""
+    monthly_income: Decimal | None = None
+    health: str = ""
+    school_or_employer: str = ""
+
+
+@dataclass
+class HouseholdInput:
+    head_name: str
+    head_id_number: str
+    category: str
+    phone: str = ""
+    employer: str = ""
+    employer_kind: str = ""
+    difficulty_type: str = ""
+    main_cause: str = ""
+    secondary_causes: Sequence[str] = ()
+    monthly_income: Decimal | None = None
+    household_size: int = 1
+    minimum_living_line: Decimal | None = None
+    card_kind: str = ""
+    bank: str = ""
+    bank_branch: str = ""
+    card_number: str = ""
+    members: Sequence[MemberInput] = field(default_factory=list)
+
+
+def difficulty_type_problem(kind: str) -> str | None:
+    """Why `kind` is not one of the configured difficulty types (blank is allowed), or None."""
+    kinds = settings.SONGNUAN_DIFFICULTY_TYPES
+    if not kind or kind in kinds:
+        return None
+    return _("困难类型应为{kinds}之一，这里是“{kind}”").format(kinds="、".join(kinds), kind=kind)
+
+
+def _checked_id(text: str, who: str) -> str:
+    try:
+        return parse_id_number(text).number
+    except InvalidIdNumber as problem:
+        raise ArchiveError(f"{who}：{problem}") from None
+
+
+# --- who may do what (the rules and the states are in `transitions`) -------------------------------------
+
+
+def _check_state(action: Action, household: Household) -> None:
+    refusal = state_refusal(action, household)
+    if refusal is not None:
+        raise ArchiveError(refusal)
+
+
+def _decider_only(action: Action, user: User, household: Household, refusal: str) -> None:
+    """Let a reviewer above through; the unit's own staff get `refusal` (they may propose); others a 403."""
+    if may_act(action, user, household):
+        return
+    if may_propose_file(user, household.unit):
+        raise ArchiveError(refusal)
+    raise PermissionDenied
+
+
+# --- the audit trail -------------------------------------------------------------------------------------
+
+APPLICATION_FIELDS = (
+    "unit",
+    "head_name",
+    "head_id_number",
+    "category",
+    "phone",
+    "employer",
+    "employer_kind",
+    "difficulty_type",
+    "main_cause",
+    "secondary_causes",
+    "monthly_income",
+    "household_size",
+    "minimum_living_line",
+    "card_kind",
+    "bank",
+    "bank_branch",
+    "card_number",
+    "status",
+)
+LIFECYCLE_FIELDS = (
+    "status",
+    "filed_at",
+    "last_reviewed_at",
+    "reviewed_by",
+    "out_path",
+    "ended_on",
+    "closed_reason",
+)
+MEMBER_FIELDS = ("name", "relation", "id_number", "monthly_income", "health", "school_or_employer")
+PLAN_FIELDS = ("contact", "deadline", "measures", "path")
+
+
+def person_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def as_text(value: Any) -> str:
+    """A field's value as the audit trail keeps it: text, blank for nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, User):
+        return person_name(value)
+    if isinstance(value, Unit):
+        return value.name
+    if isinstance(value, list | tuple):
+        return "、".join(str(part) for part in value)
+    return str(value)
+
+
+def _snapshot(instance: models.Model, names: Iterable[str]) -> dict[str, str]:
+    return {name: as_text(getattr(instance, name)) for name in names}
+
+
+def _filled(values: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in values.items() if value}
+
+
+def _changes(
+    before: dict[str, str], after: dict[str, str], always: Iterable[str] = ()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The fields that differ, and those in `always` (set by the action even if the text is the same): (old,
+    new)."""
+    changed = [name for name in after if before.get(name, "") != after[name] or name in always]
+    return {name: before.get(name, "") for name in changed}, {name: after[name] for name in changed}
+
+
+def _record(
+    household: Household,
+    user: User,
+    action: str,
+    *,
+    old: dict[str, str] | None = None,
+    new: dict[str, str] | None = None,
+    note: str = "",
+) -> HouseholdEvent:
+    return HouseholdEvent.objects.create(
+        household=household, user=user, action=action, old=old or {}, new=new or {}, note=note
+    )
+
+
+def _record_lifecycle(
+    household: Household,
+    user: User,
+    action: str,
+    before: dict[str, str],
+    note: str = "",
+    always: Iterable[str] = (),
+) -> HouseholdEvent:
+    old, new = _changes(before, _snapshot(household, LIFECYCLE_FIELDS), always)
+    return _record(household, user, action, old=old, new=new, note=note)
+
+
+# --- a new file ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def household_apply(*, user: User, unit: Unit, data: HouseholdInput) -> Household:
+    """Open a file for a household in `unit`.
+
+    The unit's own staff apply (状态: 已申请) and a reviewer above files it; a reviewer above who opens the
+    file files it at once (建档), as an import by a reviewer does.
+    """
+    if not may_open_file(user, unit):
+        raise PermissionDenied
+    files_at_once = may_decide_file(user, unit)
+    if not data.head_name.strip():
+        raise ArchiveError(_("户主姓名不能为空"))
+    if data.category not in Household.Category.values:
+        raise ArchiveError(_("类别应为困难职工、困难农民工或困难劳模"))
+    if len(data.secondary_causes) > 3:
+        raise ArchiveError(_("其他致困原因最多三项"))
+    problem = difficulty_type_problem(data.difficulty_type)
+    if problem:
+        raise ArchiveError(problem)
+    head = parse_id_number(_checked_id(data.head_id_number, _("户主身份证号")))
+    members = [(m, _checked_id(m.id_number, m.name) if m.id_number.strip() else "") for m in data.members]
+    numbers = [head.number] + [number for _m, number in members if number]
+    if len(set(numbers)) != len(numbers):
+        raise ArchiveError(_("同一户内身份证号重复"))
+    household = Household.objects.create(
+        unit=unit,
+        head_name=data.head_name.strip(),
+        name_initials=name_initials(data.head_name),
+        head_id_number=head.number,
+        id_reversed=reversed_id(head.number),
+        head_sex=head.sex,
+        head_birth_date=head.birth_date,
+        phone=data.phone,
+        employer=data.employer,
+        employer_kind=data.employer_kind,
+        category=data.category,
+        difficulty_type=data.difficulty_type,
+        main_cause=data.main_cause,
+        secondary_causes=list(data.secondary_causes),
+        monthly_income=data.monthly_income,
+        household_size=max(data.household_size, 1 + len(members)),
+        minimum_living_line=data.minimum_living_line,
+        card_kind=data.card_kind,
+        bank=data.bank,
+        bank_branch=data.bank_branch,
+        card_number=data.card_number,
+        applied_by=user,
+    )
+    created = Member.objects.bulk_create(
+        Member(
+            household=household,
+            name=m.name,
+            relation=m.relation,
+            id_number=number,
+            monthly_income=m.monthly_income,
+            health=m.health,
+            school_or_employer=m.school_or_employer,
+        )
+        for m, number in members
+    )
+    _claim(household, numbers)
+    Plan.objects.create(household=household)
+    _record(
+        household, user, HouseholdEvent.Action.APPLIED, new=_filled(_snapshot(household, APPLICATION_FIELDS))
+    )
+    HouseholdEvent.objects.bulk_create(
+        HouseholdEvent(
+            household=household,
+            user=user,
+            action=HouseholdEvent.Action.MEMBER_ADDED,
+            new=_filled(_snapshot(member, MEMBER_FIELDS)),
+        )
+        for member in created
+    )
+    if files_at_once:
+        before = _snapshot(household, LIFECYCLE_FIELDS)
+        household.status = Household.Status.FILED
+        household.filed_at = household.last_reviewed_at = timezone.now()
+        household.reviewed_by = user
+        household.save(update_fields=["status", "filed_at", "last_reviewed_at", "reviewed_by"])
+        _record_lifecycle(household, user, HouseholdEvent.Action.FILED, before)
+    return household
+
+
+def _claim(household: Household, numbers: Sequence[str]) -> None:
+    for number in numbers:
+        try:
+            with transaction.atomic():
+                OpenIdentity.objects.create(id_number=number, household=household)
+        except IntegrityError:
+            holder = OpenIdentity.objects.select_related("household__unit").get(id_number=number).household
+            raise DuplicateFile(number, holder) from None
+
+
+def _locked(household: Household) -> Household:
+    """The file as stored now, locked until the transaction ends (the caller's copy may be stale)."""
+    return Household.objects.select_for_update().select_related("unit").get(pk=household.pk)
+
+
+def _release(household: Household) -> None:
+    OpenIdentity.objects.filter(household=household).delete()
+
+
+# --- filing and the yearly review ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def household_file(*, user: User, household: Household) -> Household:
+    """The reviewer above accepts the application: the household is on file (建档) from now on."""
+    check_permission(Action.FILE, user, household)
+    locked = _locked(household)
+    _check_state(Action.FILE, locked)
+    before = _snapshot(locked, LIFECYCLE_FIELDS)
+    now = timezone.now()
+    locked.status = Household.Status.FILED
+    locked.filed_at = locked.last_reviewed_at = now
+    locked.reviewed_by = user
+    locked.save()
+    _record_lifecycle(locked, user, HouseholdEvent.Action.FILED, before)
+    return locked
+
+
+@transaction.atomic
+def household_review_yearly(*, user: User, household: Household, note: str = "") -> Household:
+    """The yearly review of a filed household (年审); each review stays in the file's history."""
+    check_permission(Action.REVIEW, user, household)
+    household = _locked(household)
+    _check_state(Action.REVIEW, household)
+    before = _snapshot(household, LIFECYCLE_FIELDS)
+    household.last_reviewed_at = timezone.now()
+    household.reviewed_by = user
+    household.save(update_fields=["last_reviewed_at", "reviewed_by"])
+    _record_lifecycle(
+        household,
+        user,
+        HouseholdEvent.Action.YEARLY_REVIEW,
+        before,
+        note.strip(),
+        always=["last_reviewed_at"],
+    )
+    return household
+
+
+# --- out of difficulty, closing, and the proposals of the unit -------------------------------------------
+
+
+def _check_out_path(path: str) -> None:
+    if path not in Household.OutPath.values:
+        raise ArchiveError(_("请选择脱困路径：就业创业、纳入社会保险、大病保险和医疗互助或低保兜底"))
+
+
+def _check_close_reason(reason: str) -> str:
+    if not reason.strip():
+        raise ArchiveError(_("注销须写明原因"))
+    return reason.strip()
+
+
+def _pending(household: Household) -> Proposal | None:
+    return household.pending_proposal()
+
+
+def _settle(proposal: Proposal | None, user: User, state: str, note: str = "") -> None:
+    if proposal is None:
+        return
+    proposal.state = state
+    proposal.decided_by = user
+    proposal.decided_at = timezone.now()
+    proposal.decision_note = note
+    proposal.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+
+
+def _end_out(household: Household, user: User, path: str, on: dt.date, note: str) -> None:
+    """`household` (locked, filed) leaves difficulty: the file ends and its IDs are free."""
+    before = _snapshot(household, LIFECYCLE_FIELDS)
+    household.status = Household.Status.OUT
+    household.out_path = path
+    household.ended_on = on
+    household.save()
+    _release(household)
+    _record_lifecycle(household, user, HouseholdEvent.Action.OUT, before, note)
+
+
+def _end_close(household: Household, user: User, reason: str, on: dt.date, note: str) -> None:
+    """`household` (locked, open) is closed: the file ends and its IDs are free."""
+    before = _snapshot(household, LIFECYCLE_FIELDS)
+    household.status = Household.Status.CLOSED
+    household.closed_reason = reason
+    household.ended_on = on
+    household.save()
+    _release(household)
+    _record_lifecycle(household, user, HouseholdEvent.Action.CLOSED, before, note)
+
+
+@transaction.atomic
+def household_out_of_difficulty(*, user: User, household: Household, path: str, on: dt.date) -> Household:
+    """A reviewer above records that the household has left difficulty by one of the four paths.
+
+    The file ends and its IDs are free. The unit's own staff are refused: they propose it instead
+    (`household_propose_out`). A proposal pending is settled as done by the reviewer directly.
+    """
+    _decider_only(
+        Action.OUT, user, household, _("解困脱困须由上级工会审核确认：请提出解困脱困申请，由上级审核员同意")
+    )
+    _check_out_path(path)
+    household = _locked(household)
+    _check_state(Action.OUT, household)
+    _settle(_pending(household), user, Proposal.State.SUPERSEDED)
+    _end_out(household, user, path, on, "")
+    return household
+
+
+@transaction.atomic
+def household_close(*, user: User, household: Household, reason: str, on: dt.date) -> Household:
+    """A reviewer above closes a file (注销) with a reason; its ID numbers may be filed again elsewhere.
+
+    The unit's own staff are refused: they propose it instead (`household_propose_close`).
+    """
+    _decider_only(
+        Action.CLOSE, user, household, _("注销档案须由上级工会审核确认：请提出注销申请，由上级审核员同意")
+    )
+    reason = _check_close_reason(reason)
+    household = _locked(household)
+    _check_state(Action.CLOSE, household)
+    _settle(_pending(household), user, Proposal.State.SUPERSEDED)
+    _end_close(household, user, reason, on, "")
+    return household
+
+
+def _propose(
+    household: Household, user: User, action: str, *, new: dict[str, str], **proposal: Any
+) -> Proposal:
+    """A pending proposal for a locked household, with its event; refused while another one is pending."""
+    pending = _pending(household)
+    if pending is not None:
+        raise ArchiveError(
+            _("这份档案已有待上级审核的{kind}申请（{who}提出），请等待审核或先撤回").format(
+                kind=pending.get_kind_display(), who=person_name(pending.proposed_by)
+            )
+        )
+    created = Proposal.objects.create(household=household, proposed_by=user, **proposal)
+    _record(household, user, action, new=new)
+    return created
+
+
+@transaction.atomic
+def household_propose_out(*, user: User, household: Household, path: str, on: dt.date) -> Proposal:
+    """The unit proposes that its filed household has left difficulty; the file stays filed until approved."""
+    check_permission(Action.PROPOSE_OUT, user, household)
+    _check_out_path(path)
+    household = _locked(household)
+    _check_state(Action.PROPOSE_OUT, household)
+    return _propose(
+        household,
+        user,
+        HouseholdEvent.Action.OUT_PROPOSED,
+        new={"out_path": path, "ended_on": as_text(on)},
+        kind=Proposal.Kind.OUT,
+        out_path=path,
+        on=on,
+    )
+
+
+@transaction.atomic
+def household_propose_close(*, user: User, household: Household, reason: str, on: dt.date) -> Proposal:
+    """The unit proposes to close its file, with a reason; the file stays as it is until approved."""
+    check_permission(Action.PROPOSE_CLOSE, user, household)
+    reason = _check_close_reason(reason)
+    household = _locked(household)
+    _check_state(Action.PROPOSE_CLOSE, household)
+    return _propose(
+        household,
+        user,
+        HouseholdEvent.Action.CLOSE_PROPOSED,
+        new={"closed_reason": reason, "ended_on": as_text(on)},
+        kind=Proposal.Kind.CLOSE,
+        reason=reason,
+        on=on,
+    )
+
+
+def _pending_or_refuse(household: Household) -> Proposal:
+    pending = _pending(household)
+    if pending is None:
+        raise ArchiveError(_("这份档案没有待审核的解困脱困或注销申请"))
+    return pending
+
+
+@transaction.atomic
+def proposal_approve(*, user: User, household: Household, note: str = "") -> Household:
+    """A reviewer above approves the pending proposal, which does what it proposes."""
+    check_permission(Action.APPROVE, user, household)
+    household = _locked(household)
+    _check_state(Action.APPROVE, household)
+    proposal = _pending_or_refuse(household)
+    note = note.strip() or _("同意{who}于{day}提出的申请").format(
+        who=person_name(proposal.proposed_by), day=as_text(timezone.localtime(proposal.proposed_at).date())
+    )
+    # Approving does what was proposed, so the proposed action's state guard applies.
+    _check_state(proposed(proposal), household)
+    if proposal.kind == Proposal.Kind.OUT:
+        _end_out(household, user, proposal.out_path, proposal.on, note)
+    else:
+        _end_close(household, user, proposal.reason, proposal.on, note)
+    _settle(proposal, user, Proposal.State.APPROVED, note)
+    return household
+
+
+@transaction.atomic
+def proposal_reject(*, user: User, household: Household, reason: str) -> Proposal:
+    """A reviewer above returns the pending proposal with a reason; the file stays as it is."""
+    check_permission(Action.REJECT, user, household)
+    if not reason.strip():
+        raise ArchiveError(_("退回申请须写明原因"))
+    household = _locked(household)
+    _check_state(Action.REJECT, household)
+    proposal = _pending_or_refuse(household)
+    _settle(proposal, user, Proposal.State.REJECTED, reason.strip())
+    _record(
+        household,
+        user,
+        HouseholdEvent.Action.PROPOSAL_REJECTED,
+        note=_("{kind}申请（{who}提出）：{reason}").format(
+            kind=proposal.get_kind_display(), who=person_name(proposal.proposed_by), reason=reason.strip()
+        ),
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_withdraw(*, user: User, household: Household) -> Proposal:
+    """The unit takes its pending proposal back."""
+    check_permission(Action.WITHDRAW, user, household)
+    household = _locked(household)
+    _check_state(Action.WITHDRAW, household)
+    proposal = _pending_or_refuse(household)
+    _settle(proposal, user, Proposal.State.WITHDRAWN)
+    _record(
+        household,
+        user,
+        HouseholdEvent.Action.PROPOSAL_WITHDRAWN,
+        note=_("{kind}申请").format(kind=proposal.get_kind_display()),
+    )
+    return proposal
+
+
+@transaction.atomic
+def household_reopen(*, user: User, household: Household, reason: str) -> Household:
+    """A reviewer above reopens a file ended by mistake (out of difficulty or closed).
+
+    Its ID numbers are claimed again: if another unit has filed one of them since, the reopening is refused
+    with that unit named, and nothing changes. A file closed before it was ever filed is an application again.
+    """
+    check_permission(Action.REOPEN, user, household)
+    if not reason.strip():
+        raise ArchiveError(_("恢复档案须写明原因"))
+    household = _locked(household)
+    _check_state(Action.REOPEN, household)
+    numbers = [household.head_id_number] + [
+        number for number in household.members.values_list("id_number", flat=True) if number
+    ]
+    _claim(household, numbers)
+    before = _snapshot(household, LIFECYCLE_FIELDS)
+    household.status = Household.Status.FILED if household.filed_at else Household.Status.APPLIED
+    household.out_path = household.closed_reason = ""
+    household.ended_on = None
+    household.save()
+    _record_lifecycle(household, user, HouseholdEvent.Action.REOPENED, before, reason.strip())
+    return household
+
+
+# --- the 四明确 plan ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_set(
+    *, user: User, household: Household, contact: str, deadline: dt.date | None, measures: str, path: str
+) -> Plan:
+    """Write the household's 四明确 plan; what changed goes to the file's history."""
+    check_permission(Action.PLAN, user, household)
+    if path and path not in Household.OutPath.values:
+        raise ArchiveError(_("脱困路径不在四种路径之中"))
+    _check_state(Action.PLAN, household)
+    plan, _created = Plan.objects.select_for_update().get_or_create(household=household)
+    before = _snapshot(plan, PLAN_FIELDS)
+    plan.contact, plan.deadline, plan.measures, plan.path = contact.strip(), deadline, measures.strip(), path
+    plan.save()
+    old, new = _changes(before, _snapshot(plan, PLAN_FIELDS))
+    if new:
+        _record(household, user, HouseholdEvent.Action.PLAN_CHANGED, old=old, new=new)
+    return plan
+
+
+def personal_data_viewed(*, user: User, households: Sequence[Household], via: str) -> None:
+    """Log that `user` was shown the full numbers of these files (the caller checked the permission)."""
+    PersonalDataView.objects.bulk_create(
+        PersonalDataView(user=user, household=household, via=via) for household in households
+    )
