@@ -170,7 +170,7 @@ def install_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def denied(request: HttpRequest, problem: PermissionDenied) -> HttpResponse:
-        return _answer(api, request, 403, str(problem) or _("您没有权限进行这项操作"))
+        return _answer(api, request, 403, str(problem) or _("您无权进行这项操作"))
 
     @api.exception_handler(BodyError)
     def bad_body(request: HttpRequest, problem: BodyError) -> HttpResponse:

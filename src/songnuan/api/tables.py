@@ -3,6 +3,7 @@ and the roll-up of accepted tables under a unit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -197,8 +198,6 @@ def form_save(
     form_code: str = FormCode,
 ) -> Table:
     user, campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
-    if not can_fill(user, unit):
-        raise ApiError(403, _("您无权修改这个单位的统计表"))
     header = payload.header.model_dump(exclude_unset=True)
     with transaction.atomic():  # a refused save does not leave a new empty draft behind
         submission = services.submission_open(campaign=campaign, unit=unit, form_code=form.code, user=user)
@@ -249,9 +248,13 @@ def form_check(
     )
 
 
-def _step_refused(allowed: bool) -> None:
-    if not allowed:
-        raise ApiError(403, _("您没有权限进行这项操作"))
+Step = Callable[[User, Submission], Submission]
+
+
+def _step(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str, run: Step) -> Table:
+    """A workflow step on an existing table: the service decides who may (403) and from which state (409)."""
+    user, campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
+    return table(user, unit, form, run(user, _existing(campaign, unit, form)))
 
 
 @router.post(f"{FORM}/submit", response={200: Table, **WRITE}, url_name="form-submit", summary="报送上级")
@@ -259,8 +262,7 @@ def form_submit(
     request: HttpRequest, campaign_id: int = CampaignId, unit_id: int = UnitId, form_code: str = FormCode
 ) -> Table:
     user, campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
-    _step_refused(can_fill(user, unit))
-    with transaction.atomic():
+    with transaction.atomic():  # a refused submit leaves no new empty draft behind
         submission = services.submission_open(campaign=campaign, unit=unit, form_code=form.code, user=user)
         submission = services.submission_submit(submission=submission, user=user)
     return table(user, unit, form, submission)
@@ -274,12 +276,15 @@ def form_return(
     unit_id: int = UnitId,
     form_code: str = FormCode,
 ) -> Table:
-    user, campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
-    _step_refused(can_review(user, unit))
-    submission = services.submission_return(
-        submission=_existing(campaign, unit, form), user=user, comment=payload.comment
+    return _step(
+        request,
+        campaign_id,
+        unit_id,
+        form_code,
+        lambda user, submission: services.submission_return(
+            submission=submission, user=user, comment=payload.comment
+        ),
     )
-    return table(user, unit, form, submission)
 
 
 @router.post(f"{FORM}/accept", response={200: Table, **WRITE}, url_name="form-accept", summary="审核通过")
@@ -290,12 +295,16 @@ def form_accept(
     unit_id: int = UnitId,
     form_code: str = FormCode,
 ) -> Table:
-    user, campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
-    _step_refused(can_review(user, unit))
-    submission = services.submission_accept(
-        submission=_existing(campaign, unit, form), user=user, comment=payload.comment if payload else ""
+    comment = payload.comment if payload else ""
+    return _step(
+        request,
+        campaign_id,
+        unit_id,
+        form_code,
+        lambda user, submission: services.submission_accept(
+            submission=submission, user=user, comment=comment
+        ),
     )
-    return table(user, unit, form, submission)
 
 
 @router.post(f"{FORM}/unlock", response={200: Table, **WRITE}, url_name="form-unlock", summary="解锁并退回")
@@ -306,12 +315,15 @@ def form_unlock(
     unit_id: int = UnitId,
     form_code: str = FormCode,
 ) -> Table:
-    user, campaign, unit, form = _target(request, campaign_id, unit_id, form_code)
-    _step_refused(can_review(user, unit))
-    submission = services.submission_unlock(
-        submission=_existing(campaign, unit, form), user=user, reason=payload.reason
+    return _step(
+        request,
+        campaign_id,
+        unit_id,
+        form_code,
+        lambda user, submission: services.submission_unlock(
+            submission=submission, user=user, reason=payload.reason
+        ),
     )
-    return table(user, unit, form, submission)
 
 
 @router.get(
