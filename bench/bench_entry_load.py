@@ -19,21 +19,33 @@ Each client is a thread with one keep-alive `http.client` connection. Measured, 
   (i)  GET /campaigns/<campaign>/units/<unit>/forms/<form>/, the data-entry page (the clients alternate the
        two forms), for --seconds, all clients at once, each as fast as it can (closed loop);
   (ii) GET /bench-hello/ the same way;
-  and then each of the two with one client alone for --solo-seconds (the latency without queueing).
+  (iii) GET /api/campaigns/<campaign>/units/<unit>/forms/<form>, the same unit's table as JSON (the two forms
+       in turn);
+  (iv) POST …/forms/<form>/check with {"values": {...}}: a few of the table's items (CHECK_ITEMS, with the
+       values the table holds) as the entry page's live check sends them, JSON body, X-CSRFToken header = the
+       csrftoken cookie; nothing is stored;
+  and then each of the four with one client alone for --solo-seconds (the latency without queueing).
 
 Each phase starts after a 1 s warm-up and is bounded by time and by --max-requests per client. Reported:
-p50/p95/p99 latency, throughput, and entry/hello throughput. Goals from the issue: entry p95 < 50 ms (with
---clients clients) and entry throughput ≥ 30 % of hello-world. If the data-entry page does not answer 200,
-another logged-in page is measured instead (--fallback-path) and the report says so.
+p50/p95/p99 latency, throughput, and each phase's throughput over hello-world's in the same run. Goals from
+the issue: entry p95 < 50 ms (with --clients clients) and entry throughput ≥ 30 % of hello-world. If the
+data-entry page does not answer 200, another logged-in page is measured instead (--fallback-path) and the
+report says so.
 
 The client runs in this process on the same machine (2 cores here), so the figures are relative: the load
 generator takes CPU from the server, more so for the cheap hello-world view.
 
 Options: --clients N, --seconds S, --solo-seconds S, --db sqlite|postgres, --max-requests N, --json,
 --conn-max-age SECONDS (default: the project's setting), --debug (DEBUG on), --nagle (runserver's sockets as
-they come), --pg-url, --entry-path, --fallback-path. The exit status is always 0: this measures, it does not
-test. The server's process group, the temporary files and the scratch database are removed on the way out,
-also after an error.
+they come), --pg-url, --entry-path, --fallback-path, --in-process N.
+
+--in-process N starts no server: on the same kind of scratch database it times N GETs of each form's entry
+page (and of the API table, where it answers 200) in one process through django.test.Client, logged in with
+force_login, after 5 warm-up requests, and counts the SQL queries of one request. This is the per-request
+cost without load; run it with PYTHONPATH=<another checkout>/src to measure another version of the code.
+
+The exit status is always 0: this measures, it does not test. The server's process group, the temporary
+files and the scratch database are removed on the way out, also after an error.
 """
 
 from __future__ import annotations
@@ -71,6 +83,10 @@ PASSWORD = "songnuan-demo"
 UNIT_NAME = "市教育工会"
 FORM_CODES = ("warmth-2018", "service-centres-2017")
 HELLO_PATH = "/bench-hello/"
+API_TABLE_PATH = "/api/campaigns/{campaign}/units/{unit}/forms/{form}"
+API_CHECK_SUFFIX = "/check"
+API_CSRF_PATH = "/api/me"  # sets the csrftoken cookie
+CHECK_ITEMS = 3  # items sent in each check
 GOAL_ENTRY_P95_MS = 50.0
 GOAL_ENTRY_OVER_HELLO = 0.30
 WARM_UP_SECONDS = 1.0
@@ -233,13 +249,21 @@ def server_log(folder: Path, lines: int = 40) -> str:
 
 
 def fetch(
-    port: int, path: str, cookies: Mapping[str, str] | None = None, form: Mapping[str, str] | None = None
+    port: int,
+    path: str,
+    cookies: Mapping[str, str] | None = None,
+    form: Mapping[str, str] | None = None,
+    json_body: bytes | None = None,
 ) -> tuple[int, bytes, http.client.HTTPMessage]:
     """One request on a fresh connection (set-up and checks; the load uses `Client`)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
     try:
         headers = {"Cookie": cookie_header(cookies)} if cookies else {}
-        if form is None:
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            headers["X-CSRFToken"] = (cookies or {}).get("csrftoken", "")
+            connection.request("POST", path, body=json_body, headers=headers)
+        elif form is None:
             connection.request("GET", path, headers=headers)
         else:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -357,7 +381,33 @@ def log_in(port: int, folder: Path, login_path: str | None, count: int) -> tuple
     return direct_sessions(folder, count), note + "sessions made as django.contrib.auth.login() makes them"
 
 
+def with_csrf_cookie(port: int, sessions: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Every session with a csrftoken cookie (the login page leaves one; else GET /api/me sets it)."""
+    for cookies in sessions:
+        if "csrftoken" not in cookies:
+            _status, _body, headers = fetch(port, API_CSRF_PATH, cookies=cookies)
+            cookies.update(set_cookies(headers))
+    return sessions
+
+
 # --- the load --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a client sends in a phase: GET a path, or a JSON body with the CSRF header."""
+
+    path: str
+    method: str = "GET"
+    body: bytes | None = None
+
+    @property
+    def key(self) -> str:
+        return self.path if self.method == "GET" else f"{self.method} {self.path}"
+
+
+def gets(paths: Sequence[str]) -> list[Request]:
+    return [Request(path) for path in paths]
 
 
 @dataclass
@@ -375,12 +425,22 @@ class Client:
     def __init__(self, port: int, cookies: Mapping[str, str]) -> None:
         self.port = port
         self.headers = {"Cookie": cookie_header(cookies), "Connection": "keep-alive"}
+        self.write_headers = {
+            **self.headers,
+            "Content-Type": "application/json",
+            "X-CSRFToken": cookies.get("csrftoken", ""),
+        }
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
 
-    def get(self, path: str, result: ClientResult | None) -> None:
+    def send(self, request: Request, result: ClientResult | None) -> None:
         start = time.perf_counter()
         try:
-            self.connection.request("GET", path, headers=self.headers)
+            if request.body is None:
+                self.connection.request(request.method, request.path, headers=self.headers)
+            else:
+                self.connection.request(
+                    request.method, request.path, body=request.body, headers=self.write_headers
+                )
             response = self.connection.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException):
@@ -394,7 +454,7 @@ class Client:
             if result is not None:
                 result.closes += 1
         if result is not None:
-            result.latencies.setdefault(path, []).append(elapsed)
+            result.latencies.setdefault(request.key, []).append(elapsed)
             result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
             result.bytes += len(body)
 
@@ -403,9 +463,9 @@ class Client:
 
 
 def run_phase(
-    clients: Sequence[Client], paths: Sequence[str], seconds: float, max_requests: int
+    clients: Sequence[Client], paths: Sequence[Request], seconds: float, max_requests: int
 ) -> dict[str, Any]:
-    """Each client requests `paths` in turn as fast as it can, after a warm-up; bounded by time and count."""
+    """Each client sends `paths` in turn as fast as it can, after a warm-up; bounded by time and count."""
     results = [ClientResult() for _ in clients]
     timing: dict[str, float] = {}
 
@@ -419,14 +479,14 @@ def run_phase(
         warm_until = time.perf_counter() + WARM_UP_SECONDS
         count = 0
         while time.perf_counter() < warm_until and count < max_requests:
-            client.get(paths[count % len(paths)], None)
+            client.send(paths[count % len(paths)], None)
             count += 1
         barrier.wait(timeout=REQUEST_TIMEOUT + WARM_UP_SECONDS + 30)
         deadline = timing["start"] + seconds
         for count in range(max_requests):
             if time.perf_counter() >= deadline:
                 break
-            client.get(paths[(index + count) % len(paths)], result)
+            client.send(paths[(index + count) % len(paths)], result)
 
     threads = [threading.Thread(target=work, args=(index,), daemon=True) for index in range(len(clients))]
     for thread in threads:
@@ -435,7 +495,7 @@ def run_phase(
     for thread in threads:
         thread.join(timeout=seconds + REQUEST_TIMEOUT + 30)
     elapsed = time.perf_counter() - timing["start"]
-    return summarise(results, paths, elapsed)
+    return summarise(results, [request.key for request in paths], elapsed)
 
 
 def percentile(ordered: Sequence[float], share: float) -> float:
@@ -500,6 +560,35 @@ def entry_paths(
     )
 
 
+def api_requests(
+    port: int, cookies: Mapping[str, str], ids: Mapping[str, Any]
+) -> tuple[list[Request], list[Request], list[str]]:
+    """(iii) the API table of each form, (iv) a check of each with CHECK_ITEMS of its items, and notes on
+    what did not answer 200 (measured anyway: the statuses show it)."""
+    tables: list[Request] = []
+    checks: list[Request] = []
+    notes: list[str] = []
+    for code in FORM_CODES:
+        path = API_TABLE_PATH.format(campaign=ids["campaign"], unit=ids["unit"], form=code)
+        tables.append(Request(path))
+        status, body, _headers = fetch(port, path, cookies=cookies)
+        values: dict[str, Any] = {}
+        if status == 200:
+            stored: dict[str, Any] = json.loads(body)["values"]
+            filled = [item for item, value in stored.items() if value is not None]
+            chosen = (filled + [item for item in stored if item not in filled])[:CHECK_ITEMS]
+            values = {item: stored[item] for item in chosen}
+        else:
+            notes.append(f"GET {path}: HTTP {status} {body[:200]!r}")
+        body_sent = json.dumps({"values": values}, ensure_ascii=False).encode()
+        check = Request(path + API_CHECK_SUFFIX, "POST", body_sent)
+        checks.append(check)
+        status, body, _headers = fetch(port, check.path, cookies=cookies, json_body=body_sent)
+        if status != 200:
+            notes.append(f"POST {check.path}: HTTP {status} {body[:200]!r}")
+    return tables, checks, notes
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     db = "postgresql" if args.db == "postgres" else "sqlite"
     folder = Path(tempfile.mkdtemp(prefix="songnuan-bench-entry-"))
@@ -512,16 +601,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             port = free_port()
             with running_server(folder, port):
                 sessions, how = log_in(port, folder, ids["login"], args.clients)
+                sessions = with_csrf_cookie(port, sessions)
                 paths, measured = entry_paths(port, sessions[0], ids, args)
+                tables, checks, api_notes = api_requests(port, sessions[0], ids)
                 clients = [Client(port, cookies) for cookies in sessions]
+                entry_requests, hello_requests = gets(paths), gets([HELLO_PATH])
+                seconds, solo, most = args.seconds, args.solo_seconds, args.max_requests
                 try:
                     phases = {
-                        "entry": run_phase(clients, paths, args.seconds, args.max_requests),
-                        "hello": run_phase(clients, [HELLO_PATH], args.seconds, args.max_requests),
-                        "entry_solo": run_phase(clients[:1], paths, args.solo_seconds, args.max_requests),
-                        "hello_solo": run_phase(
-                            clients[:1], [HELLO_PATH], args.solo_seconds, args.max_requests
-                        ),
+                        "entry": run_phase(clients, entry_requests, seconds, most),
+                        "hello": run_phase(clients, hello_requests, seconds, most),
+                        "api_table": run_phase(clients, tables, seconds, most),
+                        "api_check": run_phase(clients, checks, seconds, most),
+                        "entry_solo": run_phase(clients[:1], entry_requests, solo, most),
+                        "hello_solo": run_phase(clients[:1], hello_requests, solo, most),
+                        "api_table_solo": run_phase(clients[:1], tables, solo, most),
+                        "api_check_solo": run_phase(clients[:1], checks, solo, most),
                     }
                 finally:
                     for client in clients:
@@ -531,6 +626,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
     entry, hello = phases["entry"], phases["hello"]
     ratio = entry["per_second"] / hello["per_second"] if hello["per_second"] else 0.0
+    over_hello = {
+        key: phases[key]["per_second"] / hello["per_second"] if hello["per_second"] else 0.0
+        for key in ("entry", "api_table", "api_check")
+    }
     return {
         "db": db,
         "server": "manage.py runserver --noreload (threaded), DEBUG "
@@ -541,12 +640,103 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "sessions": how,
         "measured": measured,
         "paths": paths,
+        "api_paths": [request.key for request in (*tables, *checks)],
+        "check_bodies": [request.body.decode() for request in checks if request.body is not None],
+        "api_notes": api_notes,
         "phases": phases,
         "entry_over_hello": ratio,
+        "over_hello": over_hello,
         "p95_met": entry["p95_ms"] < GOAL_ENTRY_P95_MS and entry["requests"] > 0,
         "ratio_met": ratio >= GOAL_ENTRY_OVER_HELLO,
         "server_log_tail": log_tail,
     }
+
+
+IN_PROCESS_CODE = """
+import json, statistics, time
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+client = Client(SERVER_NAME="127.0.0.1")
+client.force_login(get_user_model().objects.get(username=USERNAME))
+figures = {}
+for label, path in PATHS:
+    status = client.get(path).status_code
+    if status != 200:
+        figures[label] = {"path": path, "status": status}
+        continue
+    for _ in range(5):
+        client.get(path)
+    queries = []
+    def counting(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+    with connection.execute_wrapper(counting):
+        client.get(path)
+    times = []
+    for _ in range(COUNT):
+        start = time.perf_counter()
+        client.get(path)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    figures[label] = {
+        "path": path,
+        "status": status,
+        "requests": COUNT,
+        "mean_ms": 1000 * statistics.fmean(times),
+        "median_ms": 1000 * statistics.median(times),
+        "min_ms": 1000 * times[0],
+        "p95_ms": 1000 * times[min(COUNT - 1, max(0, -(-95 * COUNT // 100) - 1))],
+        "queries": len(queries),
+    }
+print(json.dumps({"songnuan": __import__("songnuan").__path__[0], "figures": figures}))
+"""
+
+
+def in_process(args: argparse.Namespace) -> dict[str, Any]:
+    """--in-process: each form's entry page (and API table) timed through django.test.Client, no server."""
+    db = "postgresql" if args.db == "postgres" else "sqlite"
+    folder = Path(tempfile.mkdtemp(prefix="songnuan-bench-entry-"))
+    try:
+        with scratch_database(db, args.pg_url, label="entry") as url:
+            write_settings(folder, url, args.debug, args.conn_max_age, nodelay=False)
+            manage(folder, "migrate", "--noinput")
+            manage(folder, "seed_demo")
+            ids = lookups(folder)
+            targets: list[tuple[str, str]] = []
+            for template, kind in ((args.entry_path, "entry"), (API_TABLE_PATH, "api_table")):
+                for code in FORM_CODES:
+                    path = template.format(campaign=ids["campaign"], unit=ids["unit"], form=code)
+                    targets.append((f"{kind} {code}", path))
+            code = f"USERNAME = {USERNAME!r}\nPATHS = {targets!r}\nCOUNT = {args.in_process}\n"
+            measured = run_child_json(code + IN_PROCESS_CODE, folder, "the in-process measurement")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"db": db, **measured}
+
+
+def print_in_process(results: Mapping[str, Any]) -> None:
+    m = results["machine"]
+    print(f"in-process (django.test.Client, no server): {results['in_process']} requests per path")
+    print(f"{m['python']} on {m['cpu']}, {m['cpus']} CPUs ({m['platform']}); Django {m['django']}")
+    print(f"load average at start: {m['load_average_at_start']}, at the end: {load_average()}")
+    run_ = results["run"]
+    if "error" in run_:
+        print(f"not measured: {run_['error']}")
+        return
+    print(f"database {run_['db']}; songnuan imported from {run_['songnuan']}")
+    print()
+    print(f"{'':36}{'mean ms':>9}{'median':>9}{'min':>9}{'p95':>9}{'queries':>9}")
+    for label, f in run_["figures"].items():
+        if f["status"] != 200:
+            print(f"{label:36}  HTTP {f['status']} ({f['path']})")
+            continue
+        print(
+            f"{label:36}{f['mean_ms']:9.2f}{f['median_ms']:9.2f}{f['min_ms']:9.2f}{f['p95_ms']:9.2f}"
+            f"{f['queries']:9d}"
+        )
 
 
 # --- the report ------------------------------------------------------------------------------------------
@@ -567,14 +757,21 @@ def print_report(results: Mapping[str, Any]) -> None:
         return
     print(f"server: {run_['server']}, CONN_MAX_AGE {run_['conn_max_age']}, database {run_['db']}")
     print(f"user: {run_['user']}; sessions {run_['sessions']}")
-    print(f"measured: {run_['measured']}")
+    print(f"measured: {run_['measured']}; API: {', '.join(run_['api_paths'])}")
+    print(f"check bodies: {'  '.join(run_['check_bodies'])}")
+    for note in run_["api_notes"]:
+        print(f"API not 200 at set-up: {note}")
     print()
     print(f"{'':34}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  statuses")
     labels = {
         "entry": f"(i)  entry page, {results['clients']} clients",
         "hello": f"(ii) hello-world, {results['clients']} clients",
+        "api_table": f"(iii) API table, {results['clients']} clients",
+        "api_check": f"(iv) API check, {results['clients']} clients",
         "entry_solo": "     entry page, 1 client",
         "hello_solo": "     hello-world, 1 client",
+        "api_table_solo": "     API table, 1 client",
+        "api_check_solo": "     API check, 1 client",
     }
     for key, label in labels.items():
         p = run_["phases"][key]
@@ -584,10 +781,11 @@ def print_report(results: Mapping[str, Any]) -> None:
             f"{label:34}{p['requests']:9d}{p['per_second']:9.1f}{p['p50_ms']:9.1f}{p['p95_ms']:9.1f}"
             f"{p['p99_ms']:9.1f}{p['max_ms']:9.1f}  {p['statuses']}{extra}"
         )
-        if key.startswith("entry") and len(p["by_path"]) > 1:
+        if len(p["by_path"]) > 1:
             for path, f in p["by_path"].items():
+                name = "/".join(path.rstrip("/").split("/")[-1 if key.startswith("entry") else -2 :])
                 print(
-                    f"{'      ' + path.rstrip('/').rsplit('/', 1)[-1]:34}"
+                    f"{'      ' + name:34}"
                     f"{f['requests']:9d}{f['per_second']:9.1f}"
                     f"{f['p50_ms']:9.1f}{f['p95_ms']:9.1f}{f['p99_ms']:9.1f}{f['max_ms']:9.1f}"
                 )
@@ -601,6 +799,10 @@ def print_report(results: Mapping[str, Any]) -> None:
     print(
         f"entry / hello throughput = {run_['entry_over_hello']:.1%}   (goal ≥ {GOAL_ENTRY_OVER_HELLO:.0%})  "
         f"{verdict(run_['ratio_met'])}"
+    )
+    print(
+        f"API table / hello = {run_['over_hello']['api_table']:.1%}   "
+        f"API check / hello = {run_['over_hello']['api_check']:.1%}"
     )
     trouble = any(
         p["errors"] or set(p["statuses"]) - {"200"} for p in run_["phases"].values()
@@ -630,6 +832,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--fallback-path", default="/forms/warmth-2018/", help="measured if the data-entry page answers 404"
     )
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        metavar="N",
+        help="no server: time N requests of each page in-process through django.test.Client",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so the finally blocks still end the server and drop the scratch database.
@@ -639,12 +847,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.seconds = min(max(args.seconds, 0.5), 300.0)
     args.solo_seconds = min(max(args.solo_seconds, 0.5), 300.0)
     args.max_requests = max(args.max_requests, 1)
+    if args.in_process is not None:
+        args.in_process = min(max(args.in_process, 1), 100_000)
     try:
-        run_ = run(args)
+        run_ = in_process(args) if args.in_process else run(args)
     except Exception as error:  # a measurement, not a test: report and exit 0
         run_ = {"error": f"{type(error).__name__}: {error}"}
     results = {
         "command": " ".join([sys.executable, *sys.argv]),
+        "in_process": args.in_process,
         "machine": machine_at_start,
         "clients": args.clients,
         "seconds": args.seconds,
@@ -652,6 +863,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+    elif args.in_process:
+        print_in_process(results)
     else:
         print_report(results)
     return 0
