@@ -18,16 +18,15 @@ urlpatterns = [
     path("import/<int:pk>/rejected.xlsx", views.import_rejected, name="import-rejected"),
     path("<int:pk>/", views.household_detail, name="detail"),
     path("<int:pk>/reveal/", views.reveal, name="reveal"),
-    path("<int:pk>/file/", views.file_household, name="file"),
-    path("<int:pk>/review/", views.review_yearly, name="review"),
-    path("<int:pk>/out/", views.out_of_difficulty, name="out"),
-    path("<int:pk>/close/", views.close, name="close"),
-    path("<int:pk>/plan/", views.plan, name="plan"),
-    path("<int:pk>/propose-out/", views.propose_out, name="propose-out"),
-    path("<int:pk>/propose-close/", views.propose_close, name="propose-close"),
-    path("<int:pk>/proposal/approve/", views.approve, name="approve"),
-    path("<int:pk>/proposal/reject/", views.reject, name="reject"),
-    path("<int:pk>/proposal/withdraw/", views.withdraw, name="withdraw"),
-    path("<int:pk>/reopen/", views.reopen, name="reopen"),
+    # Every action on a file (the transition table's): one view, each at its own address and URL name.
+    *(
+        path(
+            f"<int:pk>/{taken.route}",
+            views.household_action,
+            {"action": action},
+            name=views.action_url_name(action),
+        )
+        for action, taken in views.HOUSEHOLD_ACTIONS.items()
+    ),
     path("<int:pk>/history/", views.history, name="history"),
 ]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,8 +28,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -50,6 +53,7 @@ from songnuan.archive.forms import (
 from songnuan.archive.idnumbers import mask_card, mask_id_number, mask_phone
 from songnuan.archive.importing import MappingError
 from songnuan.archive.models import Household, HouseholdEvent, ImportJob, Member, PersonalDataView, Plan
+from songnuan.archive.transitions import Action
 from songnuan.formkit.excel_writer import XLSX
 from songnuan.orgs.permissions import has_personal_data_permission, may_open_file, may_see_personal_data
 
@@ -198,11 +202,13 @@ def _detail(request: HttpRequest, household: Household, *, full: bool) -> HttpRe
         plan: Plan | None = household.plan
     except Plan.DoesNotExist:
         plan = None
-    plan_initial = (
-        {"contact": plan.contact, "deadline": plan.deadline, "measures": plan.measures, "path": plan.path}
-        if plan
-        else {}
-    )
+    initial = {
+        Action.PLAN: (
+            {"contact": plan.contact, "deadline": plan.deadline, "measures": plan.measures, "path": plan.path}
+            if plan
+            else {}
+        )
+    }
     return render(
         request,
         "archive/detail.html",
@@ -213,16 +219,14 @@ def _detail(request: HttpRequest, household: Household, *, full: bool) -> HttpRe
             "actions": actions,
             "full": full,
             "views": selectors.personal_data_views(user, household)[:SHOWN_VIEWS] if actions.reveal else [],
-            # Several forms on one page, each with its own element ids.
-            "review_form": ReviewForm(auto_id="review-%s"),
-            "out_form": OutForm(auto_id="out-%s"),
-            "close_form": CloseForm(auto_id="close-%s"),
-            "propose_out_form": OutForm(auto_id="propose-out-%s"),
-            "propose_close_form": CloseForm(auto_id="propose-close-%s"),
-            "approve_form": NoteForm(auto_id="approve-%s"),
-            "reject_form": ReasonForm(auto_id="reject-%s"),
-            "reopen_form": ReasonForm(auto_id="reopen-%s"),
-            "plan_form": PlanForm(initial=plan_initial, auto_id="plan-%s"),
+            # Several forms on one page, each with its own element ids ("propose-out-on", …).
+            **{
+                f"{action}_form": taken.form(
+                    initial=initial.get(action), auto_id=f"{action_url_name(action)}-%s"
+                )
+                for action, taken in HOUSEHOLD_ACTIONS.items()
+                if taken.form is not None
+            },
         },
     )
 
@@ -245,150 +249,112 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, household, full=True)
 
 
-def _act(
-    request: HttpRequest,
-    pk: int,
-    action: Callable[[User, Household, dict[str, Any]], str],
-    form_class: type[Any] | None = None,
-) -> HttpResponse:
-    """Look the file up, read the form, run the service; its refusal or success as a message, then back."""
+# --- a file's actions: one table, one view ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdAction:
+    """How the page takes one action of the transition table (`songnuan.archive.transitions.Action`).
+
+    The form's fields are the service's keyword arguments (a test holds them to it); the service itself
+    decides, and refuses with an ArchiveError or PermissionDenied.
+    """
+
+    route: str  # posted to <file's address>/<route>; the URL name is the action's, with hyphens
+    form: type[forms.Form] | None  # None: a bare button
+    service: Callable[..., object]  # called as service(user=…, household=…, **the form's cleaned data)
+    done: Callable[[Household, Any], str]  # the success message, from the file and what the service returned
+
+
+def _named(message: Promise) -> Callable[[Household, object], str]:
+    """A success message naming the file's head of household."""
+    return lambda household, _result: str(message).format(name=household.head_name)
+
+
+def _approved(household: Household, decided: Household) -> str:
+    if decided.status == Household.Status.OUT:
+        return _("已同意申请：“{name}”解困脱困，档案结束").format(name=household.head_name)
+    return _("已同意申请：“{name}”的档案已注销").format(name=household.head_name)
+
+
+def _planned(household: Household, saved: Plan) -> str:
+    missing = saved.missing()
+    if missing:
+        return _("已保存帮扶计划，还缺：{missing}").format(missing="、".join(missing))
+    return _("已保存帮扶计划，四明确已齐全")
+
+
+HOUSEHOLD_ACTIONS: dict[Action, HouseholdAction] = {
+    Action.FILE: HouseholdAction(
+        "file/", None, services.household_file, _named(gettext_lazy("已审核建档：“{name}”列入困难职工档案"))
+    ),
+    Action.REVIEW: HouseholdAction(
+        "review/", ReviewForm, services.household_review_yearly, _named(gettext_lazy("已完成“{name}”的年审"))
+    ),
+    Action.OUT: HouseholdAction(
+        "out/",
+        OutForm,
+        services.household_out_of_difficulty,
+        _named(gettext_lazy("已登记“{name}”解困脱困，档案结束")),
+    ),
+    Action.CLOSE: HouseholdAction(
+        "close/", CloseForm, services.household_close, _named(gettext_lazy("已注销“{name}”的档案"))
+    ),
+    Action.PROPOSE_OUT: HouseholdAction(
+        "propose-out/",
+        OutForm,
+        services.household_propose_out,
+        _named(gettext_lazy("已提出“{name}”解困脱困的申请，等待上级审核")),
+    ),
+    Action.PROPOSE_CLOSE: HouseholdAction(
+        "propose-close/",
+        CloseForm,
+        services.household_propose_close,
+        _named(gettext_lazy("已提出注销“{name}”档案的申请，等待上级审核")),
+    ),
+    Action.APPROVE: HouseholdAction("proposal/approve/", NoteForm, services.proposal_approve, _approved),
+    Action.REJECT: HouseholdAction(
+        "proposal/reject/",
+        ReasonForm,
+        services.proposal_reject,
+        _named(gettext_lazy("已退回“{name}”的申请，档案保持不变")),
+    ),
+    Action.WITHDRAW: HouseholdAction(
+        "proposal/withdraw/", None, services.proposal_withdraw, _named(gettext_lazy("已撤回“{name}”的申请"))
+    ),
+    Action.REOPEN: HouseholdAction(
+        "reopen/", ReasonForm, services.household_reopen, _named(gettext_lazy("已恢复“{name}”的档案"))
+    ),
+    Action.PLAN: HouseholdAction("plan/", PlanForm, services.plan_set, _planned),
+}
+
+
+def action_url_name(action: Action) -> str:
+    """The action's URL name in the "archive" namespace ("propose_out" → "propose-out")."""
+    return action.value.replace("_", "-")
+
+
+@login_required
+@require_POST
+def household_action(request: HttpRequest, pk: int, action: Action) -> HttpResponse:
+    """Look the file up, read the action's form, run its service; the refusal or success as a message, then
+    back where the button was pressed."""
     household = _household(request, pk)
+    taken = HOUSEHOLD_ACTIONS[action]
     data: dict[str, Any] = {}
-    if form_class is not None:
-        form = form_class(request.POST)
+    if taken.form is not None:
+        form = taken.form(request.POST)
         if not form.is_valid():
             messages.error(request, _form_errors(form))
             return _back(request, household)
         data = form.cleaned_data
     try:
-        done = action(_user(request), household, data)
+        result = taken.service(user=_user(request), household=household, **data)
     except services.ArchiveError as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, done)
+        messages.success(request, taken.done(household, result))
     return _back(request, household)
-
-
-@login_required
-@require_POST
-def file_household(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.household_file(user=user, household=household)
-        return _("已审核建档：“{name}”列入困难职工档案").format(name=household.head_name)
-
-    return _act(request, pk, act)
-
-
-@login_required
-@require_POST
-def review_yearly(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.household_review_yearly(user=user, household=household, note=data["note"])
-        return _("已完成“{name}”的年审").format(name=household.head_name)
-
-    return _act(request, pk, act, ReviewForm)
-
-
-@login_required
-@require_POST
-def out_of_difficulty(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.household_out_of_difficulty(user=user, household=household, path=data["path"], on=data["on"])
-        return _("已登记“{name}”解困脱困，档案结束").format(name=household.head_name)
-
-    return _act(request, pk, act, OutForm)
-
-
-@login_required
-@require_POST
-def close(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.household_close(user=user, household=household, reason=data["reason"], on=data["on"])
-        return _("已注销“{name}”的档案").format(name=household.head_name)
-
-    return _act(request, pk, act, CloseForm)
-
-
-@login_required
-@require_POST
-def propose_out(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.household_propose_out(user=user, household=household, path=data["path"], on=data["on"])
-        return _("已提出“{name}”解困脱困的申请，等待上级审核").format(name=household.head_name)
-
-    return _act(request, pk, act, OutForm)
-
-
-@login_required
-@require_POST
-def propose_close(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.household_propose_close(user=user, household=household, reason=data["reason"], on=data["on"])
-        return _("已提出注销“{name}”档案的申请，等待上级审核").format(name=household.head_name)
-
-    return _act(request, pk, act, CloseForm)
-
-
-@login_required
-@require_POST
-def approve(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        done = services.proposal_approve(user=user, household=household, note=data["note"])
-        if done.status == Household.Status.OUT:
-            return _("已同意申请：“{name}”解困脱困，档案结束").format(name=household.head_name)
-        return _("已同意申请：“{name}”的档案已注销").format(name=household.head_name)
-
-    return _act(request, pk, act, NoteForm)
-
-
-@login_required
-@require_POST
-def reject(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.proposal_reject(user=user, household=household, reason=data["reason"])
-        return _("已退回“{name}”的申请，档案保持不变").format(name=household.head_name)
-
-    return _act(request, pk, act, ReasonForm)
-
-
-@login_required
-@require_POST
-def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.proposal_withdraw(user=user, household=household)
-        return _("已撤回“{name}”的申请").format(name=household.head_name)
-
-    return _act(request, pk, act)
-
-
-@login_required
-@require_POST
-def reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        services.household_reopen(user=user, household=household, reason=data["reason"])
-        return _("已恢复“{name}”的档案").format(name=household.head_name)
-
-    return _act(request, pk, act, ReasonForm)
-
-
-@login_required
-@require_POST
-def plan(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(user: User, household: Household, data: dict[str, Any]) -> str:
-        saved = services.plan_set(
-            user=user,
-            household=household,
-            contact=data["contact"],
-            deadline=data["deadline"],
-            measures=data["measures"],
-            path=data["path"],
-        )
-        missing = saved.missing()
-        if missing:
-            return _("已保存帮扶计划，还缺：{missing}").format(missing="、".join(missing))
-        return _("已保存帮扶计划，四明确已齐全")
-
-    return _act(request, pk, act, PlanForm)
 
 
 # --- a file's history ------------------------------------------------------------------------------------
