@@ -48,6 +48,9 @@ class Unit(models.Model):
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=50, blank=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    #: When an admin above closed (撤销) the unit, or None while it is open. A closed unit keeps its history
+    #: (tables, files, accounts stay, its accounts disabled); it takes no new unit or account below it.
+    closed_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("单位")
@@ -83,6 +86,11 @@ class Account(models.Model):
     )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     phone = models.CharField(_("电话"), max_length=50, blank=True)
+    #: The hash of a one-time password an admin set (new account, reset), or "". While the user's password is
+    #: still that one (`must_change_password`), every page sends the user to /password/ (the middleware
+    #: `songnuan.orgs.middleware.PasswordChangeRequiredMiddleware`). Changing it gives a new hash, which ends
+    #: the obligation without any code having to clear this. The password itself is never stored in clear.
+    one_time_password = models.CharField(max_length=128, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("账号")
@@ -90,3 +98,52 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.get_username()}（{self.unit.name}，{self.get_role_display()}）"
+
+    @property
+    def must_change_password(self) -> bool:
+        return bool(self.one_time_password) and self.one_time_password == self.user.password
+
+
+class AuditEntry(models.Model):
+    """One change an admin made in the tree or to an account (管理操作记录): who, when, what, old, new."""
+
+    class Action(models.TextChoices):
+        UNIT_CREATED = "unit-created", _("新增单位")
+        UNIT_RENAMED = "unit-renamed", _("单位改名")
+        UNIT_MOVED = "unit-moved", _("调整上级单位")
+        UNIT_CLOSED = "unit-closed", _("撤销单位")
+        ACCOUNT_CREATED = "account-created", _("新增账号")
+        ACCOUNT_DISABLED = "account-disabled", _("停用账号")
+        ACCOUNT_ENABLED = "account-enabled", _("启用账号")
+        PASSWORD_RESET = "password-reset", _("重置密码")
+        ROLE_CHANGED = "role-changed", _("更改角色")
+        PERMISSION_GRANTED = "permission-granted", _("授予查看完整号码权限")
+        PERMISSION_REVOKED = "permission-revoked", _("收回查看完整号码权限")
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("操作"), max_length=30, choices=Action.choices)
+    #: The unit concerned: the unit itself, or the account's unit (so a subtree's log is one path query).
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="audit_entries"
+    )
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+    )
+    old = models.CharField(_("原值"), max_length=255, blank=True)
+    new = models.CharField(_("新值"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("管理操作记录")
+        verbose_name_plural = _("管理操作记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.old} → {self.new}"

@@ -3,7 +3,8 @@ else decides it.
 
 - 填报员 (reporter): sees and fills its own unit only.
 - 审核员 (reviewer): sees its own unit and every unit below it; accepts or returns the tables of the units
-  below it.
+  below it, and — in a campaign its own unit sent out, where nobody is above — its own unit's tables
+  (`may_review_table`).
 - 管理员 (admin): what a reviewer may, and fills its own unit.
 
 Roll-ups (the roll-up page, its drill-down, the comparison grid, their Excel and print) show the units
@@ -76,6 +77,24 @@ def can_review(user: User, unit: Unit) -> bool:
         account is not None
         and account.role in (Account.Role.REVIEWER, Account.Role.ADMIN)
         and unit.is_below(account.unit)
+    )
+
+
+def may_review_table(user: User, unit: Unit, campaign_owner_id: int | None) -> bool:
+    """Return, accept or unlock a statistical table of `unit` in a campaign whose notice `campaign_owner_id`
+    sent out (None: not known, as for a table not started): a reviewer or admin above the unit
+    (`can_review`), and — for the tables of the campaign's owner itself, which has nobody above it in the
+    campaign — a reviewer or admin of the owner unit. That is the only place where a unit reviews its own
+    tables: a county's own table still goes up to the city."""
+    if can_review(user, unit):
+        return True
+    account = account_of(user)
+    return (
+        account is not None
+        and campaign_owner_id is not None
+        and unit.pk == campaign_owner_id
+        and account.unit_id == unit.pk
+        and account.role in (Account.Role.REVIEWER, Account.Role.ADMIN)
     )
 
 
@@ -162,3 +181,43 @@ def may_use_import_job(user: User, started_by_id: int) -> bool:
     """See, run, follow and download the rejects of an import job started by `started_by_id`: its starter."""
     owner = import_jobs_owner(user)
     return owner is not None and owner == started_by_id
+
+
+# --- administration in the app (管理员): units and accounts of the admin's own subtree ---------------------
+
+
+def may_manage_unit(user: User, unit: Unit) -> bool:
+    """See `unit` on the administration pages, add a unit below it, rename it, manage its accounts: an admin
+    of that unit or of a unit above it. Never a reviewer or reporter, never a sibling's or a parent's unit."""
+    account = account_of(user)
+    return account is not None and account.role == Account.Role.ADMIN and unit.is_within(account.unit)
+
+
+def may_restructure_unit(user: User, unit: Unit) -> bool:
+    """Move `unit` under another unit, or close it: an admin above it (strictly). An admin cannot move or
+    close its own unit, which would take the admin out of its own reach."""
+    account = account_of(user)
+    return account is not None and account.role == Account.Role.ADMIN and unit.is_below(account.unit)
+
+
+def units_to_manage(user: User) -> QuerySet[Unit]:
+    """The units `may_manage_unit` allows, in tree order: the admin's subtree (none for anyone else)."""
+    account = account_of(user)
+    if account is None or account.role != Account.Role.ADMIN:
+        return Unit.objects.none()
+    return Unit.objects.filter(path__startswith=account.unit.path)
+
+
+def may_manage_account(user: User, account: Account) -> bool:
+    """Disable or enable `account`, reset its password, change its role: an admin of its unit or above, for
+    another person's account (one's own password is changed on /password/), never a superuser's (the Django
+    admin's business)."""
+    return (
+        may_manage_unit(user, account.unit) and account.user_id != user.pk and not account.user.is_superuser
+    )
+
+
+def may_grant_personal_data(user: User, account: Account) -> bool:
+    """Grant or revoke the full-number permission (`PERSONAL_DATA_PERMISSION`) to `account`: an admin who may
+    manage that account and holds the permission itself — nobody hands out what it does not have."""
+    return may_manage_account(user, account) and has_personal_data_permission(user)
