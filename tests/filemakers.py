@@ -454,3 +454,84 @@ def ods_with(path: Path, rows: Rows, tail: str = "", sheet: str = "Sheet1") -> P
             zipfile.ZIP_DEFLATED,
         )
     return path
+
+
+# --- tables laid out unlike the template (issue 11, item 7) ------------------------------------------------
+
+#: The columns a hand-made table may have, in any order: 编号 (on a group's first row), the printed letter,
+#: the 项目 label, the 计量单位 and the value column.
+LAYOUT_COLUMNS = ("编号", "字母", "项目", "单位", "合计")
+
+
+def layout_rows(
+    form: Form,
+    values: Mapping[str, Cell],
+    header: Mapping[str, str] | None = None,
+    *,
+    columns: Sequence[str] = ("编号", "字母", "项目", "合计"),
+    letter_in_label: str | None = None,
+    value_title: str | None = "合计",
+    items: slice = slice(None),
+    title: bool = True,
+    headings: bool = True,
+) -> Rows:
+    """A hand-made table with the columns in `columns` (any order, any subset of LAYOUT_COLUMNS).
+
+    `letter_in_label`: the letter written inside the label cell, e.g. "（{letter}）", "{letter} " or
+    "{letter}、" (then a 字母 column, if asked for, stays empty). `value_title`: the heading of the value
+    column (None: no heading in that cell). `items`: only these items (a table split over sheets);
+    `title`/`headings`: whether the title and header line, and the column headings, are written above.
+    """
+    header = header or {}
+    rows: Rows = []
+    if title:
+        rows.append([f"{form.attachment}："])
+        rows.append([form.title])
+        rows.append(
+            [
+                "填报单位：{unit}    填报人：{reporter}    电话：{phone}    {date}".format(
+                    unit=header.get("unit", ""),
+                    reporter=header.get("reporter", ""),
+                    phone=header.get("phone", ""),
+                    date=_chinese_date(header.get("date")),
+                )
+            ]
+        )
+    if headings:
+        titles = {"编号": "编号", "字母": None, "项目": "项目", "单位": "计量单位", "合计": value_title}
+        rows.append([titles[column] for column in columns])
+    chosen = form.items[items]
+    first_of_group = {group[0].code for _number, group in form.groups()}
+    for item in chosen:
+        printed = form.printed_letter(item)
+        label = item.label + (f"        {item.formula}" if item.formula else "")
+        if letter_in_label and item.letter:
+            label = letter_in_label.format(letter=item.letter) + label
+            printed = ""
+        cells: dict[str, Cell] = {
+            "编号": int(item.number) if item.code in first_of_group else None,
+            "字母": printed or None,
+            "项目": label,
+            "单位": item.unit,
+            "合计": values.get(item.code),
+        }
+        rows.append([cells[column] for column in columns])
+    return rows
+
+
+def xlsx_bytes(sheets: Sequence[tuple[str, Rows]]) -> bytes:
+    """A workbook with these sheets (name, rows), written by openpyxl into memory."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for position, (name, rows) in enumerate(sheets):
+        worksheet = workbook.active if position == 0 else workbook.create_sheet()
+        assert worksheet is not None
+        worksheet.title = name
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is not None:
+                    worksheet.cell(row=r, column=c, value=value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
