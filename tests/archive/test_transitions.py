@@ -23,6 +23,7 @@ from songnuan.archive.services import (
     HouseholdInput,
     household_apply,
     household_close,
+    household_edit,
     household_file,
     household_out_of_difficulty,
     household_propose_close,
@@ -67,6 +68,16 @@ RUN: dict[Action, Callable[[User, Household], object]] = {
     Action.PLAN: lambda u, h: plan_set(
         user=u, household=h, contact="李红", deadline=None, measures="", path=""
     ),
+    Action.EDIT: lambda u, h: household_edit(
+        user=u,
+        household=h,
+        data=HouseholdInput(
+            head_name="王建华",
+            head_id_number="11010519491231002X",
+            category=Household.Category.WORKER,
+            monthly_income=Decimal("2400"),
+        ),
+    ),
 }
 
 #: The form of each action on the file page (its HTML id).
@@ -82,6 +93,7 @@ FORM_ID = {
     Action.WITHDRAW: "withdraw-form",
     Action.REOPEN: "reopen-form",
     Action.PLAN: "plan-form",
+    Action.EDIT: "edit-form",  # a GET form: the button to the correction page
 }
 
 #: The file's situations: how each is reached from a fresh application by the county's reporter.
@@ -205,6 +217,8 @@ def test_every_action_is_offered_somewhere(world: World) -> None:
         ("filed, out proposed", Action.REJECT, None),
         ("filed, out proposed", Action.WITHDRAW, None),
         ("filed", Action.PLAN, None),
+        ("applied", Action.EDIT, None),
+        ("filed, out proposed", Action.EDIT, None),
     ],
 )
 def test_where_each_action_leads(world: World, scenario: str, action: Action, to: str | None) -> None:
@@ -237,6 +251,24 @@ ENDED = "这份档案已经结束，不能再注销"
         ("filed", Action.REOPEN, "city_reviewer", "只有已解困脱困或已注销的档案可以恢复"),
         ("out", Action.PLAN, "county_reporter", "这份档案已经结束，不能再修改帮扶计划"),
         ("closed", Action.PLAN, "city_reviewer", "这份档案已经结束，不能再修改帮扶计划"),
+        (
+            "out",
+            Action.EDIT,
+            "county_reporter",
+            "这份档案已经结束，不能再修改；如需更正，请上级审核员先恢复档案",
+        ),
+        (
+            "closed",
+            Action.EDIT,
+            "city_reviewer",
+            "这份档案已经结束，不能再修改；如需更正，请上级审核员先恢复档案",
+        ),
+        (
+            "closed before filing",
+            Action.EDIT,
+            "city_admin",
+            "这份档案已经结束，不能再修改；如需更正，请上级审核员先恢复档案",
+        ),
     ],
 )
 def test_refusals_by_state(world: World, scenario: str, action: Action, username: str, message: str) -> None:
@@ -306,7 +338,7 @@ def test_who_is_asked_of_the_permissions_module() -> None:
         Action.REOPEN,
     }
     proposes = {Action.PROPOSE_OUT, Action.PROPOSE_CLOSE, Action.WITHDRAW}
-    keeps = {Action.PLAN}
+    keeps = {Action.PLAN, Action.EDIT}
     assert decides | proposes | keeps == set(Action)
     for action, transition in HOUSEHOLD_TRANSITIONS.items():
         expected = (

@@ -53,6 +53,7 @@ ARCHIVE = {
     "archive:withdraw",
     "archive:reopen",
     "archive:history",
+    "archive:edit",
 }
 
 #: One's own account: changing the password needs a login (at both addresses).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from songnuan.archive.idnumbers import mask_card, mask_id_number, mask_phone
 from songnuan.archive.importing import FIELDS
-from songnuan.archive.models import Household, ImportJob
+from songnuan.archive.models import Household, ImportJob, Member
 from songnuan.archive.selectors import HouseholdSearch
-from songnuan.archive.services import HouseholdInput, MemberInput
+from songnuan.archive.services import HouseholdInput, MemberEdit, MemberInput
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import units_visible_to
 
@@ -228,6 +229,157 @@ MemberFormSet = forms.formset_factory(
 def member_inputs(formset: Any) -> list[MemberInput]:
     """The filled member rows of a valid formset (untouched rows are not members)."""
     return [form.member_input() for form in formset if form.has_changed() and form.cleaned_data]
+
+
+# --- correcting a file -----------------------------------------------------------------------------------
+
+#: Extra blank member rows on the correction page (for adding members), and the most rows it takes.
+EDIT_EXTRA_MEMBERS = 2
+EDIT_MAX_MEMBERS = 30
+_KEEP_HINT = _("不修改请留空")
+
+
+def _keep_blank(field: forms.Field, masked: str) -> None:
+    """A personal number is never pre-filled (the page would hold it in full, unlogged): the field shows
+    the stored number masked as its placeholder, and blank keeps it."""
+    field.required = False
+    if masked:
+        field.widget.attrs["placeholder"] = masked
+        field.widget.attrs["title"] = str(_KEEP_HINT)
+
+
+class HouseholdEditForm(HouseholdForm):
+    """The file's details for correcting: the new-file form without the unit (a file does not move), each
+    field pre-filled with what is stored — except the ID, phone and card numbers, which are blank with the
+    stored number masked as their placeholder: blank keeps the number, a number typed replaces it, and
+    the phone and card numbers are cleared by their checkboxes."""
+
+    clear_phone = forms.BooleanField(label=_("清空手机号"), required=False)
+    clear_card_number = forms.BooleanField(label=_("清空卡号"), required=False)
+    reason = _text(_("修改原因"), 200, size=40)
+
+    def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", details_initial(household))
+        super().__init__(*args, units=[household.unit], **kwargs)
+        del self.fields["unit"]
+        self.household = household
+        self.fields["head_name"].error_messages["required"] = gettext("户主姓名不能为空")
+        _keep_blank(self.fields["head_id_number"], mask_id_number(household.head_id_number))
+        _keep_blank(self.fields["phone"], mask_phone(household.phone) if household.phone else "")
+        _keep_blank(
+            self.fields["card_number"], mask_card(household.card_number) if household.card_number else ""
+        )
+
+    def household_input(self, members: Sequence[MemberInput] = ()) -> HouseholdInput:
+        data = super().household_input(members)
+        stored = self.household
+        data.head_id_number = data.head_id_number.strip() or stored.head_id_number
+        data.phone = "" if self.cleaned_data["clear_phone"] else data.phone or stored.phone
+        data.card_number = (
+            "" if self.cleaned_data["clear_card_number"] else data.card_number or stored.card_number
+        )
+        return data
+
+
+def details_initial(household: Household) -> dict[str, Any]:
+    """What the correction form shows filled in: the stored details, no personal number."""
+    causes = list(household.secondary_causes) + [""] * SECONDARY_CAUSES
+    initial: dict[str, Any] = {
+        name: getattr(household, name)
+        for name in (
+            "head_name",
+            "category",
+            "employer",
+            "employer_kind",
+            "difficulty_type",
+            "main_cause",
+            "monthly_income",
+            "household_size",
+            "minimum_living_line",
+            "card_kind",
+            "bank",
+            "bank_branch",
+        )
+    }
+    initial.update({f"secondary_cause_{n}": causes[n - 1] for n in range(1, SECONDARY_CAUSES + 1)})
+    return initial
+
+
+class MemberEditForm(MemberForm):
+    """A member's row on the correction page: `member` names a registered member (blank: a new one);
+    the ID number is not pre-filled (blank keeps it); 删除 removes the member."""
+
+    member = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].error_messages["required"] = gettext("家庭成员姓名不能为空")
+        self.fields["relation"].error_messages["required"] = gettext("请填写与户主的关系")
+        masked = self.initial.get("masked_id", "")
+        if masked:
+            _keep_blank(self.fields["id_number"], masked)
+
+
+class BaseMemberEditFormSet(forms.BaseFormSet):  # type: ignore[type-arg]  # generic only in the stubs
+    def __init__(self, *args: Any, members: Sequence[Member] = (), **kwargs: Any) -> None:
+        self.registered = {member.pk: member for member in members}
+        kwargs.setdefault(
+            "initial",
+            [
+                {
+                    "member": member.pk,
+                    "name": member.name,
+                    "relation": member.relation,
+                    "masked_id": mask_id_number(member.id_number) if member.id_number else "",
+                    "monthly_income": member.monthly_income,
+                    "health": member.health,
+                    "school_or_employer": member.school_or_employer,
+                }
+                for member in members
+            ],
+        )
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = gettext("删除")
+        form.fields["DELETE"].widget.attrs["aria-label"] = gettext("删除")
+
+    def edits(self) -> list[tuple[int, MemberEdit]]:
+        """The rows of a valid formset that change something, each with its row's index: removals, changes
+        (a blank ID number keeps the stored one) and new members (a blank extra row is none)."""
+        found: list[tuple[int, MemberEdit]] = []
+        for index, form in enumerate(self.forms):
+            registered = (
+                self.registered.get(form.cleaned_data.get("member") or 0) if form.cleaned_data else None
+            )
+            if index < self.initial_form_count() and registered is None:
+                continue  # a row of a member not on this file (tampered with): nothing
+            deleted = bool(form.cleaned_data.get("DELETE")) if form.cleaned_data else False
+            if registered is not None:
+                if deleted:
+                    found.append((index, MemberEdit(registered.pk)))
+                elif form.has_changed():
+                    data = form.member_input()
+                    data.id_number = data.id_number.strip() or registered.id_number
+                    found.append((index, MemberEdit(registered.pk, data)))
+            elif form.has_changed() and form.cleaned_data and not deleted:
+                found.append((index, MemberEdit(None, form.member_input())))
+        return found
+
+
+MemberEditFormSet = cast(
+    type[BaseMemberEditFormSet],
+    forms.formset_factory(
+        MemberEditForm,
+        formset=BaseMemberEditFormSet,
+        extra=EDIT_EXTRA_MEMBERS,
+        can_delete=True,
+        max_num=EDIT_MAX_MEMBERS,
+        validate_max=True,
+        absolute_max=EDIT_MAX_MEMBERS,
+    ),
+)
 
 
 # --- the actions on a file --------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from songnuan.archive.transitions import (
     state_refusal,
 )
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import may_decide_file, may_open_file, may_propose_file
+from songnuan.orgs.permissions import may_decide_file, may_open_file, may_propose_file, unit_visible
 
 
 class ArchiveError(Exception):
@@ -627,3 +627,279 @@ def personal_data_viewed(*, user: User, households: Sequence[Household], via: st
     PersonalDataView.objects.bulk_create(
         PersonalDataView(user=user, household=household, via=via) for household in households
     )
+
+
+# --- corrections: the file's details and its members -----------------------------------------------------
+
+#: The details a correction may change, in the order the audit trail lists them. The sex and birth date
+#: follow from the ID number and are not listed: the birth date in full would give a masked number back.
+DETAIL_FIELDS = tuple(name for name in APPLICATION_FIELDS if name not in ("unit", "status"))
+_MONEY_LIMITS = {"monthly_income": Decimal("1e10"), "minimum_living_line": Decimal("1e8")}
+
+
+class InvalidCorrection(ArchiveError):
+    """A refused correction, with where: `field` (a field of the file, or of a member's row) and `member`
+    (the index of the member's edit in the request; None: the file's own details)."""
+
+    def __init__(self, message: str, field: str = "", member: int | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.member = member
+
+
+@dataclass
+class MemberEdit:
+    """One member's correction: `member_id` None adds `data`; `data` None removes the member."""
+
+    member_id: int | None
+    data: MemberInput | None = None
+
+
+def _money_problem(value: Decimal | None, limit: Decimal) -> str | None:
+    if value is None:
+        return None
+    if not value.is_finite():
+        return _("请填写数字，例如 2400 或 2400.50")
+    if value < 0:
+        return _("不能是负数")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
+        return _("最多两位小数（到分）")
+    if value >= limit:
+        return _("数字太大")
+    return None
+
+
+def _checked_details(data: HouseholdInput) -> None:
+    if not data.head_name.strip():
+        raise InvalidCorrection(_("户主姓名不能为空"), "head_name")
+    if data.category not in Household.Category.values:
+        raise InvalidCorrection(_("类别应为困难职工、困难农民工或困难劳模"), "category")
+    if len(data.secondary_causes) > 3:
+        raise InvalidCorrection(_("其他致困原因最多三项"), "secondary_causes")
+    problem = difficulty_type_problem(data.difficulty_type)
+    if problem:
+        raise InvalidCorrection(problem, "difficulty_type")
+    if data.household_size < 1:
+        raise InvalidCorrection(_("家庭人口至少1人"), "household_size")
+    if data.card_kind and data.card_kind not in Household.CardKind.values:
+        raise InvalidCorrection(_("发放卡类型应为阳光5·1卡或银行卡"), "card_kind")
+    for name, limit in _MONEY_LIMITS.items():
+        problem = _money_problem(getattr(data, name), limit)
+        if problem:
+            raise InvalidCorrection(problem, name)
+
+
+def _checked_member(data: MemberInput, index: int) -> str:
+    """The member's ID number as filed ("" for none), or a refusal naming the row's field."""
+    if not data.name.strip():
+        raise InvalidCorrection(_("家庭成员姓名不能为空"), "name", index)
+    if not data.relation.strip():
+        raise InvalidCorrection(_("请填写与户主的关系"), "relation", index)
+    problem = _money_problem(data.monthly_income, _MONEY_LIMITS["monthly_income"])
+    if problem:
+        raise InvalidCorrection(problem, "monthly_income", index)
+    if not data.id_number.strip():
+        return ""
+    try:
+        return parse_id_number(data.id_number).number
+    except InvalidIdNumber as problem:
+        raise InvalidCorrection(str(problem), "id_number", index) from None
+
+
+def _edit_details(household: Household, user: User, data: HouseholdInput, note: str) -> None:
+    """Write the details of a locked household; the changed fields go to one EDITED event."""
+    _checked_details(data)
+    try:
+        head = parse_id_number(data.head_id_number)
+    except InvalidIdNumber as problem:
+        raise InvalidCorrection(str(problem), "head_id_number") from None
+    before = _snapshot(household, DETAIL_FIELDS)
+    household.head_name = data.head_name.strip()
+    household.name_initials = name_initials(household.head_name)
+    household.head_id_number = head.number
+    household.id_reversed = reversed_id(head.number)
+    household.head_sex = head.sex
+    household.head_birth_date = head.birth_date
+    for name in (
+        "category",
+        "phone",
+        "employer",
+        "employer_kind",
+        "difficulty_type",
+        "main_cause",
+        "monthly_income",
+        "household_size",
+        "minimum_living_line",
+        "card_kind",
+        "bank",
+        "bank_branch",
+        "card_number",
+    ):
+        setattr(household, name, getattr(data, name))
+    household.secondary_causes = list(data.secondary_causes)
+    household.monthly_income = _cents(data.monthly_income)
+    household.minimum_living_line = _cents(data.minimum_living_line)
+    old, new = _changes(before, _snapshot(household, DETAIL_FIELDS))
+    if new:
+        household.save()
+        _record(household, user, HouseholdEvent.Action.EDITED, old=old, new=new, note=note)
+
+
+def _edit_member(household: Household, user: User, edit: MemberEdit, index: int, note: str) -> None:
+    if edit.member_id is None:
+        if edit.data is None:
+            return
+        number = _checked_member(edit.data, index)
+        member = Member.objects.create(household=household, **_member_values(edit.data, number))
+        _record(
+            household,
+            user,
+            HouseholdEvent.Action.MEMBER_ADDED,
+            new=_filled(_snapshot(member, MEMBER_FIELDS)),
+            note=note,
+        )
+        return
+    found = household.members.filter(pk=edit.member_id).first()
+    if found is None:
+        raise InvalidCorrection(_("这位家庭成员已不在档案中，请重新打开修改页面"), "name", index)
+    member = found
+    before = _snapshot(member, MEMBER_FIELDS)
+    if edit.data is None:
+        member.delete()
+        _record(household, user, HouseholdEvent.Action.MEMBER_REMOVED, old=_filled(before), note=note)
+        return
+    number = _checked_member(edit.data, index)
+    for name, value in _member_values(edit.data, number).items():
+        setattr(member, name, value)
+    old, new = _changes(before, _snapshot(member, MEMBER_FIELDS))
+    if new:
+        member.save()
+        _record(
+            household,
+            user,
+            HouseholdEvent.Action.MEMBER_CHANGED,
+            old=old,
+            new=new,
+            note=_("成员：{name}").format(name=before["name"]) + (f"；{note}" if note else ""),
+        )
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    """Money as stored (to the fen), so that 2400 and 2400.00 are no change."""
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
+def _member_values(data: MemberInput, number: str) -> dict[str, Any]:
+    return {
+        "name": data.name.strip(),
+        "relation": data.relation.strip(),
+        "id_number": number,
+        "monthly_income": _cents(data.monthly_income),
+        "health": data.health.strip(),
+        "school_or_employer": data.school_or_employer.strip(),
+    }
+
+
+def duplicate_message(user: User, id_number: str, holder: Household) -> str:
+    """Why `id_number` cannot be on this file: it is on `holder`'s. The holder's unit and head are named
+    only to a user who may see that file; anyone else learns only that another open file has it."""
+    if unit_visible(user, holder.unit):
+        return _("身份证号 {id} 已在“{unit}”的困难职工档案中（户主 {name}），一户只能建一份档案").format(
+            id=mask_id_number(id_number), unit=holder.unit.name, name=holder.head_name
+        )
+    return _("身份证号 {id} 已在其他单位的困难职工档案中，一户只能建一份档案").format(
+        id=mask_id_number(id_number)
+    )
+
+
+def _reclaim(household: Household, user: User, where: dict[str, tuple[str, int | None]]) -> None:
+    """Make the file's `OpenIdentity` rows its ID numbers as they stand now (head and members): the numbers
+    no longer on it are freed, the new ones claimed. `where` tells, for a number typed in this correction,
+    the field to name when it is refused."""
+    numbers = [household.head_id_number] + [
+        number for number in household.members.order_by("id").values_list("id_number", flat=True) if number
+    ]
+    seen: set[str] = set()
+    for number in numbers:
+        if number in seen:
+            field, member = where.get(number, ("head_id_number", None))
+            raise InvalidCorrection(_("同一户内身份证号重复"), field, member)
+        seen.add(number)
+    OpenIdentity.objects.filter(household=household).exclude(id_number__in=numbers).delete()
+    held = set(OpenIdentity.objects.filter(household=household).values_list("id_number", flat=True))
+    for number in numbers:
+        if number in held:
+            continue
+        try:
+            with transaction.atomic():
+                OpenIdentity.objects.create(id_number=number, household=household)
+        except IntegrityError:
+            holder = OpenIdentity.objects.select_related("household__unit").get(id_number=number).household
+            field, member = where.get(number, ("head_id_number", None))
+            raise InvalidCorrection(duplicate_message(user, number, holder), field, member) from None
+
+
+@transaction.atomic
+def household_correct(
+    *,
+    user: User,
+    household: Household,
+    details: HouseholdInput | None = None,
+    members: Sequence[MemberEdit] = (),
+    note: str = "",
+) -> Household:
+    """Correct an open file: its details (`details`; its `members` list is not read) and its members, all
+    or nothing. Every ID number is checked as when filing (valid, once in the household, on no other open
+    file); the sex and birth date follow from the head's. Each changed part writes its event: EDITED with
+    the fields old → new, MEMBER_ADDED / MEMBER_CHANGED / MEMBER_REMOVED. A refusal is an
+    `InvalidCorrection` naming the field (and the member's index in `members`); nothing is written then.
+
+    The household size is not made to match the members: a difference is shown on the file as a warning.
+    """
+    check_permission(Action.EDIT, user, household)
+    household = _locked(household)
+    _check_state(Action.EDIT, household)
+    note = note.strip()
+    where: dict[str, tuple[str, int | None]] = {}
+    for index, edit in enumerate(members):
+        if edit.data is not None and edit.data.id_number.strip():
+            where[_checked_member(edit.data, index)] = ("id_number", index)
+    if details is not None:
+        head = household.head_id_number
+        _edit_details(household, user, details, note)
+        if household.head_id_number != head:  # a number typed now is the one to name
+            where[household.head_id_number] = ("head_id_number", None)
+    for index, edit in enumerate(members):
+        _edit_member(household, user, edit, index, note)
+    _reclaim(household, user, where)
+    return household
+
+
+def household_edit(*, user: User, household: Household, data: HouseholdInput, note: str = "") -> Household:
+    """Correct the file's details (not its members)."""
+    return household_correct(user=user, household=household, details=data, note=note)
+
+
+def member_add(*, user: User, household: Household, data: MemberInput, note: str = "") -> Household:
+    return household_correct(user=user, household=household, members=[MemberEdit(None, data)], note=note)
+
+
+def member_change(
+    *, user: User, household: Household, member_id: int, data: MemberInput, note: str = ""
+) -> Household:
+    return household_correct(user=user, household=household, members=[MemberEdit(member_id, data)], note=note)
+
+
+def member_remove(*, user: User, household: Household, member_id: int, note: str = "") -> Household:
+    return household_correct(user=user, household=household, members=[MemberEdit(member_id)], note=note)
+
+
+def size_mismatch(household: Household, members: int) -> str | None:
+    """The warning when the household size differs from the head and the `members` registered, or None."""
+    registered = 1 + members
+    if household.household_size == registered:
+        return None
+    return _(
+        "家庭人口填的是 {size} 人，登记的是 {registered} 人（户主和 {members} 名家庭成员），请核实"
+    ).format(size=household.household_size, registered=registered, members=members)

@@ -3,13 +3,14 @@ the services' guards and the file page's buttons both read. Who may is asked of 
 (`may_decide_file`, `may_propose_file`, `may_keep_file`) with the file's unit.
 
     已申请 ──建档──▶ 已建档 ──解困脱困──▶ 已解困脱困 ──恢复──▶ 已建档
-       │  (计划)        │ (年审, 计划)
+       │  (计划, 修改)  │ (年审, 计划, 修改)
        └────注销────────┴────注销──────▶ 已注销 ──恢复──▶ 已建档 (已申请 if it was never filed)
 
-The unit's own staff keep the file and its 四明确 plan and may only *propose* to take it out of difficulty or
-to close it (one proposal pending at a time, which they may withdraw); a reviewer above the unit (the one who
-files it) decides: files, reviews yearly, approves or rejects a proposal, takes it out of difficulty or
-closes it directly, and reopens a file ended by mistake.
+The unit's own staff keep the file (correct its details and members while it is open) and its 四明确
+plan, and may only *propose* to take it out of difficulty or to close it (one proposal pending at a time,
+which they may withdraw); a reviewer above the unit (the one who files it) decides: files, reviews yearly,
+approves or rejects a proposal, takes it out of difficulty or closes it directly, and reopens a file ended
+by mistake. The reviewers above may correct an open file too.
 
 Conditions beyond the state and the person (a reason written, a path chosen, no ID number filed elsewhere
 since) stay in the services; whether a proposal must be pending is in the table, because the page needs it
@@ -51,6 +52,7 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"  # 撤回 the pending proposal
     REOPEN = "reopen"  # 恢复档案
     PLAN = "plan"  # 四明确
+    EDIT = "edit"  # 修改档案: correct the file's details and its members
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,12 @@ HOUSEHOLD_TRANSITIONS: dict[Action, Transition] = {
         ENDED, Status.FILED, may_decide_file, _("只有已解困脱困或已注销的档案可以恢复")
     ),
     Action.PLAN: Transition(OPEN, None, may_keep_file, _("这份档案已经结束，不能再修改帮扶计划")),
+    # An ended file is a record of what was: its ID numbers are free again (another unit may have filed
+    # them since), so a correction could not be checked against one household, one file. A file ended
+    # by mistake is reopened by the reviewer above (REOPEN claims its numbers again), then corrected.
+    Action.EDIT: Transition(
+        OPEN, None, may_keep_file, _("这份档案已经结束，不能再修改；如需更正，请上级审核员先恢复档案")
+    ),
 }
 
 PROPOSED: dict[str, Action] = {Proposal.Kind.OUT: Action.OUT, Proposal.Kind.CLOSE: Action.CLOSE}

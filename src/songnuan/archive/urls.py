@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from songnuan.archive import views
+from songnuan.archive import edit_views, views
 
 app_name = "archive"
 
@@ -29,4 +29,5 @@ urlpatterns = [
         for action, taken in views.HOUSEHOLD_ACTIONS.items()
     ),
     path("<int:pk>/history/", views.history, name="history"),
+    path("<int:pk>/edit/", edit_views.household_edit, name="edit"),  # 修改档案: a page of its own
 ]
