@@ -67,7 +67,8 @@ MODULES: dict[str, Module] = {
         ("tests/archive/test_idnumbers.py", "tests/archive/test_idnumbers_boundaries.py"),
     ),
     "permissions": Module(
-        "src/songnuan/orgs/permissions.py", ("tests/orgs", "tests/api/test_permissions.py")
+        "src/songnuan/orgs/permissions.py",
+        ("tests/orgs", "tests/api/test_permissions.py", "tests/campaigns/test_permissions.py"),
     ),
 }
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("songnuan.api.urls")),
+    path("campaigns/", include("songnuan.campaigns.urls")),  # before reporting's <id>/ pages
     path("campaigns/", include("songnuan.reporting.urls_review")),
     path("campaigns/", include("songnuan.reporting.urls_campaign")),
     path("archive/", include("songnuan.archive.urls")),

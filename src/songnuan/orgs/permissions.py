@@ -221,3 +221,26 @@ def may_grant_personal_data(user: User, account: Account) -> bool:
     """Grant or revoke the full-number permission (`PERSONAL_DATA_PERMISSION`) to `account`: an admin who may
     manage that account and holds the permission itself — nobody hands out what it does not have."""
     return may_manage_account(user, account) and has_personal_data_permission(user)
+
+
+# --- campaigns in the app (管理员 of the unit that sends the notice) ----------------------------------------
+
+
+def may_create_campaign(user: User, unit: Unit) -> bool:
+    """Create, copy or edit a campaign (送温暖活动) whose notice `unit` sends out: an admin of that unit
+    itself — not a reviewer or reporter, and not an admin above it (the city does not write a county's notice)
+    nor below it (a county never writes one in the city's name). The addressees are then chosen within the
+    unit's own subtree (`campaign_addressee_choices`)."""
+    account = account_of(user)
+    return (
+        account is not None
+        and account.role == Account.Role.ADMIN
+        and account.unit_id == unit.pk
+        and unit.closed_at is None
+    )
+
+
+def campaign_addressee_choices(owner: Unit) -> QuerySet[Unit]:
+    """The units a campaign of `owner` may be addressed to (主送单位), in tree order: the open units strictly
+    below `owner`. The owner itself takes part in its own campaign without being an addressee."""
+    return Unit.objects.filter(path__startswith=owner.path, closed_at__isnull=True).exclude(pk=owner.pk)
