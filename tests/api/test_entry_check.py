@@ -135,7 +135,8 @@ def test_check_of_a_blank_table_finds_nothing_blank_is_not_zero(world: World) ->
     data = check(client, world, world.enterprise, {"values": {"3A": "", "3B": ""}}).json()
     assert (data["errors"], data["warnings"]) == ([], [])
     assert data["values"] == dict.fromkeys(get_form(FORM).codes)
-    assert "全部审核规则通过" in data["findings_html"]["summary"]
+    assert "还没有填写任何数据" in data["findings_html"]["summary"]  # empty, not "every rule passed"
+    assert "全部审核规则通过" not in data["findings_html"]["summary"]
     assert "data-state" not in data["findings_html"]["rows"] and data["findings_html"]["explanations"] == ""
     data = check(client, world, world.enterprise, {"values": {"3B": "5"}}).json()
     assert [f["rule"] for f in data["errors"]] == ["warmth-2018.3A.sum"]  # filled part, blank total

@@ -44,7 +44,7 @@ from songnuan.formkit import engine
 from songnuan.formkit.definitions import Form, get_form
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import can_fill, can_review, can_see_rollup
+from songnuan.orgs.permissions import can_fill, can_see_rollup, may_review_table
 from songnuan.reporting import services
 from songnuan.reporting.findings import findings_html
 from songnuan.reporting.models import Submission
@@ -151,11 +151,16 @@ def table(
         updated_at=local_time(submission.updated_at) if submission else None,
         errors=[_finding(v) for v in check.errors],
         warnings=[_finding(v) for v in check.warnings],
-        permissions=Permissions(fill=fill, review=can_review(user, unit)),
+        permissions=Permissions(
+            fill=fill,
+            review=may_review_table(user, unit, submission.campaign.owner_id if submission else None),
+        ),
         items=[ItemOut(code=i.code, label=i.label, unit=i.unit, kind=i.kind.value) for i in form.items],
         # Explanations can be written only by who may fill the unit: a reader's fragment shows them as text.
         findings_html=FindingsHtml(
-            **findings_html(form, check, explanations, missing=missing, editable=editable and fill)
+            **findings_html(
+                form, check, explanations, missing=missing, editable=editable and fill, values=values
+            )
         ),
     )
 
@@ -243,7 +248,7 @@ def form_check(
         warnings=[_finding(v) for v in check.warnings],
         values=cell_values(values),
         findings_html=FindingsHtml(
-            **findings_html(form, check, explanations, missing=missing, editable=True)
+            **findings_html(form, check, explanations, missing=missing, editable=True, values=values)
         ),
     )
 

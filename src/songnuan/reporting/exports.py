@@ -64,6 +64,16 @@ def form_filename(form: Form, unit_name: str) -> str:
 # --- the comparison grid ---------------------------------------------------------------------------------
 
 _GRID_FIRST_VALUE_COLUMN = 3  # A 编号, B 项目, C 单位, then one column per part
+#: The item-name column, in Excel's character widths (a Chinese character takes two): about 26 characters, so
+#: that most item names take one or two lines, not four or five.
+_GRID_LABEL_WIDTH = 52
+_GRID_LINE_HEIGHT = 14  # points, a line of 10-point 宋体
+
+
+def _label_lines(label: str) -> int:
+    """How many lines an item name wraps to in the item-name column (wide characters count two)."""
+    width = sum(2 if ord(character) > 0x2E7F else 1 for character in label)
+    return max(1, -(-width // (_GRID_LABEL_WIDTH - 2)))
 
 
 def grid_filename(grid: Grid) -> str:
@@ -110,9 +120,9 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
     f = _grid_formats(workbook)
     last_column = _GRID_FIRST_VALUE_COLUMN + len(grid.columns) - 1
     sheet.set_column(0, 0, 6)
-    sheet.set_column(1, 1, 40)
+    sheet.set_column(1, 1, _GRID_LABEL_WIDTH)
     sheet.set_column(2, 2, 6)
-    sheet.set_column(_GRID_FIRST_VALUE_COLUMN, last_column, 13)
+    sheet.set_column(_GRID_FIRST_VALUE_COLUMN, last_column, 11)
 
     write_text(sheet, 0, 0, f"{grid.form.attachment} {grid.form.title}", f["title"])
     write_text(
@@ -145,6 +155,8 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
         item = grid_row.item
         write_text(sheet, row, 0, item.code, f["code"])
         write_text(sheet, row, 1, item.label, f["label"])
+        if (lines := _label_lines(item.label)) > 1:
+            sheet.set_row(row, lines * _GRID_LINE_HEIGHT + 2)  # the whole name shows, in Excel as in print
         write_text(sheet, row, 2, item.unit, f["unit"])
         for offset, (column, value) in enumerate(zip(grid.columns, grid_row.cells, strict=True)):
             style = f[("total-" if column.kind == "total" else "") + item.kind.value]
@@ -156,6 +168,8 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
     sheet.repeat_columns(0, 2)
     sheet.print_area(0, 0, row - 1, last_column)
     sheet.set_paper(9)  # A4
+    # Landscape, one page wide and as many pages tall as the rows need (never squeezed onto one page), the
+    # heading rows and the item columns repeated on every page.
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)

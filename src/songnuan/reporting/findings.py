@@ -39,6 +39,12 @@ class Fragments(TypedDict):
     explanations: str
 
 
+def is_empty(values: Mapping[str, Value] | None) -> bool:
+    """Every value blank (None; a blank string is read as None before any check).
+    Values not known (None): not empty."""
+    return values is not None and all(value is None or value == "" for value in values.values())
+
+
 def findings_context(
     form: Form,
     check: CheckResult,
@@ -50,9 +56,12 @@ def findings_context(
     hints: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the partials read: `result`, `missing`, `rows` (the printed rows with their states and messages;
-    with the values and hints when the page draws the whole table), `warnings` and `editable`."""
+    with the values and hints when the page draws the whole table), `warnings`, `editable`, and `empty`: every
+    value is blank (the summary then says the table is still empty, not that every rule passed; without the
+    values it is not known, and not said)."""
     return {
         "result": check,
+        "empty": is_empty(values),
         "missing": missing,
         "rows": printed_rows(form, dict(values) if values is not None else None, check, hints=hints),
         "warnings": [
@@ -70,8 +79,13 @@ def findings_html(
     *,
     missing: list[str],
     editable: bool,
+    values: Mapping[str, Value] | None = None,
 ) -> Fragments:
+    """The partials, rendered; `values` (the table's values, as checked) tells an empty table from one that
+    passes.
+    The rows carry only states and messages, never the values."""
     context = findings_context(form, check, explanations, missing=missing, editable=editable)
+    context["empty"] = is_empty(values)
     return Fragments(
         summary=render_to_string(f"{TEMPLATE}#summary", context),
         rows=render_to_string(f"{TEMPLATE}#rows", context),

@@ -322,7 +322,10 @@ def return_(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str
         lambda submission, user: services.submission_return(
             submission=submission, user=user, comment=comment
         ),
-        lambda submission: _("已退回{unit}，审核意见已告知").format(unit=submission.unit.name),
+        # Nothing is sent: the comment is shown above the table on the unit's entry page.
+        lambda submission: _(
+            "已退回{unit}。审核意见显示在该单位的这张表上，对方打开填报页即可看到，修改后可重新报送"
+        ).format(unit=submission.unit.name),
     )
 
 
