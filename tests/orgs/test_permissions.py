@@ -35,6 +35,7 @@ from songnuan.orgs.permissions import (
     may_keep_file,
     may_open_file,
     may_propose_file,
+    may_review_table,
     may_see_personal_data,
     may_start_import,
     may_use_import_job,
@@ -284,6 +285,78 @@ def test_the_matrix_covers_every_question_and_everyone() -> None:
 def test_permission(tree: Tree, question: str, who: str, relation: str, expected: bool) -> None:
     answer = QUESTIONS[question](_fresh(tree.users[who]), tree.units[relation])
     assert answer is expected
+
+
+# --- may_review_table: who decides a campaign's table, by where the campaign's owner sits -----------------
+
+#: owner → who → relation (own child grandchild parent sibling branch) → may return/accept/unlock the table.
+#: The accounts sit in 东宝区 (own). Only where the campaign's owner is 东宝区 itself do its reviewer and
+#: admin decide 东宝区's own tables (nobody is above it in that campaign); elsewhere the rule is `can_review`.
+REVIEW_TABLE: dict[str | None, dict[str, tuple[bool, bool, bool, bool, bool, bool]]] = {
+    "own": {
+        "reporter": (False, False, False, False, False, False),  # it fills, never decides
+        "reviewer": (True, True, True, False, False, False),  # its own unit: the campaign's owner
+        "admin": (True, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    "parent": {  # the city's campaign: 东宝区's own table goes up to the city
+        "reporter": (False, False, False, False, False, False),
+        "reviewer": (False, True, True, False, False, False),
+        "admin": (False, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    "child": {  # a campaign of the unit below: 东宝区 is above its owner, and decides as above any unit
+        "reporter": (False, False, False, False, False, False),
+        "reviewer": (False, True, True, False, False, False),
+        "admin": (False, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+    None: {  # the owner not known (a table not started): `can_review`
+        "reporter": (False, False, False, False, False, False),
+        "reviewer": (False, True, True, False, False, False),
+        "admin": (False, True, True, False, False, False),
+        "inactive": (False, False, False, False, False, False),
+        "no-account": (False, False, False, False, False, False),
+        "anonymous": (False, False, False, False, False, False),
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("owner", "who", "relation", "expected"),
+    [
+        pytest.param(owner, who, relation, expected, id=f"owner-{owner}-{who}-{relation}")
+        for owner, rows in REVIEW_TABLE.items()
+        for who, answers in rows.items()
+        for relation, expected in zip(RELATIONS, answers, strict=True)
+    ],
+)
+def test_may_review_table(tree: Tree, owner: str | None, who: str, relation: str, expected: bool) -> None:
+    owner_id = tree.units[owner].pk if owner is not None else None
+    assert may_review_table(_fresh(tree.users[who]), tree.units[relation], owner_id) is expected
+
+
+def test_may_review_table_covers_everyone() -> None:
+    assert all(tuple(rows) == WHO for rows in REVIEW_TABLE.values())
+
+
+def test_the_owners_reviewer_elsewhere_in_the_tree_decides_only_its_own_owner_table(tree: Tree) -> None:
+    """A reviewer of the city decides the city's own table in the city's campaign, but a sibling county's
+    admin decides neither the city's table nor its own in the city's campaign."""
+    city, sibling = tree.units["parent"], tree.units["sibling"]
+    city_reviewer = account_create(username="city_rev", password=PASSWORD, unit=city, role="reviewer").user
+    sibling_admin = account_create(username="sib_admin", password=PASSWORD, unit=sibling, role="admin").user
+    assert may_review_table(_fresh(city_reviewer), city, city.pk)
+    assert may_review_table(_fresh(city_reviewer), sibling, city.pk)
+    assert not may_review_table(_fresh(sibling_admin), city, city.pk)
+    assert not may_review_table(_fresh(sibling_admin), sibling, city.pk)
+    assert may_review_table(_fresh(sibling_admin), sibling, sibling.pk)  # its own campaign
 
 
 # --- full personal numbers: the permission, and the unit in sight -----------------------------------------

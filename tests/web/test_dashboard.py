@@ -1,4 +1,5 @@
-"""The progress dashboard: states and lateness of the units below, chart, filter, reminder list."""
+"""The progress dashboard: states and lateness of the viewer's own unit (本级) and the units below, chart,
+filter, reminder list."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def both(world: World, unit: Unit, status: str, **extra: object) -> None:
 
 @pytest.fixture
 def progress(world: World) -> dict[str, Unit]:
-    """Five units below the city, one in each state.
+    """Five units below the city, one in each state; the city itself (本级) has not started.
 
     county: both submitted, one of them late · enterprise: both drafts (reporter 张三 typed the header)
     second enterprise (under county): both returned · sibling: nothing · sibling's enterprise: both accepted.
@@ -72,6 +73,7 @@ def test_counts_states_and_lateness(world: World, progress: dict[str, Unit]) -> 
     board = dashboard(world.campaign, world.city, now=dt.datetime(2018, 2, 4, tzinfo=CHINA))
     states = {row.unit.name: row.state for row in board.rows}
     assert states == {
+        "荆门市总工会": "not-started",  # its own tables are expected too
         "东宝区总工会": "submitted",
         "东宝区恒力水泥有限公司工会": "draft",
         "东宝区第二企业工会": "returned",
@@ -79,17 +81,18 @@ def test_counts_states_and_lateness(world: World, progress: dict[str, Unit]) -> 
         "钟祥市磷化工集团工会": "accepted",
     }
     assert [(key, count) for key, _label, count in board.counts] == [
-        ("not-started", 1),
+        ("not-started", 2),
         ("draft", 1),
         ("returned", 1),
         ("submitted", 1),
         ("accepted", 1),
     ]
     assert (board.on_time, board.late, board.overdue) == (1, 1, 0)  # before the deadline: nothing overdue
-    assert board.form_counts[0][1] == [1, 1, 1, 1, 1] and board.form_counts[1][1] == [1, 1, 1, 1, 1]
+    assert board.form_counts[0][1] == [2, 1, 1, 1, 1] and board.form_counts[1][1] == [2, 1, 1, 1, 1]
     after = dashboard(world.campaign, world.city, now=dt.datetime(2018, 2, 6, tzinfo=CHINA))
-    assert after.overdue == 3 and after.deadline_passed
+    assert after.overdue == 4 and after.deadline_passed
     assert {r.unit.name for r in after.rows if r.overdue} == {
+        "荆门市总工会",
         "东宝区恒力水泥有限公司工会",
         "东宝区第二企业工会",
         "钟祥市总工会",
@@ -98,7 +101,8 @@ def test_counts_states_and_lateness(world: World, progress: dict[str, Unit]) -> 
 
 def test_units_in_tree_order_indented(world: World, progress: dict[str, Unit]) -> None:
     board = dashboard(world.campaign, world.city)
-    assert [(row.unit.name, row.indent) for row in board.rows] == [
+    assert [(row.name, row.indent) for row in board.rows] == [
+        ("荆门市总工会（本级）", 0),  # the viewer's own unit first
         ("东宝区总工会", 0),
         ("东宝区恒力水泥有限公司工会", 1),
         ("东宝区第二企业工会", 1),
@@ -112,7 +116,11 @@ def test_page_shows_counts_chart_table_and_reminders(world: World, progress: dic
     assert response.status_code == 200
     page = response.content.decode()
     for state in STATES:
-        assert re.search(rf'data-state="{state}"><span class="count">1</span>', page), state
+        count = 2 if state == "not-started" else 1  # the city itself has not started either
+        assert re.search(rf'data-state="{state}"><span class="count">{count}</span>', page), state
+    assert "本级及下级单位共 6 个" in page
+    city_row = re.search(rf'<tr data-unit="{world.city.pk}"[^>]*>.*?</tr>', page, re.S)
+    assert city_row is not None and "荆门市总工会（本级）" in city_row.group(0)
     assert '<span class="count">1</span><span>逾期报送</span>' in page
     assert "<svg" in page and page.count("<rect") == 8  # five states, on time, late, overdue
     assert re.search(r'data-key="late">.*?<text[^>]*>1</text>', page, re.S)
@@ -145,18 +153,19 @@ def test_late_uses_the_deadline_as_a_whole_china_day(world: World, monkeypatch: 
     board = dashboard(world.campaign, world.city)
     late = {row.unit.name: row.late for row in board.rows}
     assert late["东宝区总工会"] is False and late["钟祥市总工会"] is True
-    assert board.rows[0].submitted_at == dt.datetime(2018, 2, 5, 15, 30, tzinfo=dt.UTC)
+    assert board.rows[0].unit == world.city and board.rows[1].unit == world.county
+    assert board.rows[1].submitted_at == dt.datetime(2018, 2, 5, 15, 30, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
     ("state", "shown"),
     [
-        ("not-started", {"钟祥市总工会"}),
+        ("not-started", {"荆门市总工会", "钟祥市总工会"}),
         ("draft", {"东宝区恒力水泥有限公司工会"}),
         ("returned", {"东宝区第二企业工会"}),
         ("submitted", {"东宝区总工会"}),
         ("accepted", {"钟祥市磷化工集团工会"}),
-        ("missing", {"钟祥市总工会", "东宝区恒力水泥有限公司工会", "东宝区第二企业工会"}),
+        ("missing", {"荆门市总工会", "钟祥市总工会", "东宝区恒力水泥有限公司工会", "东宝区第二企业工会"}),
         ("late", {"东宝区总工会"}),
         ("on-time", {"钟祥市磷化工集团工会"}),
         ("nonsense", None),  # an unknown filter shows every unit
@@ -169,12 +178,13 @@ def test_filter_by_state(world: World, progress: dict[str, Unit], state: str, sh
     ]
     ids = {int(i) for i in re.findall(r'<tr data-unit="(\d+)"', table)}
     names = set(Unit.objects.filter(pk__in=ids).values_list("name", flat=True))
-    assert names == (shown if shown is not None else {u.name for u in Unit.objects.exclude(pk=world.city.pk)})
+    assert names == (shown if shown is not None else {u.name for u in Unit.objects.all()})
 
 
 def test_reminder_list_names_contacts_and_copies_as_text(world: World, progress: dict[str, Unit]) -> None:
     board = dashboard(world.campaign, world.city)
     assert [row.unit.name for row in board.reminders] == [
+        "荆门市总工会",
         "东宝区恒力水泥有限公司工会",
         "东宝区第二企业工会",
         "钟祥市总工会",
@@ -189,7 +199,8 @@ def test_reminder_list_names_contacts_and_copies_as_text(world: World, progress:
     )
     assert "东宝区第二企业工会（联系人：未登记，电话：未登记）：附件1已退回；附件2已退回" in text
     assert "钟祥市总工会（联系人：赵敏，电话：0724-4221234）：附件1未填报；附件2未填报" in text
-    assert text.endswith("共 3 个单位未完成报送，请尽快填报。")
+    assert "1. 荆门市总工会（联系人：未登记，电话：未登记）：附件1未填报；附件2未填报" in text
+    assert text.endswith("共 4 个单位未完成报送，请尽快填报。")
     page = world.client("city_reviewer").get(dashboard_url(world)).content.decode()
     textarea = re.search(r'<textarea id="reminder-text"[^>]*>(.*?)</textarea>', page, re.S)
     assert textarea is not None and "钟祥市总工会（联系人：赵敏，电话：0724-4221234）" in textarea.group(1)
@@ -198,7 +209,7 @@ def test_reminder_list_names_contacts_and_copies_as_text(world: World, progress:
 def test_county_reviewer_sees_only_its_subtree(world: World, progress: dict[str, Unit]) -> None:
     page = world.client("county_reviewer").get(dashboard_url(world)).content.decode()
     ids = {int(i) for i in re.findall(r'<tr data-unit="(\d+)"', page)}
-    assert ids == {world.enterprise.pk, progress["returned"].pk}
+    assert ids == {world.county.pk, world.enterprise.pk, progress["returned"].pk}  # its own row too
     assert "钟祥" not in page
 
 
@@ -213,9 +224,9 @@ def test_unknown_campaign_is_404(world: World) -> None:
 
 
 def test_everyone_done_says_so(world: World) -> None:
-    for unit in (world.county, world.enterprise, world.sibling):
+    for unit in (world.city, world.county, world.enterprise, world.sibling):
         both(world, unit, Submission.Status.ACCEPTED, submitted_at=ON_TIME)
     board = dashboard(world.campaign, world.city)
-    assert board.reminders == [] and board.on_time == 3
+    assert board.reminders == [] and board.on_time == 4
     assert board.reminder_text.endswith("各单位均已报送。")
     assert get_form(WARMTH).attachment == "附件1"

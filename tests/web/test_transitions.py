@@ -1,5 +1,7 @@
 """The transition table of a submitted table, walked: in every state, for every kind of user, the entry page
-offers an action exactly when the service carries it out, and the table then stands where the table says."""
+offers an action exactly when the service carries it out, and the table then stands where the table says —
+for an enterprise's table, a county's own table, and the table of the campaign's owner (the city), which has
+nobody above it and is reviewed by the city's own reviewer or admin."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 
 from songnuan.reporting.models import Submission
 from songnuan.reporting.services import (
@@ -44,14 +47,28 @@ ON_PAGE = {
 }
 #: The enterprise union's own reporter, the reviewers above it, an admin above it, and two who are neither.
 USERS = ["enterprise_reporter", "county_reviewer", "city_admin", "county_reporter", "sibling_reporter"]
+#: Per table walked: who fills it, who reviews it in `table_in`, and the users the walk tries.
+TABLES = {
+    "enterprise": ("enterprise_reporter", "county_reviewer", USERS),
+    # A county's own table goes up to the city: its own reviewer may not decide it.
+    "county": ("county_reporter", "city_reviewer", ["county_reporter", "county_reviewer", "city_reviewer"]),
+    # The campaign's owner: its own admin fills it, its own reviewer and admin decide it; nobody below may.
+    "owner": (
+        "city_admin",
+        "city_reviewer",
+        ["city_admin", "city_reviewer", "county_reviewer", "county_reporter", "enterprise_reporter"],
+    ),
+}
+WALK = [(table, username) for table, (_filler, _reviewer, users) in TABLES.items() for username in users]
 
 
-def table_in(world: World, status: str) -> Submission:
-    """The enterprise union's table (valid, every warning explained) in the given state."""
-    submission = draft(world)
-    reviewer = world.users["county_reviewer"]
+def table_in(world: World, status: str, table: str = "enterprise") -> Submission:
+    """The table's unit's table (valid, every warning explained) in the given state."""
+    filler, reviewer_name, _users = TABLES[table]
+    submission = draft(world, filler)
+    reviewer = world.users[reviewer_name]
     if status != Status.DRAFT:
-        submission = submission_submit(submission=submission, user=world.users["enterprise_reporter"])
+        submission = submission_submit(submission=submission, user=world.users[filler])
     if status == Status.RETURNED:
         submission = submission_return(submission=submission, user=reviewer, comment="改")
     elif status == Status.ACCEPTED:
@@ -67,9 +84,11 @@ def test_every_state_and_action_is_in_the_table() -> None:
 
 
 @pytest.mark.parametrize("status", Status.values)
-@pytest.mark.parametrize("username", USERS)
-def test_the_page_offers_exactly_what_the_service_does(world: World, status: str, username: str) -> None:
-    submission = table_in(world, status)
+@pytest.mark.parametrize(("table", "username"), WALK)
+def test_the_page_offers_exactly_what_the_service_does(
+    world: World, status: str, table: str, username: str
+) -> None:
+    submission = table_in(world, status, table)
     user = world.users[username]
     url = f"/campaigns/{world.campaign.pk}/units/{submission.unit_id}/forms/{FORM}/"
     response = world.client(username).get(url)
@@ -133,3 +152,44 @@ def test_the_campaign_list_words_its_links_by_the_table(world: World, status: st
     assert link_word("enterprise_reporter") == (
         "填报" if status in (Status.DRAFT, Status.RETURNED) else "查看"
     )
+
+
+#: Who may decide (return, accept, unlock) each table: those above its unit, and for the campaign's owner
+#: its own reviewer and admin — the only unit that reviews its own tables.
+DECIDERS = {
+    "enterprise": {"county_reviewer", "city_admin", "city_reviewer"},
+    "county": {"city_admin", "city_reviewer"},
+    "owner": {"city_admin", "city_reviewer"},
+}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_who_decides_each_table(world: World, table: str) -> None:
+    submission = table_in(world, Status.SUBMITTED, table)
+    deciders = {
+        name
+        for name, user in world.users.items()
+        if {Action.RETURN, Action.ACCEPT} <= available_actions(user, submission)
+    }
+    assert deciders == DECIDERS[table]
+
+
+def test_a_county_reviewer_cannot_accept_its_own_county_table(world: World) -> None:
+    submission = table_in(world, Status.SUBMITTED, "county")
+    with pytest.raises(PermissionDenied):
+        submission_accept(submission=submission, user=world.users["county_reviewer"])
+    response = world.client("county_reviewer").post(
+        reverse("campaign:accept", args=[world.campaign.pk, world.county.pk, FORM])
+    )
+    assert response.status_code == 403
+    assert Submission.objects.get(pk=submission.pk).status == Status.SUBMITTED
+
+
+def test_in_a_campaign_of_the_county_the_county_decides_its_own_table(world: World) -> None:
+    """The rule follows the campaign's owner, not the city: in a county's own campaign the county is the
+    top, and its reviewer accepts the county's own table."""
+    world.campaign.owner = world.county
+    world.campaign.save(update_fields=["owner"])
+    submission = table_in(world, Status.SUBMITTED, "county")
+    accepted = submission_accept(submission=submission, user=world.users["county_reviewer"])
+    assert accepted.status == Status.ACCEPTED

@@ -31,7 +31,7 @@ from songnuan.campaigns import models
 from songnuan.campaigns.selectors import campaigns_visible_to, units_taking_part
 from songnuan.formkit.definitions import builtin_forms
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import can_fill, can_review, unit_visible, units_visible_to
+from songnuan.orgs.permissions import can_fill, may_review_table, unit_visible, units_visible_to
 from songnuan.reporting.models import Submission
 from songnuan.reporting.progress import campaign_progress
 
@@ -145,7 +145,9 @@ def campaign_units(request: HttpRequest, campaign_id: int = CampaignId) -> UnitL
                 state=row.state,
                 late=row.late,
                 forms={code: form_status(submission) for code, submission in row.submissions.items()},
-                permissions=Permissions(fill=can_fill(user, row.unit), review=can_review(user, row.unit)),
+                permissions=Permissions(
+                    fill=can_fill(user, row.unit), review=may_review_table(user, row.unit, campaign.owner_id)
+                ),
             )
             for row in progress
         ],

@@ -1,4 +1,8 @@
-"""The reviewer's dashboard: every unit's state and lateness, the bar chart as SVG geometry, the reminders."""
+"""The reviewer's dashboard: every unit's state and lateness, the bar chart as SVG geometry, the reminders.
+
+The viewer's own unit is a row of its own (本级), first: its own tables are expected as those of the units
+below are — and the roll-up counts them too (at the top of the tree, the campaign's owner accepts them
+itself: `songnuan.orgs.permissions.may_review_table`)."""
 
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ class FormState(SubmissionState):
 @dataclass
 class DashboardRow:
     unit: Unit
-    indent: int  # 0 for the viewer's children, 1 for their children …
+    indent: int  # 0 for the viewer's own unit and its children, 1 for their children …
     forms: list[FormState]
     state: str
     late: bool  # some table was submitted after the deadline
@@ -60,6 +64,11 @@ class DashboardRow:
     submitted_at: dt.datetime | None  # the last submission of its tables
     contact_name: str
     contact_phone: str
+    own: bool = False  # the viewer's own unit (本级)
+
+    @property
+    def name(self) -> str:
+        return _("{unit}（本级）").format(unit=self.unit.name) if self.own else self.unit.name
 
     @property
     def state_label(self) -> str:
@@ -150,11 +159,12 @@ class Dashboard:
 def dashboard(
     campaign: Campaign, unit: Unit, *, state: str | None = None, now: dt.datetime | None = None
 ) -> Dashboard:
-    """Where every unit below `unit` stands in `campaign`: states, lateness, whom to remind."""
+    """Where `unit` itself (本级, first) and every unit below it stand in `campaign`: states, lateness, whom
+    to remind."""
     now = now or timezone.now()
     deadline_passed = campaign.is_late(now)
     forms = [get_form(code) for code in campaign.form_codes]
-    units = tree_order(unit_subtree(unit).exclude(pk=unit.pk))
+    units = tree_order(unit_subtree(unit))  # the unit itself first
     rows: list[DashboardRow] = []
     for progress in campaign_progress(campaign, units):
         submissions = [s for s in progress.submissions.values() if s is not None]
@@ -165,7 +175,7 @@ def dashboard(
         rows.append(
             DashboardRow(
                 unit=progress.unit,
-                indent=progress.unit.depth - unit.depth - 1,
+                indent=max(progress.unit.depth - unit.depth - 1, 0),
                 forms=form_states,
                 state=row_state,
                 late=progress.late,
@@ -173,6 +183,7 @@ def dashboard(
                 submitted_at=max(moments) if moments else None,
                 contact_name=progress.unit.contact_name or (contact.reporter if contact else ""),
                 contact_phone=progress.unit.contact_phone or (contact.phone if contact else ""),
+                own=progress.unit.pk == unit.pk,
             )
         )
     counts = [(key, str(STATE_LABELS[key]), len([r for r in rows if r.state == key])) for key in STATES]

@@ -53,10 +53,10 @@ class UnitProgress:
 
 def campaign_progress(campaign: Campaign, units: Iterable[Unit]) -> list[UnitProgress]:
     units = list(units)
-    found: dict[tuple[int, str], Submission] = {
-        (s.unit_id, s.form_code): s
-        for s in Submission.objects.filter(campaign=campaign, unit__in=units).select_related("unit")
-    }
+    found: dict[tuple[int, str], Submission] = {}
+    for s in Submission.objects.filter(campaign=campaign, unit__in=units).select_related("unit"):
+        s.campaign = campaign  # the transition table asks for the campaign's owner: no query per table
+        found[(s.unit_id, s.form_code)] = s
     return [
         UnitProgress(unit, {code: found.get((unit.pk, code)) for code in campaign.form_codes})
         for unit in units

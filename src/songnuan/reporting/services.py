@@ -108,7 +108,7 @@ def submission_open(*, campaign: Campaign, unit: Unit, form_code: str, user: Use
         raise ReportingError(_("本次活动不要求报送这张表"))
     existing = (
         Submission.objects.filter(campaign=campaign, unit=unit, form_code=form_code)
-        .select_related("unit")  # the page asks the transition table, which asks about the unit
+        .select_related("unit", "campaign")  # the page asks the transition table: the unit, the owner
         .first()
     )
     if existing is not None:

@@ -3,6 +3,10 @@ guards and the pages' buttons both read.
 
     草稿/已退回 ──报送──▶ 已报送 ──通过──▶ 已通过 ──解锁──▶ 已退回
         ▲  (保存)            └────退回────▶ 已退回
+
+Who: the unit's own staff save and submit (`can_fill`); a reviewer or admin above the unit returns, accepts
+and unlocks (`may_review_table`) — and for the tables of the campaign's owner (the unit that sent the
+notice, with nobody above it in the campaign) a reviewer or admin of that unit itself.
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import User, can_fill, can_review
+from songnuan.orgs.permissions import User, can_fill, may_review_table
 from songnuan.reporting.models import Submission
 
 Status = Submission.Status
@@ -34,38 +37,49 @@ class Action(StrEnum):
 class Transition:
     allowed_from: frozenset[str]
     to: str | None  # None: the state stays (a save)
-    may: Callable[[User, Unit], bool]
+    may: Callable[[User, Submission], bool]
     refused: Promise  # why the state does not allow it (lazily translated); {status}: the table's state
+
+
+def fills(user: User, submission: Submission) -> bool:
+    """The unit's own staff: saves and submits."""
+    return can_fill(user, submission.unit)
+
+
+def reviews(user: User, submission: Submission) -> bool:
+    """A reviewer or admin above the unit, or of the campaign's owner for the owner's own tables: returns,
+    accepts, unlocks. Reads `submission.campaign` (select it with the submission)."""
+    return may_review_table(user, submission.unit, submission.campaign.owner_id)
 
 
 SUBMISSION_TRANSITIONS: dict[Action, Transition] = {
     Action.SAVE: Transition(
-        frozenset({Status.DRAFT, Status.RETURNED}), None, can_fill, _("这张表{status}，不能修改")
+        frozenset({Status.DRAFT, Status.RETURNED}), None, fills, _("这张表{status}，不能修改")
     ),
     Action.SUBMIT: Transition(
         frozenset({Status.DRAFT, Status.RETURNED}),
         Status.SUBMITTED,
-        can_fill,
+        fills,
         _("这张表{status}，不能再报送"),
     ),
     Action.RETURN: Transition(
-        frozenset({Status.SUBMITTED}), Status.RETURNED, can_review, _("只能退回已报送的表，这张表{status}")
+        frozenset({Status.SUBMITTED}), Status.RETURNED, reviews, _("只能退回已报送的表，这张表{status}")
     ),
     Action.ACCEPT: Transition(
         frozenset({Status.SUBMITTED}),
         Status.ACCEPTED,
-        can_review,
+        reviews,
         _("只能审核通过已报送的表，这张表{status}"),
     ),
     Action.UNLOCK: Transition(
-        frozenset({Status.ACCEPTED}), Status.RETURNED, can_review, _("只有审核通过的表才需要解锁")
+        frozenset({Status.ACCEPTED}), Status.RETURNED, reviews, _("只有审核通过的表才需要解锁")
     ),
 }
 
 
 def may_act(action: Action, user: User, submission: Submission) -> bool:
     """Whether `user` is one who may take `action` on this unit's table (whatever its state)."""
-    return SUBMISSION_TRANSITIONS[action].may(user, submission.unit)
+    return SUBMISSION_TRANSITIONS[action].may(user, submission)
 
 
 def check_permission(action: Action, user: User, submission: Submission) -> None:
@@ -92,5 +106,5 @@ def available_actions(user: User, submission: Submission | None) -> frozenset[Ac
     return frozenset(
         action
         for action, transition in SUBMISSION_TRANSITIONS.items()
-        if submission.status in transition.allowed_from and transition.may(user, submission.unit)
+        if submission.status in transition.allowed_from and transition.may(user, submission)
     )
