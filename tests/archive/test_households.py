@@ -64,13 +64,26 @@ def test_apply_derives_birth_date_and_sex_from_the_id(world: World) -> None:
     assert household.income_per_person == Decimal("800.00")
 
 
-def test_a_second_unit_filing_the_same_person_gets_a_conflict_naming_the_holder(world: World) -> None:
+def test_a_second_unit_filing_the_same_person_gets_a_conflict_naming_no_one_it_may_not_see(
+    world: World,
+) -> None:
     apply(world)
     with pytest.raises(DuplicateFile) as caught:
-        apply(world, "sibling_reporter")
+        apply(world, "sibling_reporter")  # 钟祥市's reporter may not see 东宝区's files
     message = str(caught.value)
-    assert "东宝区总工会" in message and "1101**********002X" in message and HEAD not in message
+    assert message == "身份证号 1101**********002X 已在其他单位的困难职工档案中，一户只能建一份档案"
+    assert "东宝区" not in message and "王建国" not in message and HEAD not in message
     assert Household.objects.count() == 1  # nothing half-written
+
+
+def test_a_conflict_names_the_holder_to_whoever_may_see_its_file(world: World) -> None:
+    apply(world)
+    data = HouseholdInput(head_name="王建国", head_id_number=HEAD, category=Household.Category.WORKER)
+    with pytest.raises(DuplicateFile) as caught:  # the city's reviewer sees every file
+        household_apply(user=world.users["city_reviewer"], unit=world.sibling, data=data)
+    assert str(caught.value) == (
+        "身份证号 1101**********002X 已在“东宝区总工会”的困难职工档案中（户主 王建国），一户只能建一份档案"
+    )
 
 
 def test_a_member_on_an_open_file_counts_too(world: World) -> None:

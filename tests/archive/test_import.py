@@ -180,7 +180,9 @@ def test_importing_the_same_file_again_creates_nothing_new(world: World, tmp_pat
     assert earlier_imports(again) == [first]
 
 
-def test_a_household_on_another_units_file_is_refused_naming_the_holder(world: World, tmp_path: Path) -> None:
+def test_a_household_on_another_units_file_is_refused_naming_no_one_the_importer_may_not_see(
+    world: World, tmp_path: Path
+) -> None:
     household_apply(
         user=world.users["sibling_reporter"],
         unit=world.sibling,
@@ -188,10 +190,28 @@ def test_a_household_on_another_units_file_is_refused_naming_the_holder(world: W
     )
     rows = good_rows(2)
     rows[1][2] = GOOD_ID
-    job = run_import(world, write_csv(tmp_path / "a.csv", rows))
+    job = run_import(world, write_csv(tmp_path / "a.csv", rows))  # 东宝区's reviewer: 钟祥市 is not its
     reason = rejected_rows(job)[4]
-    assert "钟祥市总工会" in reason and "1101**********002X" in reason and GOOD_ID not in reason
+    assert reason == "身份证号 1101**********002X 已在其他单位的困难职工档案中，一户只能建一份档案"
     assert job.created == 1
+
+
+def test_a_household_on_a_file_the_importer_sees_is_refused_naming_the_holder(
+    world: World, tmp_path: Path
+) -> None:
+    household_apply(
+        user=world.users["county_reporter"],
+        unit=world.county,
+        data=HouseholdInput(head_name="王建国", head_id_number=GOOD_ID, category=Household.Category.WORKER),
+    )
+    rows = good_rows(2)
+    rows[1][2] = GOOD_ID
+    job = run_import(world, write_csv(tmp_path / "a.csv", rows), "city_reviewer")
+    reason = rejected_rows(job)[4]
+    assert reason == (
+        "身份证号 1101**********002X 已在“东宝区总工会”的困难职工档案中（户主 王建国），一户只能建一份档案"
+    )
+    assert GOOD_ID not in reason
 
 
 def test_xlsx_with_ids_typed_as_numbers_and_a_gbk_csv(world: World, tmp_path: Path) -> None:
@@ -256,7 +276,7 @@ def test_unreadable_uploads_and_mappings_are_refused_in_chinese(world: World, tm
     del mapping["head_id_number"]
     with pytest.raises(MappingError, match="身份证号"):
         import_job_run(user=user, job=job, mapping=mapping, use_default_unit=False)
-    with pytest.raises(MappingError, match="不能直接为“东宝区总工会”建档"):
+    with pytest.raises(MappingError, match="您不能为“东宝区总工会”建档：审核员只能为下级单位建档"):
         import_job_run(user=user, job=job, mapping=job.mapping, use_default_unit=True)
     assert Household.objects.count() == 0
 

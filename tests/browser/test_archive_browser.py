@@ -100,9 +100,17 @@ def test_apply_file_plan_search_and_close(browser: Any, live_server: Any, world:
 
     # Closed with a reason.
     reviewer.fill("#close-reason", "迁出本市")
+    asked: list[str] = []  # 注销 asks first (data-confirm); Playwright would dismiss the dialog otherwise
+
+    def accept(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    reviewer.once("dialog", accept)
     reviewer.click("#close-form button[type=submit]")
     reviewer.wait_for_selector("#status-banner .tag.household-closed")
     assert "迁出本市" in reviewer.inner_text("#lifecycle")
+    assert asked == ["确定注销“王建国”的档案吗？注销后档案结束，需由上级恢复。"]
     household.refresh_from_db()
     assert (household.status, household.closed_reason) == (Household.Status.CLOSED, "迁出本市")
 

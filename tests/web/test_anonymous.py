@@ -21,6 +21,7 @@ PUBLIC = {
     "reporting:form-template",
     "reporting:check",
     "login",
+    "set_language",  # the header's 中文 / English switch, on the login page too (it only sets a cookie)
     "api:index",
     "api:api-root",  # ninja's name for /api/ (the index answers it)
     "api:openapi-json",
@@ -38,6 +39,7 @@ ARCHIVE = {
     "archive:import-job",
     "archive:import-progress",
     "archive:import-rejected",
+    "archive:import-template",  # the blank register (issue 11)
     "archive:detail",
     "archive:reveal",
     "archive:file",

@@ -556,13 +556,17 @@ def test_a_bad_id_number_is_refused_on_the_form_with_the_reason(world: World) ->
     assert not Household.objects.exists()
 
 
-def test_filing_the_same_person_twice_names_the_holder_with_the_masked_id(world: World) -> None:
+def test_filing_the_same_person_twice_is_refused_beside_the_id_naming_no_one_unseen(world: World) -> None:
     apply(world)
     response = world.client("sibling_reporter").post(
         "/archive/new/", new_file_form(world, unit=str(world.sibling.pk), head_name="王建国")
     )
-    (error,) = response.context["form"].non_field_errors()
-    assert "东宝区总工会" in error and HEAD_MASKED in error and HEAD not in error
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert not form.non_field_errors()
+    (error,) = form.errors["head_id_number"]  # beside the head's ID field, not at the top
+    assert error == f"身份证号 {HEAD_MASKED} 已在其他单位的困难职工档案中，一户只能建一份档案"
+    assert "东宝区总工会" not in response.content.decode()
     assert Household.objects.count() == 1
 
 

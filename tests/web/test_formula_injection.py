@@ -22,8 +22,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Field
 from django.urls import reverse
 
-from songnuan.archive.models import Household, ImportJob
-from songnuan.archive.services import HouseholdInput, household_apply, household_file
+from songnuan.archive.models import Household, ImportJob, Member
+from songnuan.archive.services import HouseholdInput, MemberInput, household_apply, household_file
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.excel_writer import new_workbook, write_text
 from songnuan.orgs.models import Unit
@@ -121,6 +121,15 @@ def fitting(payload: str, field: str) -> str:
     return payload[:longest]
 
 
+#: The members sheet's user-typed columns, by heading → Member field.
+MEMBER_FIELDS = {
+    "成员姓名": "name",
+    "与户主关系": "relation",
+    "健康状况": "health",
+    "就读学校或工作单位": "school_or_employer",
+}
+
+
 @pytest.mark.parametrize("full", [False, True], ids=["masked", "full-numbers"])
 @pytest.mark.parametrize("payload", PAYLOADS, ids=IDS)
 def test_the_archive_export_keeps_every_field_as_text(world: World, payload: str, full: bool) -> None:
@@ -128,7 +137,12 @@ def test_the_archive_export_keeps_every_field_as_text(world: World, payload: str
     household = household_apply(
         user=reporter,
         unit=world.county,
-        data=HouseholdInput(head_name="王建国", head_id_number=HEAD, category=Household.Category.WORKER),
+        data=HouseholdInput(
+            head_name="王建国",
+            head_id_number=HEAD,
+            category=Household.Category.WORKER,
+            members=[MemberInput(name="李秀英", relation="配偶", id_number="")],
+        ),
     )
     household_file(user=world.users["city_reviewer"], household=household)
     Unit.objects.filter(pk=world.county.pk).update(name=payload)
@@ -138,10 +152,26 @@ def test_the_archive_export_keeps_every_field_as_text(world: World, payload: str
     reviewer.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
     response = world.client("city_reviewer").get("/archive/export.xlsx" + ("?full=1" if full else ""))
     assert response.status_code == 200
-    cells = only_sheet(response.content)
-    header = {text: ref[:-1] for ref, text in cells.items() if re.fullmatch(r"[A-Z]+2", ref)}
+    main, members = read_cells(response.content).values()
+    header = {text: ref[:-1] for ref, text in main.items() if re.fullmatch(r"[A-Z]+2", ref)}
     for title, field in ARCHIVE_FIELDS.items():
-        assert cells[f"{header[title]}3"] == (typed[field] if field else payload), title
+        assert main[f"{header[title]}3"] == (typed[field] if field else payload), title
+    # The members sheet (家庭成员): the member's own fields, and the head and unit repeated, as text too.
+    member_typed = {field: fitting_member(payload, field) for field in MEMBER_FIELDS.values()}
+    Member.objects.filter(household=household).update(**member_typed)
+    response = world.client("city_reviewer").get("/archive/export.xlsx" + ("?full=1" if full else ""))
+    main, members = read_cells(response.content).values()
+    header = {text: ref[:-1] for ref, text in members.items() if re.fullmatch(r"[A-Z]+2", ref)}
+    for title, field in MEMBER_FIELDS.items():
+        assert members[f"{header[title]}3"] == member_typed[field], title
+    assert members[f"{header['建档单位']}3"] == payload
+    assert members[f"{header['户主姓名']}3"] == typed["head_name"]
+
+
+def fitting_member(payload: str, field: str) -> str:
+    model_field = Member._meta.get_field(field)
+    assert isinstance(model_field, Field) and model_field.max_length is not None
+    return payload[: model_field.max_length]
 
 
 def import_file(payload: str) -> bytes:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from songnuan.archive.idnumbers import mask_card, mask_id_number, mask_phone
 from songnuan.archive.importing import FIELDS
 from songnuan.archive.models import Household, ImportJob, Member
-from songnuan.archive.selectors import HouseholdSearch
+from songnuan.archive.selectors import HouseholdSearch, sort_key
 from songnuan.archive.services import HouseholdInput, MemberEdit, MemberInput
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import units_visible_to
@@ -86,7 +86,7 @@ class SearchForm(forms.Form):
             attrs={
                 "type": "search",
                 "size": 28,
-                "placeholder": _("姓名、拼音首字母、身份证号（或后几位）、手机号"),
+                "placeholder": _("姓名、拼音首字母、身份证号（或开头、后几位）、手机号"),
             }
         ),
     )
@@ -99,6 +99,10 @@ class SearchForm(forms.Form):
     status = forms.ChoiceField(
         label=_("状态"), required=False, choices=_with_blank(Household.Status.choices, _("全部"))
     )
+
+    # Kept across a new search (a hidden field) and the pages (the pager keeps the query string); an unknown
+    # value is the default order, never an error.
+    sort = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,6 +117,7 @@ class SearchForm(forms.Form):
             unit=data.get("unit"),
             category=data.get("category") or "",
             status=data.get("status") or "",
+            sort=sort_key(self.data.get("sort") or ""),
         )
 
 
@@ -513,7 +518,8 @@ class MappingForm(forms.Form):
                 choices=_with_blank(columns, gettext("（不导入）")),
                 initial="" if guessed is None else str(guessed),
             )
-            self.fields[field.name].widget.attrs["data-required"] = "1" if field.required else "0"
+            required = field.required or (field.name == "unit" and not offer_default_unit)
+            self.fields[field.name].widget.attrs["data-required"] = "1" if required else "0"
         if offer_default_unit:
             self.fields["use_default_unit"].label = gettext("没有建档单位列的行导入到“{unit}”").format(
                 unit=job.unit.name
@@ -523,7 +529,11 @@ class MappingForm(forms.Form):
             del self.fields["use_default_unit"]
 
     def field_rows(self) -> list[tuple[Any, bool]]:
-        return [(self[field.name], field.required) for field in FIELDS]
+        # 建档单位 is required where the rows cannot fall back to the unit imported from.
+        unit_required = "use_default_unit" not in self.fields
+        return [
+            (self[field.name], field.required or (field.name == "unit" and unit_required)) for field in FIELDS
+        ]
 
     def mapping(self) -> dict[str, int]:
         return {

@@ -148,6 +148,7 @@ def luhn_valid(number: str) -> bool:
 
 
 #: What the masks show of a number; without the permission a search by part of a number uses only these.
+ID_HEAD_SHOWN = 4
 ID_TAIL_SHOWN = 4
 PHONE_HEAD_SHOWN = 3
 
@@ -162,7 +163,7 @@ def mask_id_number(number: str) -> str:
     even to someone who knows every county code of the city). Sex is the parity of digit 17, which the
     visible tail already shows: it tells nothing more.
     """
-    return _mask(normalize_id_number(number), 4, ID_TAIL_SHOWN, hidden=10)
+    return _mask(normalize_id_number(number), ID_HEAD_SHOWN, ID_TAIL_SHOWN, hidden=10)
 
 
 def mask_phone(number: str) -> str:

@@ -105,14 +105,38 @@ def earlier_imports(job: ImportJob) -> Sequence[ImportJob]:
     )
 
 
+def default_unit_refusal(user: User, unit: Unit) -> str:
+    """Why rows without a 建档单位 column cannot be filed in `unit`, the unit imported from ("" if they can).
+
+    A reviewer importing into its own unit may not file for it (`may_open_file`: a unit's own files are
+    applied for by its reporter or admin and filed by a reviewer above), so every row must name a unit below.
+    """
+    if may_open_file(user, unit):
+        return ""
+    return _(
+        "您不能为“{unit}”建档：审核员只能为下级单位建档，“{unit}”本单位的档案由本单位的填报员或管理员申请、"
+        "上级单位审核。因此没有“建档单位”列的行不能导入到“{unit}”：请选择“建档单位”所在的列（每行写明下级单位"
+        "的名称），或由“{unit}”的填报员导入。"
+    ).format(unit=unit.name)
+
+
 def import_job_run(*, user: User, job: ImportJob, mapping: Mapping[str, int], use_default_unit: bool) -> None:
     """Check the mapping and start the import (in a thread, or here when background imports are off)."""
     if not may_use_import_job(user, job.user_id):
         raise PermissionDenied
     if job.state != ImportJob.State.MAPPING:
         raise MappingError(_("这个文件已经开始导入了"))
-    if use_default_unit and not may_open_file(user, job.unit):
-        raise MappingError(_("您不能直接为“{unit}”建档：请选择“建档单位”所在的列").format(unit=job.unit.name))
+    refusal = default_unit_refusal(user, job.unit)
+    if use_default_unit and refusal:
+        raise MappingError(refusal)
+    if "unit" not in mapping and refusal:
+        # Not "choose the column of 建档单位" alone (the page marks it optional for those who may file for
+        # the unit imported from): the reason it is needed here, with any other missing column.
+        try:
+            check_mapping(mapping, job.columns, has_default_unit=True)
+        except MappingError as missing:
+            raise MappingError(f"{missing}。{refusal}") from None
+        raise MappingError(refusal)
     check_mapping(mapping, job.columns, has_default_unit=use_default_unit)
     job.mapping = dict(mapping)
     job.state = ImportJob.State.RUNNING

@@ -40,7 +40,12 @@ from songnuan.archive.searchkeys import name_initials
 from songnuan.archive.services import difficulty_type_problem
 from songnuan.formkit.values import BLANK_MARKS, DATE_TEXT, decimal_from_float, normalize_text
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import may_decide_file, may_open_file, units_to_open_files_in
+from songnuan.orgs.permissions import (
+    may_decide_file,
+    may_open_file,
+    units_to_open_files_in,
+    units_visible_to,
+)
 
 BATCH_ROWS = 2000
 
@@ -230,6 +235,8 @@ class _RowReader:
         self.user, self.default_unit, self.job = user, default_unit, job
         self.columns = tuple(mapping.items())
         units = units_to_open_files_in(user)
+        # A file held elsewhere is named only when the importer may see it (`duplicate_message`'s rule).
+        self.visible_unit_ids = set(units_visible_to(user).values_list("pk", flat=True))
         self.units = {normalize_text(unit.name): unit for unit in units}
         self.reviews = {unit.pk: may_decide_file(user, unit) for unit in units}  # filed at once
         self.now = timezone.now()
@@ -571,13 +578,22 @@ def _import_batch(
             )
         elif unit_id == candidate.unit.pk:
             outcome.existing += 1  # already on this unit's open file: importing again creates nothing
-        else:
+        elif unit_id in reader.visible_unit_ids:
             outcome.rejected += 1
             reject(
                 candidate.row,
                 candidate.cells,
                 _("身份证号 {id} 已在“{unit}”的困难职工档案中（户主 {name}），一户只能建一份档案").format(
                     id=mask_id_number(number), unit=unit_name, name=head_name
+                ),
+            )
+        else:  # a unit the importer may not see: neither it nor the person is named
+            outcome.rejected += 1
+            reject(
+                candidate.row,
+                candidate.cells,
+                _("身份证号 {id} 已在其他单位的困难职工档案中，一户只能建一份档案").format(
+                    id=mask_id_number(number)
                 ),
             )
     if not fresh:

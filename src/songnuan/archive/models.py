@@ -55,7 +55,8 @@ class Household(models.Model):
         Unit, verbose_name=_("建档单位"), on_delete=models.PROTECT, related_name="households"
     )
     head_name = SearchKeyField(_("户主姓名"), max_length=50)
-    head_id_number = models.CharField(_("户主身份证号"), max_length=18, db_index=True)
+    # Also a search key: its start (the area code, "4208") is searched by prefix.
+    head_id_number = SearchKeyField(_("户主身份证号"), max_length=18, db_index=True)
     # Search keys, derived when the file is written: 张三 → "zs"; the ID number read backwards, so that
     # "the last digits" is a prefix.
     name_initials = SearchKeyField(max_length=50, blank=True, editable=False)
@@ -133,7 +134,9 @@ class Member(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
     name = models.CharField(_("姓名"), max_length=50)
     relation = models.CharField(_("与户主关系"), max_length=20)
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True, db_index=True)
+    id_number = SearchKeyField(
+        _("身份证号"), max_length=18, blank=True, db_index=True
+    )  # searched by prefix too
     monthly_income = models.DecimalField(
         _("月收入（元）"), max_digits=12, decimal_places=2, null=True, blank=True
     )

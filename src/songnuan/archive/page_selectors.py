@@ -13,12 +13,25 @@ from django.contrib.auth.models import AnonymousUser, User
 from songnuan.archive.models import Household, Proposal
 from songnuan.archive.transitions import Action, allows, available_actions, pending_of
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import may_see_personal_data, units_to_open_files_in
+from songnuan.orgs.permissions import (
+    may_see_personal_data,
+    may_start_import,
+    units_to_open_files_in,
+    units_visible_to,
+)
 
 
 def units_to_file_in(user: User | AnonymousUser) -> list[Unit]:
     """The units whose files the user may open (its own as a reporter or admin, those below as a reviewer)."""
     return units_to_open_files_in(user)
+
+
+def may_import(user: User | AnonymousUser) -> bool:
+    """Whether the user may import into any unit (`may_start_import`): the import page's template too."""
+    if not isinstance(user, User):
+        return False
+    unit = units_visible_to(user).order_by("path").first()
+    return unit is not None and may_start_import(user, unit)
 
 
 @dataclass(frozen=True)

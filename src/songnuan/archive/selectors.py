@@ -6,14 +6,16 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import BigIntegerField, F, Func, Q, QuerySet
+from django.db.models import BigIntegerField, Case, F, Func, IntegerField, OrderBy, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from songnuan.archive.idnumbers import (
+    ID_HEAD_SHOWN,
     ID_TAIL_SHOWN,
     PHONE_HEAD_SHOWN,
     InvalidIdNumber,
@@ -40,6 +42,45 @@ class HouseholdSearch:
     unit: Unit | None = None  # the unit and the units below it
     category: str = ""
     status: str = ""
+    sort: str = ""  # a key of SORTS, "-" before it for descending; anything else: the default order
+
+
+def _choice_rank(field: str, values: list[str]) -> Case:
+    """A choice field in the order its choices are declared (已申请, 已建档, 已解困脱困, 已注销)."""
+    return Case(
+        *(When(**{field: value}, then=Value(rank)) for rank, value in enumerate(values)),
+        default=Value(len(values)),
+        output_field=IntegerField(),
+    )
+
+
+#: The list's sortable columns (`?sort=name`, `?sort=-filed`). Never a personal number: the order of the
+#: files by a masked number would tell its hidden digits.
+SORTS: dict[str, Func | F | Case] = {
+    "unit": F("unit__name"),
+    "name": F("head_name"),
+    "category": _choice_rank("category", Household.Category.values),
+    "type": F("difficulty_type"),
+    "size": F("household_size"),
+    "status": _choice_rank("status", Household.Status.values),
+    "filed": F("filed_at"),
+}
+
+
+def sort_key(sort: str) -> str:
+    """The sort asked for if it is one of SORTS (with its "-"), else "" (the default order, no error)."""
+    return sort if sort.removeprefix("-") in SORTS else ""
+
+
+def _sorted(households: QuerySet[Household], sort: str) -> QuerySet[Household]:
+    key = sort_key(sort)
+    if not key:
+        return households
+    descending = key.startswith("-")
+    expression = SORTS[key.removeprefix("-")]
+    # Blanks (a file not yet filed has no date) last either way; ties broken by the id: pages never overlap.
+    first: OrderBy = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+    return households.order_by(first, "-id" if descending else "id")
 
 
 _ID_LIKE = re.compile(r"^\d{3,17}[\dX]?$")
@@ -51,11 +92,33 @@ def _prefix(field: str, prefix: str) -> Q:
 
 
 def search_households(user: User | AnonymousUser, search: HouseholdSearch) -> QuerySet[Household]:
+    """Files matching the search, in the order asked for (`search.sort`), else as `_search` orders them."""
+    return _sorted(_search(user, search), search.sort)
+
+
+def partial_number_notice(user: User | AnonymousUser, text: str) -> str:
+    """Why a search by part of an ID number found less than it might: without the full-number permission only
+    the digits the masks show are searched by. "" when nothing was left out."""
+    text = normalize_id_number(text)
+    if not _ID_LIKE.match(text) or has_personal_data_permission(user):
+        return ""
+    if len(text) in (15, 18) or (len(text) == 11 and text.startswith("1")):
+        return ""  # a whole number (or a whole phone number) is searched as it is
+    if len(text) <= max(ID_HEAD_SHOWN, ID_TAIL_SHOWN):
+        return ""
+    return _(
+        "您没有查看完整号码的权限，按身份证号的一部分查找时只用页面上显示的数字：开头{head}位（{start}）"
+        "和末尾{tail}位（{end}），其余数字没有用于查找。要找某个人，请输入完整的身份证号。"
+    ).format(head=ID_HEAD_SHOWN, start=text[:ID_HEAD_SHOWN], tail=ID_TAIL_SHOWN, end=text[-ID_TAIL_SHOWN:])
+
+
+def _search(user: User | AnonymousUser, search: HouseholdSearch) -> QuerySet[Household]:
     """Files matching the search, newest first or in the order of the key searched by.
 
     The text is read as what it looks like: 18 (or 15) characters of an ID number → that person, head
     or member; other digits → the last digits of an ID number, or (starting with 1) the start of a mobile
-    number; latin letters → pinyin initials (zs for 张三); Chinese → the start of the name.
+    number; latin letters → pinyin initials (zs for 张三); Chinese → the start of the name. Digits are also
+    the start of an ID number (4208 → the files whose head or a member was registered in 荆门).
     """
     text = normalize_id_number(search.text)
     households: QuerySet[Household]
@@ -89,21 +152,8 @@ def search_households(user: User | AnonymousUser, search: HouseholdSearch) -> Qu
         heads = Household.objects.filter(head_id_number=number).values("pk")
         members = Member.objects.filter(id_number=number).values("household_id")
         return households.filter(pk__in=heads.union(members)).order_by("-id")
-    if _ID_LIKE.match(text) and not has_personal_data_permission(user):
-        # Without the full numbers, part of a number is matched only on what the masks show (an ID number's
-        # last four, a phone number's first three), or a phone number as a whole: the hidden digits, tried one
-        # at a time ("01634", "11634", …), would give a masked number back in about 50 searches.
-        if len(text) == 11 and text.startswith("1"):
-            return households.filter(phone=text).order_by("-id")
-        found = _prefix("id_reversed", text[-ID_TAIL_SHOWN:][::-1])
-        if text.startswith("1") and len(text) == PHONE_HEAD_SHOWN:
-            found |= _prefix("phone", text)
-        return households.filter(found).order_by("-id")
     if _ID_LIKE.match(text):
-        found = _prefix("id_reversed", text[::-1])
-        if text.startswith("1") and len(text) >= 3:
-            found |= _prefix("phone", text)
-        return households.filter(found).order_by("-id")
+        return households.filter(pk__in=_partial_number(user, text)).order_by("-id")
     lowered = text.lower()
     if _LETTERS.match(lowered):
         return households.filter(_prefix("name_initials", lowered)).order_by("name_initials", "id")
@@ -111,6 +161,39 @@ def search_households(user: User | AnonymousUser, search: HouseholdSearch) -> Qu
     if name_initials(name) == "":
         return households.none()
     return households.filter(_prefix("head_name", name)).order_by("head_name", "id")
+
+
+def _partial_number(user: User | AnonymousUser, text: str) -> QuerySet[Any, Any]:
+    """The files (their ids) whose head's or a member's ID number starts with the digits, whose head's ends
+    with them, or whose phone starts with them; one UNION of indexed ranges (see the full-number case).
+
+    Without the full numbers, part of a number is matched only on what the masks show (an ID number's first
+    and last four, a phone number's first three), or a phone number as a whole: the hidden digits, tried one
+    at a time ("01634", "11634", …, or "42080", "42081", …), would give a masked number back in about 50
+    searches.
+    """
+    full = has_personal_data_permission(user)
+    if not full and len(text) == 11 and text.startswith("1"):
+        return Household.objects.filter(phone=text).values("pk")
+    start = text if full else text[:ID_HEAD_SHOWN]
+    end = text if full else text[-ID_TAIL_SHOWN:]
+    parts = [
+        Household.objects.filter(_prefix("head_id_number", start)).values("pk"),
+        Member.objects.filter(_prefix("id_number", start)).values("household_id"),
+        Household.objects.filter(_prefix("id_reversed", end[::-1])).values("pk"),
+    ]
+    phone_start = text if full else text[:PHONE_HEAD_SHOWN] if len(text) == PHONE_HEAD_SHOWN else ""
+    if text.startswith("1") and len(phone_start) >= PHONE_HEAD_SHOWN:
+        parts.append(Household.objects.filter(_prefix("phone", phone_start)).values("pk"))
+    return parts[0].union(*parts[1:])
+
+
+def members_by_household(household_ids: list[int]) -> dict[int, list[Member]]:
+    """The members of these files (already found through the unit tree), by file, in registration order."""
+    found: dict[int, list[Member]] = {}
+    for member in Member.objects.filter(household_id__in=household_ids).order_by("household_id", "id"):
+        found.setdefault(member.household_id, []).append(member)
+    return found
 
 
 def personal_data_views(user: User | AnonymousUser, household: Household) -> QuerySet[PersonalDataView]:

@@ -54,14 +54,13 @@ class ArchiveError(Exception):
 
 
 class DuplicateFile(ArchiveError):
-    def __init__(self, id_number: str, holder: Household) -> None:
+    """`id_number` is on `holder`'s open file. The message (`duplicate_message`) names the holder's unit and
+    head only to a user who may see that file; the page shows it beside the field holding the number."""
+
+    def __init__(self, id_number: str, holder: Household, message: str) -> None:
         self.id_number = id_number
         self.holder = holder
-        super().__init__(
-            _("身份证号 {id} 已在“{unit}”的困难职工档案中（户主 {name}），一户只能建一份档案").format(
-                id=mask_id_number(id_number), unit=holder.unit.name, name=holder.head_name
-            )
-        )
+        super().__init__(message)
 
 
 @dataclass
@@ -290,7 +289,7 @@ def household_apply(*, user: User, unit: Unit, data: HouseholdInput) -> Househol
         )
         for m, number in members
     )
-    _claim(household, numbers)
+    _claim(household, numbers, user)
     Plan.objects.create(household=household)
     _record(
         household, user, HouseholdEvent.Action.APPLIED, new=_filled(_snapshot(household, APPLICATION_FIELDS))
@@ -314,14 +313,14 @@ def household_apply(*, user: User, unit: Unit, data: HouseholdInput) -> Househol
     return household
 
 
-def _claim(household: Household, numbers: Sequence[str]) -> None:
+def _claim(household: Household, numbers: Sequence[str], user: User) -> None:
     for number in numbers:
         try:
             with transaction.atomic():
                 OpenIdentity.objects.create(id_number=number, household=household)
         except IntegrityError:
             holder = OpenIdentity.objects.select_related("household__unit").get(id_number=number).household
-            raise DuplicateFile(number, holder) from None
+            raise DuplicateFile(number, holder, duplicate_message(user, number, holder)) from None
 
 
 def _locked(household: Household) -> Household:
@@ -590,7 +589,7 @@ def household_reopen(*, user: User, household: Household, reason: str) -> Househ
     numbers = [household.head_id_number] + [
         number for number in household.members.values_list("id_number", flat=True) if number
     ]
-    _claim(household, numbers)
+    _claim(household, numbers, user)
     before = _snapshot(household, LIFECYCLE_FIELDS)
     household.status = Household.Status.FILED if household.filed_at else Household.Status.APPLIED
     household.out_path = household.closed_reason = ""

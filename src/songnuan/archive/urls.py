@@ -13,6 +13,7 @@ urlpatterns = [
     path("plan-gaps/", views.plan_gaps, name="plan-gaps"),
     path("yearly-review/", views.due_for_review, name="due"),
     path("import/", views.import_start, name="import"),
+    path("import/template.xlsx", views.import_template, name="import-template"),
     path("import/<int:pk>/", views.import_job, name="import-job"),
     path("import/<int:pk>/progress.json", views.import_progress, name="import-progress"),
     path("import/<int:pk>/rejected.xlsx", views.import_rejected, name="import-rejected"),

@@ -50,12 +50,18 @@ from songnuan.archive.forms import (
     SearchForm,
     member_inputs,
 )
-from songnuan.archive.idnumbers import mask_card, mask_id_number, mask_phone
+from songnuan.archive.idnumbers import (
+    InvalidIdNumber,
+    mask_card,
+    mask_id_number,
+    mask_phone,
+    parse_id_number,
+)
 from songnuan.archive.importing import MappingError
 from songnuan.archive.models import Household, HouseholdEvent, ImportJob, Member, PersonalDataView, Plan
 from songnuan.archive.transitions import Action
 from songnuan.formkit.excel_writer import XLSX
-from songnuan.orgs.permissions import has_personal_data_permission, may_open_file, may_see_personal_data
+from songnuan.orgs.permissions import has_personal_data_permission, may_see_personal_data
 
 PER_PAGE = 50
 RECENT_IMPORTS = 20
@@ -111,7 +117,8 @@ def _form_errors(form: Any) -> str:
 def household_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     search = SearchForm(request.GET or None, user=user)
-    households = selectors.search_households(user, search.search())
+    asked = search.search()
+    households = selectors.search_households(user, asked)
     page = Paginator(households, PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -119,10 +126,33 @@ def household_list(request: HttpRequest) -> HttpResponse:
         {
             "form": search,
             "page": page,
+            "sort": _sort_headers(asked.sort),
+            "number_notice": selectors.partial_number_notice(user, asked.text),
             "may_file": bool(page_selectors.units_to_file_in(user)),
             "may_export_full": has_personal_data_permission(user),
         },
     )
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A sortable column's heading: where a click leads (ascending first, then descending) and the arrow."""
+
+    next: str  # the ?sort= value of the link
+    arrow: str  # ▲ ascending, ▼ descending, "" not sorted by this column
+    aria: str  # aria-sort: ascending, descending or none
+
+
+def _sort_headers(sort: str) -> dict[str, SortHeader]:
+    headers = {}
+    for column in selectors.SORTS:
+        if sort == column:
+            headers[column] = SortHeader(f"-{column}", "▲", "ascending")
+        elif sort == f"-{column}":
+            headers[column] = SortHeader(column, "▼", "descending")
+        else:
+            headers[column] = SortHeader(column, "", "none")
+    return headers
 
 
 @login_required
@@ -153,6 +183,26 @@ def export(request: HttpRequest) -> HttpResponse:
 # --- a new file ------------------------------------------------------------------------------------------
 
 
+def _same_person(typed: str, number: str) -> bool:
+    """Whether what was typed (15 or 18 digits, any case) is the 18-digit `number`."""
+    try:
+        return parse_id_number(typed).number == number
+    except InvalidIdNumber:
+        return False
+
+
+def _place_duplicate(form: HouseholdForm, members: Any, duplicate: services.DuplicateFile) -> None:
+    """The refusal beside the ID field that holds the number (the head's or a member row's), else on top."""
+    if _same_person(form.cleaned_data.get("head_id_number") or "", duplicate.id_number):
+        form.add_error("head_id_number", str(duplicate))
+        return
+    for member in members:
+        if _same_person(getattr(member, "cleaned_data", {}).get("id_number") or "", duplicate.id_number):
+            member.add_error("id_number", str(duplicate))
+            return
+    form.add_error(None, str(duplicate))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def household_new(request: HttpRequest) -> HttpResponse:
@@ -169,7 +219,9 @@ def household_new(request: HttpRequest) -> HttpResponse:
             household = services.household_apply(
                 user=user, unit=unit, data=form.household_input(member_inputs(members))
             )
-        except services.ArchiveError as refusal:  # DuplicateFile too: it names the unit holding the file
+        except services.DuplicateFile as duplicate:
+            _place_duplicate(form, members, duplicate)
+        except services.ArchiveError as refusal:
             form.add_error(None, str(refusal))
         except PermissionDenied:
             form.add_error(
@@ -523,6 +575,19 @@ def import_start(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    """The blank register to fill for an import (headings and notes only, no personal data)."""
+    if not page_selectors.may_import(_user(request)):
+        raise PermissionDenied
+    response = HttpResponse(exports.import_template_xlsx(), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=_("困难职工档案导入模板.xlsx")
+    )
+    return response
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
@@ -540,7 +605,8 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             "archive/import_job.html",
             {"job": job, "progress": import_jobs.import_progress(job)},
         )
-    offer_default_unit = may_open_file(user, job.unit)
+    unit_refusal = import_jobs.default_unit_refusal(user, job.unit)
+    offer_default_unit = not unit_refusal
     posted = request.POST if request.method == "POST" else None
     form = MappingForm(posted, job=job, offer_default_unit=offer_default_unit)
     if posted is not None and form.is_valid():
@@ -558,7 +624,12 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "archive/import_job.html",
-        {"job": job, "form": form, "earlier": import_jobs.earlier_imports(job)},
+        {
+            "job": job,
+            "form": form,
+            "earlier": import_jobs.earlier_imports(job),
+            "unit_refusal": unit_refusal,
+        },
         status=400 if posted is not None else 200,
     )
 

@@ -304,6 +304,8 @@ class ListWriter:
 
     Text stays text (an 18-digit ID number written as a number would lose its last digits in Excel);
     Decimal and dates are written as numbers and dates. Landscape A4, header repeated on every page.
+    A workbook may hold several lists (a household list and its members): `add_sheet` starts the next one,
+    and `write` then fills it; each sheet is written top to bottom, as constant memory requires.
     """
 
     def __init__(
@@ -314,26 +316,58 @@ class ListWriter:
         header: Sequence[str],
         widths: Sequence[int] | None = None,
         sheet_name: str | None = None,
+        comments: Mapping[int, str] | None = None,
+        text_columns: Sequence[int] = (),
     ) -> None:
         self._workbook = new_workbook(target, constant_memory=isinstance(target, str | Path))
-        self._sheet = self._workbook.add_worksheet(sheet_name or _("名单"))
-        title_format = self._workbook.add_format({"bold": True, "font_size": 14, "font_name": _FONT})
-        head_format = self._workbook.add_format(
+        self._title_format = self._workbook.add_format({"bold": True, "font_size": 14, "font_name": _FONT})
+        self._head_format = self._workbook.add_format(
             {"bold": True, "border": 1, "bg_color": "#EEEEEE", "font_name": _FONT, "text_wrap": True}
         )
         self._text = self._workbook.add_format({"num_format": "@", "font_name": _FONT})
         self._money = self._workbook.add_format({"num_format": "#,##0.00", "font_name": _FONT})
         self._date = self._workbook.add_format({"num_format": "yyyy-mm-dd", "font_name": _FONT})
-        sheet = self._sheet
+        self._sheets = 0
+        self.add_sheet(
+            title=title,
+            header=header,
+            widths=widths,
+            sheet_name=sheet_name,
+            comments=comments,
+            text_columns=text_columns,
+        )
+
+    def add_sheet(
+        self,
+        *,
+        title: str,
+        header: Sequence[str],
+        widths: Sequence[int] | None = None,
+        sheet_name: str | None = None,
+        comments: Mapping[int, str] | None = None,
+        text_columns: Sequence[int] = (),
+    ) -> None:
+        """Start another list on a sheet of its own; the rows written from now on go there.
+
+        `comments`: a note on a header cell, by column (how to fill the column of a blank template).
+        `text_columns`: columns formatted as text before anything is typed in them, so that an ID or card
+        number typed into the blank sheet keeps all its digits.
+        """
+        self._sheets += 1
+        default_name = _("名单") if self._sheets == 1 else f"{_('名单')}{self._sheets}"
+        sheet = self._sheet = self._workbook.add_worksheet(sheet_name or default_name)
         sheet.set_landscape()
         sheet.set_paper(9)
         sheet.fit_to_pages(1, 0)
         sheet.repeat_rows(1)
         for column, width in enumerate(widths or [14] * len(header)):
-            sheet.set_column(column, column, width)
-        write_text(sheet, 0, 0, title, title_format)
+            sheet.set_column(column, column, width, self._text if column in text_columns else None)
+        write_text(sheet, 0, 0, title, self._title_format)
         for column, text in enumerate(header):
-            write_text(sheet, 1, column, text, head_format)
+            write_text(sheet, 1, column, text, self._head_format)
+        for column, note in (comments or {}).items():
+            # A comment is stored as plain text (never read as a formula), so no write_text needed.
+            sheet.write_comment(1, column, note, {"x_scale": 2, "y_scale": 1.5})
         sheet.freeze_panes(2, 0)
         self._row = 2
 
