@@ -12,7 +12,9 @@ PORT ?= 8000
 # `make test TEST_SEED=default` draws a new order (the seed is printed at the top of the run).
 TEST_SEED ?= 20261202
 
-.PHONY: run test lint typecheck pytest pytest-pg mutation bench bench-rollup bench-load bench-archive clean secret-key
+LOCALE_MO := locale/en/LC_MESSAGES/django.mo
+
+.PHONY: messages run test lint typecheck pytest pytest-pg mutation bench bench-rollup bench-load bench-archive clean secret-key
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.12 或更高版本 (Django 6)。请安装后重试，或用 make PYTHON=... 指定。"; exit 1; }
@@ -26,7 +28,17 @@ $(BIN)/.installed: pyproject.toml
 secret-key: $(BIN)/.installed
 	@$(BIN)/python -m songnuan.config.secret_key
 
-run: secret-key
+# The English catalogue, compiled with GNU gettext's msgfmt (the .mo is built, never committed).
+$(LOCALE_MO): locale/en/LC_MESSAGES/django.po
+	@command -v msgfmt >/dev/null || { echo "需要 GNU gettext 的 msgfmt（Debian/Ubuntu：apt-get install gettext）"; exit 1; }
+	msgfmt --check -o $@ $<
+
+# Refresh the catalogue after adding or changing a Chinese text, then translate the new msgids.
+messages: secret-key
+	cd src && ../$(BIN)/python -m django makemessages -l en --settings=songnuan.config.settings --add-location=file --no-obsolete
+	msgfmt --check --statistics -o /dev/null locale/en/LC_MESSAGES/django.po
+
+run: secret-key $(LOCALE_MO)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py seed_demo
@@ -43,11 +55,11 @@ lint: $(BIN)/.installed
 typecheck: secret-key  # django-stubs loads the settings
 	$(BIN)/mypy
 
-pytest: $(BIN)/.installed
+pytest: $(BIN)/.installed $(LOCALE_MO)
 	$(BIN)/pytest --randomly-seed=$(TEST_SEED)
 
 # The same suite on PostgreSQL (the machine provides it at 127.0.0.1:5432, database `test`).
-pytest-pg: $(BIN)/.installed
+pytest-pg: $(BIN)/.installed $(LOCALE_MO)
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not sqlite_only" --randomly-seed=$(TEST_SEED)
 
 test: lint typecheck pytest
