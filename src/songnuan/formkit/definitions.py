@@ -129,6 +129,10 @@ class Form:
     letter_style: LetterStyle = LetterStyle.PLAIN
     source: str = ""
     header_fields: tuple[str, ...] = ("填报单位", "填报人", "电话", "日期")
+    #: The form code last year's tables were filled on ("" = this form's own code), and the items whose
+    #: code changed since: (this year's code, last year's code; "" = no counterpart). See `previous_item`.
+    previous_form: str = ""
+    previous_items: tuple[tuple[str, str], ...] = ()
     _by_code: dict[str, Item] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -148,6 +152,19 @@ class Form:
         if not item.letter:
             return ""
         return f"（{item.letter}）" if self.letter_style is LetterStyle.PARENTHESIZED else item.letter
+
+    @property
+    def previous_form_code(self) -> str:
+        """The form code of last year's table that this form is compared with."""
+        return self.previous_form or self.code
+
+    def previous_item(self, code: str) -> str | None:
+        """Last year's item code for this year's item `code`: the same code unless the file maps it; None
+        when the file says the item has no counterpart last year, or it is a yes/no item (no ratio)."""
+        if not self.has_item(code) or self.item(code).kind is ItemKind.YES_NO:
+            return None
+        mapped = dict(self.previous_items).get(code, code)
+        return mapped or None
 
     def rule(self, rule_id: str) -> RuleDefinition:
         for rule in self.rules:
@@ -225,7 +242,7 @@ def _text(
 def form_from_mapping(data: Mapping[str, Any], source: str) -> Form:
     """Build a Form from parsed TOML, collecting every structural problem before failing."""
     problems = _Problems()
-    known_top = {"code", "attachment", "title", "notes", "letter_style", "groups", "rules"}
+    known_top = {"code", "attachment", "title", "notes", "letter_style", "groups", "rules", "previous"}
     for key in data:
         if key not in known_top:
             problems.add(_("未知的顶层字段“{key}”").format(key=key))
@@ -253,6 +270,7 @@ def form_from_mapping(data: Mapping[str, Any], source: str) -> Form:
             problems.add(
                 _("项目 {code} 的上级项目 {parent} 不存在").format(code=item.code, parent=item.parent)
             )
+    previous_form, previous_items = _load_previous(data.get("previous"), problems)
     if problems.items:
         raise FormDefinitionError(source, problems.items)
     return Form(
@@ -264,7 +282,48 @@ def form_from_mapping(data: Mapping[str, Any], source: str) -> Form:
         notes=tuple(notes),
         letter_style=letter_style,
         source=source,
+        previous_form=previous_form,
+        previous_items=previous_items,
     )
+
+
+def _load_previous(raw: Any, problems: _Problems) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """`[previous]`: `form` (last year's form code) and `items` (this year's code = last year's code, or ""
+    for an item that had no counterpart). Only the shape is checked here; whether the codes exist is the
+    linter's business (it knows the other forms)."""
+    if raw is None:
+        return "", ()
+    where = _("“previous”（上年对照）")
+    if not _is_table_of(raw, {"form", "items"}, where, problems):
+        return "", ()
+    form_code = raw.get("form", "")
+    if not isinstance(form_code, str) or (form_code and not FORM_CODE_PATTERN.match(form_code)):
+        problems.add(
+            _("{where}的“form”应为表样代码（小写字母、数字和连字符），而不是“{v}”").format(
+                where=where, v=form_code
+            )
+        )
+        form_code = ""
+    items = raw.get("items", {})
+    pairs: list[tuple[str, str]] = []
+    if not isinstance(items, dict):
+        problems.add(_("{where}的“items”应为“本年项目代码 = 上年项目代码”的表").format(where=where))
+        return form_code, ()
+    for code, earlier in items.items():
+        if not ITEM_CODE_PATTERN.match(code):
+            problems.add(
+                _("{where}中的本年项目代码“{code}”不合格式（如 3A、2B1）").format(where=where, code=code)
+            )
+            continue
+        if not isinstance(earlier, str) or (earlier and not ITEM_CODE_PATTERN.match(earlier)):
+            problems.add(
+                _(
+                    '{where}中项目 {code} 对应的上年项目代码“{v}”不合格式（如 3A；没有对应项目写空文字 ""）'
+                ).format(where=where, code=code, v=earlier)
+            )
+            continue
+        pairs.append((code, earlier))
+    return form_code, tuple(pairs)
 
 
 _ITEM_KEYS = {"code", "letter", "label", "unit", "level", "parent", "parts", "formula", "archive_category"}

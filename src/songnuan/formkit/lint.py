@@ -8,9 +8,10 @@ marked with an accepted `reading` (and its written reason) is not reported.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from songnuan.formkit.definitions import Form, ItemKind, RuleDefinition
+from songnuan.formkit.definitions import Form, ItemKind, RuleDefinition, builtin_forms
 from songnuan.formkit.engine import generated_rules
 from songnuan.formkit.expressions import (
     Comparison,
@@ -23,7 +24,8 @@ from songnuan.formkit.i18n import gettext as _
 
 @dataclass(frozen=True)
 class Finding:
-    #: unit-mix, repeated-term, unknown-item, yes-no-arithmetic, syntax, unchecked-formula, duplicate-id
+    #: unit-mix, repeated-term, unknown-item, yes-no-arithmetic, syntax, unchecked-formula, duplicate-id,
+    #: previous-form, previous-item (the `[previous]` mapping to last year's form)
     code: str
     rule: str  # the rule id, or "<item>.printed" for a printed formula
     message: str
@@ -32,8 +34,9 @@ class Finding:
         return f"{self.rule}  [{self.code}]  {self.message}"
 
 
-def lint_form(form: Form, *, printed: bool = False) -> list[Finding]:
-    """Findings for the rules of `form`; with `printed`, for the formulas exactly as printed instead."""
+def lint_form(form: Form, *, printed: bool = False, forms: Mapping[str, Form] | None = None) -> list[Finding]:
+    """Findings for the rules of `form`; with `printed`, for the formulas exactly as printed instead.
+    `forms` (the built-in ones by default) are where the form named by `[previous]` is looked up."""
     if printed:
         return [
             finding
@@ -52,6 +55,7 @@ def lint_form(form: Form, *, printed: bool = False) -> list[Finding]:
         if rule.when:
             findings.extend(_lint_expression(form, f"{rule_id}.when", rule.when))
     findings.extend(_unchecked_formulas(form))
+    findings.extend(previous_findings(form, builtin_forms() if forms is None else forms))
     written = {rule.id for rule in form.rules}
     for rule in generated_rules(form):
         if rule.id in written:
@@ -156,6 +160,99 @@ def _unchecked_formulas(form: Form) -> list[Finding]:
                     _("印刷公式“{f}”没有对应的规则；请添加规则，或在改写的规则中用 reading 写明理由").format(
                         f=item.formula
                     ),
+                )
+            )
+    return findings
+
+
+def previous_findings(form: Form, forms: Mapping[str, Form]) -> list[Finding]:
+    """The `[previous]` mapping: last year's form must be known (its tables are read with it), each mapped
+    item must exist on both sides, and an item may only be compared with one of the same unit — 户 last year
+    against 人 this year would warn of a "change" that is none."""
+    if not form.previous_form and not form.previous_items:
+        return []
+    where = f"{form.code}.previous"
+    earlier = form if form.previous_form_code == form.code else forms.get(form.previous_form_code)
+    if earlier is None:
+        return [
+            Finding(
+                "previous-form",
+                where,
+                _(
+                    "上年对照的表样“{code}”不存在；"
+                    "请写已有表样的代码（{known}），或删去 form 表示与本表同一代码"
+                ).format(code=form.previous_form_code, known="、".join(sorted(forms)) or "—"),
+            )
+        ]
+    findings: list[Finding] = []
+    targets: dict[str, str] = {}
+    for code, old in form.previous_items:
+        if not form.has_item(code):
+            findings.append(
+                Finding("previous-item", where, _("上年对照中的项目 {code} 不在本表中").format(code=code))
+            )
+            continue
+        if not old:
+            continue
+        if not earlier.has_item(old):
+            findings.append(
+                Finding(
+                    "previous-item",
+                    where,
+                    _("本表项目 {code} 对照的上年项目 {old} 不在上年表样“{form}”中").format(
+                        code=code, old=old, form=earlier.code
+                    ),
+                )
+            )
+            continue
+        item, before = form.item(code), earlier.item(old)
+        if item.unit != before.unit:
+            findings.append(
+                Finding(
+                    "previous-item",
+                    where,
+                    _(
+                        "本表项目 {code}（{name}，{unit}）与上年项目 {old}（{old_name}，{old_unit}）"
+                        "单位不同，不能比较"
+                    ).format(
+                        code=code,
+                        name=item.name,
+                        unit=item.unit,
+                        old=old,
+                        old_name=before.name,
+                        old_unit=before.unit,
+                    ),
+                )
+            )
+        if old in targets:
+            findings.append(
+                Finding(
+                    "previous-item",
+                    where,
+                    _(
+                        "本表项目 {first} 和 {code} 都对照上年项目 {old}；每个上年项目只能对照一个本年项目"
+                    ).format(first=targets[old], code=code, old=old),
+                )
+            )
+        targets[old] = code
+    if earlier is not form:
+        mapped = {code for code, _old in form.previous_items}
+        unmatched = [
+            item.code
+            for item in form.items
+            if item.code not in mapped
+            and item.kind is not ItemKind.YES_NO
+            and not earlier.has_item(item.code)
+        ]
+        if unmatched:
+            findings.append(
+                Finding(
+                    "previous-item",
+                    where,
+                    _(
+                        "本表项目 {codes} 在上年表样“{form}”中没有同代码的项目；"
+                        '请在 items 中写明对照的上年项目，没有对应项目的写 ""'
+                    ).format(codes="、".join(unmatched), form=earlier.code),
                 )
             )
     return findings
