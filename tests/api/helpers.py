@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -69,7 +70,13 @@ def make_submission(
     if values is None:
         values = filled_example(form_code)[0]
     submission = Submission.objects.create(
-        campaign=world.campaign, unit=unit, form_code=form_code, status=status
+        campaign=world.campaign,
+        unit=unit,
+        form_code=form_code,
+        status=status,
+        reporter="张三",  # the header submission needs
+        phone="0724-1234567",
+        report_date=dt.date(2018, 2, 3),
     )
     SubmissionValue.objects.bulk_create(
         SubmissionValue(

@@ -256,7 +256,16 @@ def test_save_refuses_an_explanation_for_a_rule_that_is_not_a_warning_of_the_tab
 
 def test_a_submitted_table_cannot_be_saved_409(world: World) -> None:
     client = world.client("enterprise_reporter")
-    save(client, world, world.enterprise, {"version": 1, "values": example()})
+    save(
+        client,
+        world,
+        world.enterprise,
+        {
+            "version": 1,
+            "values": example(),
+            "header": {"reporter": "张三", "phone": "0724-1234567", "report_date": "2018-02-03"},
+        },
+    )
     client.post(page_url(world, world.enterprise) + "submit")
     response = save(client, world, world.enterprise, {"version": 3, "values": {"1A": "1"}})
     assert response.status_code == 409 and "已报送" in response.json()["message"]

@@ -53,6 +53,7 @@ def test_fill_submit_return_resubmit_accept_rollup_export(
 
     # The county's reporter fills the table; a total that does not add up is marked while typing.
     reporter = log_in(browser, live_server, "county_reporter", entry)
+    reporter.on("dialog", lambda dialog: dialog.accept())  # 报送上级 / 审核通过 ask first (site/confirm.js)
     reporter.fill("#input-2C", str(values["2C"] + 1))  # type: ignore[operator]
     for code in ("2D", "2E", "2F"):
         reporter.fill(f"#input-{code}", str(values[code]))
@@ -73,18 +74,32 @@ def test_fill_submit_return_resubmit_accept_rollup_export(
     reporter.locator(area).blur()
     until(lambda: Submission.objects.get(unit=world.county, form_code=FORM).explanations.get(WARNING))
     until(lambda: stored(world)["4B"] == values["4B"] + (values["3A"] + Decimal(1) - values["4A"]))  # type: ignore[operator]
+    # The header: submission needs 填报人, 电话 and 填报日期.
+    reporter.fill("input[name=reporter]", "李红")
+    reporter.fill("input[name=phone]", "0724-2345678")
+    reporter.fill("input[name=report_date]", "2018-02-03")
+    reporter.locator("input[name=report_date]").blur()
+    until(lambda: Submission.objects.get(unit=world.county, form_code=FORM).report_date is not None)
     reporter.reload()
     reporter.click("#submit-form button[type=submit]")
     reporter.wait_for_selector("#status-banner.status-submitted")
 
     # The city's reviewer returns it with a comment.
     reviewer = log_in(browser, live_server, "city_reviewer", entry)
+    reviewer.on("dialog", lambda dialog: dialog.accept())  # 报送上级 / 审核通过 ask first (site/confirm.js)
     reviewer.fill("#return-comment", "2B 慰问专业人才人数请再核实")
     reviewer.click("#return-form button[type=submit]")
     reviewer.wait_for_selector("#status-banner.status-returned")
 
+    # The return reaches the reporter's 待办 (the header counts it); 查看 opens the table.
+    reporter.goto(f"{live_server.url}/campaigns/")
+    reporter.click("header a.todo")
+    assert "待办 (1)" in reporter.inner_text("header a.todo")
+    assert "2B 慰问专业人才人数请再核实" in reporter.inner_text(".notices.unread")
+    reporter.click(".notices.unread button[name=open]")
+    reporter.wait_for_url(f"{live_server.url}{entry}")
+
     # The reporter sees the comment, corrects 2B and resubmits.
-    reporter.goto(f"{live_server.url}{entry}")
     assert "2B 慰问专业人才人数请再核实" in reporter.inner_text(".review-comment")
     reporter.fill("#input-2B", str(values["2B"] + 2))  # type: ignore[operator]
     reporter.locator("#input-2B").blur()

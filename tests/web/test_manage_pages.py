@@ -212,6 +212,11 @@ def test_a_new_account_logs_in_with_the_one_time_password_and_must_change_it(cou
     assert person.get("/archive/")["Location"] == "/password/"
     api = person.get("/api/me")
     assert api.status_code == 403 and api.json() == {"message": "请先修改一次性密码。"}
+    # the language switch still works, so she can read the password page in English
+    switched = person.post("/i18n/setlang/", {"language": "en", "next": "/password/"})
+    assert switched.status_code == 302 and switched["Location"] == "/password/"
+    assert person.cookies["django_language"].value == "en"
+    person.cookies.pop("django_language")
     new = "her-own-winter-phrase-2018"
     response = person.post(
         "/password/", {"old_password": password, "new_password1": new, "new_password2": new}

@@ -95,7 +95,13 @@ def test_fill_check_explain_submit_return_resubmit_accept(world: World) -> None:
 
     # Fill with a mistake: the save answers with the error, the live check too.
     saved = put_json(
-        reporter, api_url(world, world.enterprise), {"version": 1, "values": example(**{"2C": "400"})}
+        reporter,
+        api_url(world, world.enterprise),
+        {
+            "version": 1,
+            "values": example(**{"2C": "400"}),
+            "header": {"reporter": "张三", "phone": "0724-1234567", "report_date": "2018-02-03"},
+        },
     )
     assert saved.status_code == 200
     version = saved.json()["version"]
@@ -390,9 +396,13 @@ def fill(world: World, unit: Unit, status: str = "draft", filler: str | None = N
     )
     user = world.users[username]
     submission = submission_open(campaign=world.campaign, unit=unit, form_code=FORM, user=user)
-    values, _header = filled_example(FORM)
+    values, header = filled_example(FORM)
     submission = submission_save(
-        submission=submission, user=user, version=submission.version, values=values
+        submission=submission,
+        user=user,
+        version=submission.version,
+        values=values,
+        header={"reporter": header["reporter"], "phone": header["phone"], "report_date": header["date"]},
     ).submission
     Submission.objects.filter(pk=submission.pk).update(status=status)
     submission.refresh_from_db()

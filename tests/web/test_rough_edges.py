@@ -18,6 +18,7 @@ from django.template import loader
 from django.test import Client
 
 from songnuan.formkit.definitions import get_form
+from songnuan.notices.models import Notice
 from songnuan.reporting.models import Submission
 
 from ..world import World
@@ -169,11 +170,12 @@ def test_rule_ids_are_never_shown_to_a_person(world: World) -> None:
 # --- 8. the return message ----------------------------------------------------------------------------------
 
 
-def test_the_return_message_says_where_the_comment_is(world: World) -> None:
+def test_the_return_message_says_the_reporter_was_notified(world: World) -> None:
     put_table(world, world.enterprise, ENTERPRISE, status=Submission.Status.SUBMITTED)
     response = world.client("county_reviewer").post(
         f"{entry_url(world, world.enterprise)}return", {"comment": "1A请核对"}, follow=True
     )
     messages = " ".join(messages_of(response))
     assert "已退回东宝区恒力水泥有限公司工会" in messages
-    assert "已告知" not in messages and "显示在该单位的这张表上" in messages
+    assert "已通知该单位的填报人" in messages and "审核意见也显示在这张表上" in messages
+    assert Notice.objects.get(recipient=world.users["enterprise_reporter"]).kind == Notice.Kind.RETURNED

@@ -260,6 +260,11 @@ class Rollup(Schema):
     unit: UnitOut
     accepted_units: int = Field(description="计入汇总的（已审核通过的）单位数")
     values: dict[str, CellValue]
+    reporting_scope: Literal["own_level", "whole_area"] = Field(
+        description="活动的填报口径：own_level 各单位只填本级，全辖由本级与下级已审核的表相加；"
+        "whole_area 各单位填全辖，values 即本单位报送的表，下级的表只供核对、不相加"
+    )
+    content: str = Field(description="values 所含的内容，例如“全辖（含下级）”")
 
 
 # --- the needy-worker archive (困难职工档案) ---------------------------------------------------------------

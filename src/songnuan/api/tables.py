@@ -47,9 +47,10 @@ from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import can_fill, can_see_rollup, may_review_table
 from songnuan.reporting import services
 from songnuan.reporting.findings import findings_html
+from songnuan.reporting.last_year import check_unit_table
 from songnuan.reporting.models import Submission
 from songnuan.reporting.progress import submission_values
-from songnuan.reporting.rollup import rollup
+from songnuan.reporting.rollup import content_label, reports_whole_area, rollup
 from songnuan.reporting.transitions import Action, state_allows
 
 router = Router(tags=["统计表"])
@@ -126,7 +127,11 @@ def table(
     if values is None:
         values = submission_values(submission) if submission else dict.fromkeys(form.codes)
     if check is None:
-        check = engine.compiled(form).validate(values)
+        check = (
+            check_unit_table(form, values, campaign=submission.campaign, unit_id=unit.pk)
+            if submission is not None
+            else engine.compiled(form).validate(values)  # nothing filled: nothing to compare
+        )
     explanations = dict(submission.explanations) if submission else {}
     missing = services.missing_explanations(submission, check) if submission else []
     editable = state_allows(Action.SAVE, submission) if submission else True
@@ -240,7 +245,7 @@ def form_check(
     submission = _submission(campaign, unit, form)
     values = submission_values(submission) if submission else dict.fromkeys(form.codes)
     values |= _typed_values(form, dict(payload.values))
-    check = engine.compiled(form).validate(values)
+    check = check_unit_table(form, values, campaign=campaign, unit_id=unit.pk)
     explanations = dict(submission.explanations) if submission else {}
     missing = services.missing_explanations(submission, check) if submission else []
     return CheckResult(
@@ -348,11 +353,15 @@ def form_rollup(
         form_code=form.code,
         status=Submission.Status.ACCEPTED,
         unit__path__startswith=unit.path,
-    ).count()
+    )
+    if reports_whole_area(campaign):  # the unit's own table is its whole area; the ones below are not in it
+        accepted = accepted.filter(unit=unit)
     return Rollup(
         campaign_id=campaign.pk,
         form=_form_ref(form),
         unit=unit_out(unit),
-        accepted_units=accepted,
+        accepted_units=accepted.count(),
         values=cell_values(rollup(campaign, form.code, unit)),
+        reporting_scope="whole_area" if reports_whole_area(campaign) else "own_level",
+        content=content_label(campaign, rollup=True),
     )

@@ -12,7 +12,15 @@ Decisions (documented in the README's campaign section):
   title is kept for the person to change, the 文号, the period as printed and the notice text are left
   blank (a new notice has its own). A form of last year's campaign that is no longer among the form files
   is not carried over: `copy_draft` names it (the page says so, and the person picks this year's table),
-  and `campaign_copy` refuses to copy it, naming it.
+  and `campaign_copy` refuses to copy it, naming it. The copy's 上一年活动 is the source; the reporting scope
+  (本级/全辖) and the warning ratio are carried over, the notice file is not (a new notice has its own).
+- **Last year's campaign** is one of the owner's own campaigns that started before this one (never itself,
+  never a later one: no cycle can form).
+- **The notice file** is a hostile upload until proven otherwise: its size is checked before a byte is read
+  (`NOTICE_MAX_BYTES`), then its extension (pdf, doc, docx, wps, ofd, jpg, png) and its first bytes must
+  agree (a .pdf starting with "%PDF-", a .docx a zip holding word/document.xml, an .ofd a zip holding
+  OFD.xml, …). It is stored under MEDIA_ROOT (notices/<year>/) by the default storage, which strips any
+  path from the name; it is downloaded only through `views.notice_file` (who sees the campaign).
 - **Edit.** The notice's facts may be corrected at any time (a deadline is often extended), but a form or an
   addressee for which a table has already been started cannot be taken out: that would orphan the table.
 """
@@ -20,16 +28,22 @@ Decisions (documented in the README's campaign section):
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
+import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from songnuan.campaigns.models import Campaign
+from songnuan.campaigns.models import Campaign, ReportingScope
 from songnuan.formkit.definitions import builtin_forms
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import campaign_addressee_choices, may_create_campaign
@@ -64,6 +78,12 @@ class CampaignFacts:
     form_codes: list[str] = field(default_factory=list)
     addressees: list[Unit] = field(default_factory=list)
     notice_text: str = ""
+    reporting_scope: str = ReportingScope.OWN_LEVEL
+    previous: Campaign | None = None
+    #: As typed on the page (a str) or already a Decimal; `_clean` turns it into a Decimal or refuses it.
+    change_ratio: Decimal | str | None = Decimal("3")
+    #: A newly uploaded notice file, or None to keep the one the campaign has (if any).
+    notice_file: UploadedFile | None = None  # type: ignore[type-arg]
 
     def with_changes(self, changes: Mapping[str, Any]) -> CampaignFacts:
         return replace(self, **changes)
@@ -77,6 +97,80 @@ class CopyDraft:
     facts: CampaignFacts
     missing_forms: list[str]  # form codes of `source` no longer among the form files
     closed_addressees: list[Unit]  # addressees of `source` closed since (or moved out of the owner's tree)
+
+
+#: The largest notice file accepted: a scanned notice of a few pages is far below it.
+NOTICE_MAX_BYTES = 20 * 1024 * 1024
+NOTICE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "jpg", "jpeg", "png")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAX_MEMBERS = 5_000
+#: What an allowed file of each extension starts with (zip formats are then looked inside).
+_MAGIC = {
+    "pdf": (b"%PDF-",),
+    "doc": (_OLE,),
+    "wps": (_OLE,),
+    "docx": (b"PK\x03\x04",),
+    "ofd": (b"PK\x03\x04",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+}
+_ZIP_MARKER = {"docx": "word/document.xml", "ofd": "OFD.xml"}
+RATIO_LIMIT = Decimal("10000")  # the column holds 6 digits, 2 after the point
+
+
+def _zip_holds(data: bytes, member: str) -> bool:
+    # Counted before zipfile builds an object per member: a small file can name hundreds of thousands.
+    if data.count(b"PK\x01\x02") > _ZIP_MAX_MEMBERS:
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(name.lstrip("/") == member for name in archive.namelist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, zlib.error):
+        return False
+
+
+def notice_file_refusal(upload: UploadedFile) -> str | None:  # type: ignore[type-arg]
+    """Why `upload` cannot be the notice file (a Chinese sentence naming it), or None when it may."""
+    name = os.path.basename(upload.name or "") or _("未命名文件")
+    size = upload.size
+    if size is None or size > NOTICE_MAX_BYTES:
+        return _("通知文件“{name}”超过 {mb} MB，不能上传；请压缩或只上传通知正文。").format(
+            name=name, mb=NOTICE_MAX_BYTES // 1048576
+        )
+    if size == 0:
+        return _("通知文件“{name}”是空文件，请重新选择。").format(name=name)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in NOTICE_EXTENSIONS:
+        return _(
+            "通知文件“{name}”的类型不能上传：只接受 PDF、Word（.doc、.docx）、WPS、OFD 文件或 JPG、PNG 图片。"
+        ).format(name=name)
+    upload.seek(0)
+    data = b"".join(upload.chunks())
+    upload.seek(0)
+    marker = _ZIP_MARKER.get(extension)
+    if not data.startswith(_MAGIC[extension]) or (marker is not None and not _zip_holds(data, marker)):
+        return _(
+            "通知文件“{name}”的内容不是 .{extension} 文件（按文件内容判断），请上传原始的通知文件。"
+        ).format(name=name, extension=extension)
+    return None
+
+
+def _ratio(value: Decimal | str | None) -> Decimal | str:
+    """The ratio as a Decimal, or the Chinese refusal."""
+    refusal = _("警告倍数须是大于1的数，最多两位小数，如 3 或 2.5。")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return _("请填写与上年相比的警告倍数，如 3。")
+    try:
+        ratio = value if isinstance(value, Decimal) else Decimal(value.strip())
+    except InvalidOperation:
+        return refusal
+    exponent = ratio.as_tuple().exponent
+    if not ratio.is_finite() or not isinstance(exponent, int) or ratio <= 1 or ratio >= RATIO_LIMIT:
+        return refusal
+    if exponent < -2 and ratio != ratio.quantize(Decimal("0.01")):
+        return refusal
+    return ratio.quantize(Decimal("0.01"))
 
 
 def _one_year_on(day: dt.date) -> dt.date:
@@ -176,13 +270,41 @@ def _clean(owner: Unit, facts: CampaignFacts, *, editing: Campaign | None = None
             ),
         )
 
+    if facts.reporting_scope not in ReportingScope.values:
+        refuse("reporting_scope", _("请选择填报口径（本级或全辖）。"))
+    previous = facts.previous
+    if previous is not None:
+        if previous.owner_id != owner.pk:
+            refuse(
+                "previous",
+                _("上一年活动须是“{owner}”自己发出的活动。").format(owner=owner.name),
+            )
+        elif editing is not None and previous.pk == editing.pk:
+            refuse("previous", _("上一年活动不能是本次活动自己。"))
+        elif start is not None and previous.period_start >= start:
+            refuse(
+                "previous",
+                _("“{title}”（{start}开始）不早于本次活动，不能作为上一年活动。").format(
+                    title=previous.title, start=f"{previous.period_start:%Y-%m-%d}"
+                ),
+            )
+    ratio = _ratio(facts.change_ratio)
+    if isinstance(ratio, str):
+        refuse("change_ratio", ratio)
+    if facts.notice_file is not None:
+        problem = notice_file_refusal(facts.notice_file)
+        if problem is not None:
+            refuse("notice_file", problem)
+
     if editing is not None:
         _refuse_orphaned_tables(editing, form_codes, addressees, refuse)
     if errors:
         raise ValidationError(
             {name: [ValidationError(m) for m in messages] for name, messages in errors.items()}
         )
-    return facts.with_changes({**texts, "form_codes": form_codes, "addressees": addressees})
+    return facts.with_changes(
+        {**texts, "form_codes": form_codes, "addressees": addressees, "change_ratio": ratio}
+    )
 
 
 def _refuse_orphaned_tables(
@@ -219,9 +341,27 @@ def _refuse_orphaned_tables(
 
 
 def _write(campaign: Campaign, facts: CampaignFacts) -> Campaign:
-    for name in (*TEXT_FIELDS, "period_start", "period_end", "deadline", "form_codes"):
+    for name in (
+        *TEXT_FIELDS,
+        "period_start",
+        "period_end",
+        "deadline",
+        "form_codes",
+        "reporting_scope",
+        "previous",
+        "change_ratio",
+    ):
         setattr(campaign, name, getattr(facts, name))
+    replaced = ""
+    if facts.notice_file is not None:
+        replaced = campaign.notice_file.name or ""
+        stem, extension = os.path.splitext(os.path.basename(facts.notice_file.name or "notice"))
+        # The column holds 100 characters with "notices/<year>/"; the storage strips unsafe characters.
+        campaign.notice_file.save(f"{stem[:50]}{extension.lower()}", facts.notice_file, save=False)
     campaign.save()
+    if replaced:
+        storage = campaign.notice_file.storage
+        transaction.on_commit(lambda: storage.delete(replaced))  # only once the new one is recorded
     campaign.addressees.set(facts.addressees)
     return campaign
 
@@ -252,6 +392,9 @@ def facts_of(campaign: Campaign) -> CampaignFacts:
         deadline=campaign.deadline,
         form_codes=list(campaign.form_codes),
         addressees=list(campaign.addressees.order_by("path")),
+        reporting_scope=campaign.reporting_scope,
+        previous=campaign.previous,
+        change_ratio=campaign.change_ratio,
     )
 
 
@@ -274,6 +417,9 @@ def copy_draft(source: Campaign) -> CopyDraft:
         form_codes=[code for code in source.form_codes if code in known],
         addressees=[unit for unit in addressees if unit.pk in choices],
         notice_text="",
+        reporting_scope=source.reporting_scope,
+        previous=source,
+        change_ratio=source.change_ratio,
     )
     return CopyDraft(
         source=source,

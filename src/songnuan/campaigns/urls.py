@@ -1,4 +1,5 @@
-"""/campaigns/new/, /campaigns/<id>/copy/, /campaigns/<id>/edit/: writing a campaign in the app (mounted under
+"""/campaigns/new/, /campaigns/<id>/copy/, /campaigns/<id>/edit/, /campaigns/<id>/notice-file/: writing
+a campaign in the app, and its notice file (mounted under
 "campaigns/" in the project URLs, before the reporting app's campaign pages)."""
 
 from django.urls import path
@@ -11,4 +12,5 @@ urlpatterns = [
     path("new/", views.campaign_new, name="new"),
     path("<int:campaign_id>/copy/", views.campaign_copy, name="copy"),
     path("<int:campaign_id>/edit/", views.campaign_edit, name="edit"),
+    path("<int:campaign_id>/notice-file/", views.notice_file, name="notice-file"),
 ]

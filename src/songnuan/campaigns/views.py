@@ -4,12 +4,14 @@ that sends the notice writes its facts, copies last year's campaign as a start, 
 Thin views: the rule is `songnuan.orgs.permissions.may_create_campaign` (a 403 with its Chinese reason), the
 checks and the write `songnuan.campaigns.services`; each refusal of the facts is shown beside its field.
 The campaign's own pages (its home, the entry and review pages) live in `songnuan.reporting`; these answer
-only here, before them in the project's URLs. Attaching the notice *file* is not offered yet: the notice's
-text is pasted.
+only here, before them in the project's URLs. The notice file (`notice_file`) is downloaded by whoever sees
+the campaign's home page (`songnuan.campaigns.selectors.campaigns_visible_to`, the same rule as that page).
 """
 
 from __future__ import annotations
 
+import mimetypes
+import os
 from typing import Any
 
 from django import forms
@@ -17,15 +19,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from songnuan.campaigns import services
-from songnuan.campaigns.models import Campaign
+from songnuan.campaigns.models import Campaign, ReportingScope
+from songnuan.campaigns.selectors import campaigns_visible_to
 from songnuan.formkit.definitions import builtin_forms
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import account_of, campaign_addressee_choices, may_create_campaign
@@ -40,10 +45,35 @@ class AddresseeField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg] 
 
     def __init__(self, owner: Unit, **kwargs: Any) -> None:
         self.top_depth = owner.depth + 1
+        self.owner = owner
         super().__init__(campaign_addressee_choices(owner).order_by("path"), **kwargs)
 
     def label_from_instance(self, obj: Unit) -> str:
         return "　" * max(obj.depth - self.top_depth, 0) + obj.name
+
+    def clean(self, value: Any) -> Any:
+        """A closed unit is not offered; one posted anyway (an old page, a crafted request) is refused by
+        name rather than with Django's anonymous "not one of the available choices"."""
+        ids = [v for v in (value or []) if str(v).isdigit()]
+        closed = list(
+            Unit.objects.filter(pk__in=ids, path__startswith=self.owner.path, closed_at__isnull=False)
+            .order_by("path")
+            .values_list("name", flat=True)
+        )
+        if closed:
+            raise ValidationError(
+                _("“{units}”已撤销，不能作为主送单位，请取消选择。").format(units="、".join(closed)),
+                code="closed_unit",
+            )
+        return super().clean(value)
+
+
+class PreviousField(forms.ModelChoiceField):  # type: ignore[type-arg]  # generic only in the stubs
+    """The owner's own campaigns (never the one being edited), newest first; the service refuses a later
+    one."""
+
+    def label_from_instance(self, obj: Campaign) -> str:
+        return f"{obj.period_start:%Y}年 · {obj.title}（{obj.document_number}）"
 
 
 class CampaignForm(forms.Form):
@@ -73,8 +103,46 @@ class CampaignForm(forms.Form):
         help_text=gettext_lazy("可把通知正文粘贴在这里备查。"),
     )
 
-    def __init__(self, *args: Any, owner: Unit, **kwargs: Any) -> None:
+    reporting_scope = forms.ChoiceField(
+        label=gettext_lazy("填报口径"),
+        required=False,
+        choices=ReportingScope.choices,
+        initial=ReportingScope.OWN_LEVEL,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "本次活动中各单位的表填什么数：只填本单位自身的（本级），还是本单位连同所属下级的合计（全辖）。"
+        ),
+    )
+    change_ratio = forms.CharField(
+        label=gettext_lazy("与上年相比的警告倍数"),
+        required=False,
+        initial="3",
+        help_text=gettext_lazy(
+            "填报的数超过上年的这么多倍，或不到上年的几分之一时，提醒填报单位核实（核实性审核）；大于1，最多两位小数。"
+        ),
+    )
+    notice_file = forms.FileField(
+        label=gettext_lazy("通知文件"),
+        required=False,
+        allow_empty_file=True,  # refused by the service, naming the file
+        help_text=gettext_lazy(
+            "可附上通知的正式文本：PDF、Word、WPS、OFD 文件或 JPG、PNG 扫描件，不超过 20 MB。"
+            "修改活动时不选文件，保留原有的文件。"
+        ),
+    )
+
+    def __init__(self, *args: Any, owner: Unit, editing: Campaign | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        earlier = Campaign.objects.filter(owner=owner).order_by("-period_start", "-pk")
+        if editing is not None:
+            earlier = earlier.exclude(pk=editing.pk).filter(period_start__lt=editing.period_start)
+        self.fields["previous"] = PreviousField(
+            earlier,
+            label=gettext_lazy("上一年活动"),
+            required=False,
+            empty_label=gettext_lazy("（无）"),
+            help_text=gettext_lazy("填报页在每项旁显示上一年活动中审核通过的数，供对比。"),
+        )
         field = self.fields["form_codes"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [
@@ -88,18 +156,27 @@ class CampaignForm(forms.Form):
             widget=forms.CheckboxSelectMultiple,
             help_text=gettext_lazy("本单位自己也参加本次活动，不必选择。"),
         )
-        self.order_fields([*(name for name in self.fields if name != "notice_text"), "notice_text"])
+        last = ("notice_text", "notice_file")
+        self.order_fields([*(name for name in self.fields if name not in last), *last])
 
     def facts(self) -> services.CampaignFacts:
         data = dict(self.cleaned_data)
         data["addressees"] = list(data.get("addressees") or [])
         data["form_codes"] = list(data.get("form_codes") or [])
+        data["notice_file"] = data.get("notice_file") or None
+        # Not sent (an older page, a script): what the page showed, i.e. the campaign's value or the default.
+        for name in ("reporting_scope", "change_ratio"):
+            if not str(data.get(name) or "").strip():
+                data[name] = self.get_initial_for_field(self.fields[name], name)
         return services.CampaignFacts(**data)
 
 
 def initial_of(facts: services.CampaignFacts) -> dict[str, Any]:
     initial = {name: getattr(facts, name) for name in CampaignForm.base_fields}
     initial["addressees"] = [unit.pk for unit in facts.addressees]
+    initial["previous"] = facts.previous.pk if facts.previous is not None else None
+    initial["change_ratio"] = str(facts.change_ratio)
+    initial.pop("notice_file", None)
     return initial
 
 
@@ -152,7 +229,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     owner = account.unit
     _refuse_unless_allowed(user, owner)
-    form = CampaignForm(request.POST or None, owner=owner)
+    form = CampaignForm(request.POST or None, request.FILES or None, owner=owner)
     if request.method == "POST" and form.is_valid():
         try:
             campaign = services.campaign_create(user, owner, form.facts())
@@ -168,7 +245,9 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 def campaign_copy(request: HttpRequest, campaign_id: int) -> HttpResponse:
     user, source = _own_campaign(request, campaign_id)
     draft = services.copy_draft(source)
-    form = CampaignForm(request.POST or None, owner=source.owner, initial=initial_of(draft.facts))
+    form = CampaignForm(
+        request.POST or None, request.FILES or None, owner=source.owner, initial=initial_of(draft.facts)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             campaign = services.campaign_copy(user, source, vars(form.facts()))
@@ -198,7 +277,11 @@ def campaign_copy(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     user, campaign = _own_campaign(request, campaign_id)
     form = CampaignForm(
-        request.POST or None, owner=campaign.owner, initial=initial_of(services.facts_of(campaign))
+        request.POST or None,
+        request.FILES or None,
+        owner=campaign.owner,
+        editing=campaign,
+        initial=initial_of(services.facts_of(campaign)),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,4 +298,24 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
         _("修改送温暖活动：{title}").format(title=campaign.title),
         owner=campaign.owner,
         campaign=campaign,
+        notice_name=os.path.basename(campaign.notice_file.name or ""),
     )
+
+
+@login_required
+@require_GET
+def notice_file(request: HttpRequest, campaign_id: int) -> HttpResponseBase:
+    """The campaign's notice file, as an attachment (never shown inline: it came from a user)."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    if not campaigns_visible_to(_user(request)).filter(pk=campaign.pk).exists():
+        raise PermissionDenied(_("您所在的单位不在这次活动之中，不能下载它的通知文件。"))
+    if not campaign.notice_file:
+        raise Http404(_("这次活动没有上传通知文件。"))
+    try:
+        handle = campaign.notice_file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("这次活动的通知文件已不在服务器上。")) from None
+    name = os.path.basename(campaign.notice_file.name or "")
+    response = FileResponse(handle, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "songnuan.site",  # the site shell: base template and shared CSS (templates and static only)
     "songnuan.orgs",
     "songnuan.campaigns",
+    "songnuan.notices",
     "songnuan.reporting",
     "songnuan.archive",
     "songnuan.api",
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "songnuan.orgs.middleware.PasswordChangeRequiredMiddleware",  # a one-time password is changed first
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "songnuan.site.middleware.MethodNotAllowedPageMiddleware",  # Django has no handler405: a Chinese page
 ]
 
 ROOT_URLCONF = "songnuan.config.urls"
@@ -100,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "songnuan.notices.context_processors.notices",  # the header's 待办 (n)
             ],
         },
     },
@@ -179,6 +182,33 @@ SONGNUAN_DIFFICULTY_TYPES = [
     for kind in os.environ.get("SONGNUAN_DIFFICULTY_TYPES", "深度困难,相对困难,意外致困").split(",")
     if kind.strip()
 ]
+
+# Notices are also e-mailed (to accounts with an address) through Django's default mailer: the console by
+# default; SONGNUAN_SMTP_HOST (with _PORT, _USER, _PASSWORD, _TLS=1) sends through that server. MAILERS, not
+# the EMAIL_* settings Django 6.1 deprecates. SONGNUAN_SITE_URL (https://songnuan.example.cn) makes the links
+# in the mails absolute.
+MAILERS: dict[str, dict[str, Any]] = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["SONGNUAN_SMTP_HOST"],
+                "port": int(os.environ.get("SONGNUAN_SMTP_PORT", "25")),
+                "username": os.environ.get("SONGNUAN_SMTP_USER", ""),
+                "password": os.environ.get("SONGNUAN_SMTP_PASSWORD", ""),
+                "use_tls": env_flag("SONGNUAN_SMTP_TLS"),
+                "timeout": 20,
+            },
+        }
+        if os.environ.get("SONGNUAN_SMTP_HOST")
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+# Without a mail server the notices are in-app only and their mails go to the console (the log): a deliberate
+# choice, so `check --deploy` is not to call the console backend a mistake (mail.E001) in that case.
+SILENCED_SYSTEM_CHECKS = [] if os.environ.get("SONGNUAN_SMTP_HOST") else ["mail.E001"]
+DEFAULT_FROM_EMAIL = os.environ.get("SONGNUAN_MAIL_FROM", "songnuan@localhost")
+SONGNUAN_SITE_URL = os.environ.get("SONGNUAN_SITE_URL", "")
 
 STATIC_URL = "static/"
 # WhiteNoise serves the static files. Straight from the apps (finders): `make run` and the tests need no

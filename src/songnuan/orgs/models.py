@@ -119,6 +119,8 @@ class AuditEntry(models.Model):
         ROLE_CHANGED = "role-changed", _("更改角色")
         PERMISSION_GRANTED = "permission-granted", _("授予查看完整号码权限")
         PERMISSION_REVOKED = "permission-revoked", _("收回查看完整号码权限")
+        #: Written by the reporting app: a unit removed an activity report it had uploaded by mistake.
+        REPORT_REMOVED = "report-removed", _("删除活动报告")
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

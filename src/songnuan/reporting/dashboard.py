@@ -179,7 +179,7 @@ def dashboard(
                 forms=form_states,
                 state=row_state,
                 late=progress.late,
-                overdue=deadline_passed and row_state in _MISSING_STATES,
+                overdue=progress.overdue(campaign, now),
                 submitted_at=max(moments) if moments else None,
                 contact_name=progress.unit.contact_name or (contact.reporter if contact else ""),
                 contact_phone=progress.unit.contact_phone or (contact.phone if contact else ""),

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -50,8 +51,14 @@ def rollup_header(unit: Unit, today: dt.date) -> dict[str, str | None]:
     }
 
 
-def form_xlsx(form: Form, values: Mapping[str, Value], header: Mapping[str, str | None]) -> bytes:
+def form_xlsx(
+    form: Form, values: Mapping[str, Value], header: Mapping[str, str | None], *, content: str = ""
+) -> bytes:
+    """The table in the official layout; `content` (what the figures contain, 本级 or 全辖) is written as
+    the last line of the notes above the table, where the reader of the file skips it."""
     buffer = io.BytesIO()
+    if content:
+        form = replace(form, notes=(*form.notes, content))
     write_form(form, buffer, values=values, header=header)
     return buffer.getvalue()
 
@@ -111,6 +118,16 @@ def _grid_formats(workbook: Any) -> dict[str, Any]:
         "total-count": {**base, "num_format": "#,##0", "bold": True, "bg_color": "#FDF2E9"},
         "total-money": {**base, "num_format": "#,##0.00##", "bold": True, "bg_color": "#FDF2E9"},
         "total-yes-no": {**base, "align": "center", "bold": True, "bg_color": "#FDF2E9"},
+        "level": {"font_name": "宋体", "font_size": 9, "align": "center", "font_color": "#555555"},
+        **{
+            f"discrepancy-{kind}": {
+                **base,
+                "num_format": number,
+                "bg_color": "#F8D7DA",
+                "font_color": "#9C0006",
+            }
+            for kind, number in (("count", "#,##0"), ("money", "#,##0.00##"), ("yes-no", "@"))
+        },
     }
     return {name: workbook.add_format(options) for name, options in formats.items()}
 
@@ -131,10 +148,16 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
         0,
         _("{unit} 汇总对比（只含审核通过的表）  {campaign}  导出时间：{time}").format(
             unit=grid.unit.name, campaign=grid.campaign.title, time=moment.strftime("%Y-%m-%d %H:%M")
-        ),
+        )
+        + "  "
+        + _("填报口径：{scope}").format(scope=grid.scope),
         f["subtitle"],
     )
     heading, counts = 3, 4
+    # Row 2, just above each column's title: what its figures contain (本级 / 全辖（含下级） / 供核对).
+    write_text(sheet, 2, 2, _("口径："), f["level"])
+    for offset, column in enumerate(grid.columns):
+        write_text(sheet, 2, _GRID_FIRST_VALUE_COLUMN + offset, column.level, f["level"])
     sheet.set_row(heading, 45)
     merge_text(sheet, heading, 0, counts, 0, _("编号"), f["heading"])
     merge_text(sheet, heading, 1, counts, 1, _("项目"), f["heading"])
@@ -160,9 +183,20 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
         write_text(sheet, row, 2, item.unit, f["unit"])
         for offset, (column, value) in enumerate(zip(grid.columns, grid_row.cells, strict=True)):
             style = f[("total-" if column.kind == "total" else "") + item.kind.value]
+            if column.kind == "below" and grid_row.discrepancy:
+                style = f["discrepancy-" + item.kind.value]
             _write_value(sheet, row, _GRID_FIRST_VALUE_COLUMN + offset, value, style)
         row += 1
 
+    if grid.whole_area:
+        write_text(
+            sheet,
+            row + 1,
+            1,
+            _("标红：下级合计大于本单位报送的全辖数，请核对。下级的表只供核对，不计入合计。"),
+            f["subtitle"],
+        )
+        row += 2
     sheet.freeze_panes(counts + 1, _GRID_FIRST_VALUE_COLUMN)
     sheet.repeat_rows(heading, counts)
     sheet.repeat_columns(0, 2)

@@ -1,4 +1,5 @@
-"""Tables to print and stamp: a unit's own table or a roll-up, with the header line filled in."""
+"""Tables to print and stamp: a unit's own table or a roll-up, with the header line filled in and a line
+saying what the figures contain (本级 / 全辖, from the campaign's reporting scope)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from songnuan.orgs.models import Unit
 from songnuan.reporting.catalogue import PrintedRow, printed_rows
 from songnuan.reporting.models import Submission
 from songnuan.reporting.progress import submission_values
-from songnuan.reporting.rollup import rollup, subtree_tables
+from songnuan.reporting.rollup import Levels, content_label, reports_whole_area, rollup_page
 
 
 @dataclass
@@ -29,6 +30,9 @@ class PrintPage:
     rollup: bool = False
     accepted: int = 0
     expected: int = 0
+    content: str = ""  # what the figures contain: 本表口径：本级 / 全辖…
+    levels: Levels | None = None  # a roll-up: the column printed beside the whole area
+    heading: str = ""  # the value column's heading: what its figures contain
 
 
 def submission_print(submission: Submission) -> PrintPage:
@@ -40,22 +44,28 @@ def submission_print(submission: Submission) -> PrintPage:
         phone=submission.phone,
         date=submission.report_date,
         rows=printed_rows(form, submission_values(submission)),
+        content=content_label(submission.campaign, rollup=False),
+        heading=_("全辖（含下级）") if reports_whole_area(submission.campaign) else _("本级"),
     )
 
 
 def rollup_print(campaign: Campaign, form: Form, unit: Unit, *, today: dt.date) -> PrintPage:
-    values = rollup(campaign, form.code, unit)
-    tables = subtree_tables(campaign, form.code, unit)
+    # The print names no unit below, so every child counts as "not seen one by one": their parts are
+    # only added up for the column beside the whole area.
+    page = rollup_page(campaign, form, unit, visible=lambda _unit: False)
     return PrintPage(
         form=form,
         unit_name=rollup_unit_name(unit),
         reporter=unit.contact_name,
         phone=unit.contact_phone,
         date=today,
-        rows=printed_rows(form, values),
+        rows=printed_rows(form, page.values),
         rollup=True,
-        accepted=len([t for t in tables if t.state == Submission.Status.ACCEPTED]),
-        expected=len(tables),
+        accepted=page.accepted,
+        expected=page.expected,
+        content=content_label(campaign, rollup=True),
+        levels=page.levels,
+        heading=page.levels.main_heading,
     )
 
 

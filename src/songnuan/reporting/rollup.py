@@ -1,4 +1,10 @@
-"""The roll-up of a unit's subtree (one GROUP BY), its page with the drill-down, and the comparison grid."""
+"""The roll-up of a unit's subtree (one GROUP BY), its page with the drill-down, and the comparison grid.
+
+Levels (本级 / 全辖) follow the campaign's `reporting_scope`. OWN_LEVEL (the default): a unit's own table
+holds its own level only (本级), and its whole area (全辖) is its own accepted table plus every accepted
+table below. WHOLE_AREA: a unit's own table already holds its whole area, so its figure is that table alone;
+the tables of its children are shown beside it for comparison and never added (that would count them twice).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import Substr
+from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext as _
 
-from songnuan.campaigns.models import Campaign
+from songnuan.campaigns.models import Campaign, ReportingScope
+from songnuan.campaigns.selectors import units_taking_part
 from songnuan.formkit.definitions import Form, Item, ItemKind, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled, value_text
 from songnuan.formkit.rollup import combine, combine_tables
@@ -29,6 +36,11 @@ _SUMS = {
 }
 
 
+def reports_whole_area(campaign: Campaign) -> bool:
+    """Each unit of this campaign reports its whole area (全辖), not its own level (本级)."""
+    return campaign.reporting_scope == ReportingScope.WHOLE_AREA
+
+
 def _accepted_values(campaign: Campaign, form_code: str, unit: Unit) -> QuerySet[SubmissionValue]:
     """The values of the accepted tables of this form from `unit` and every unit below it."""
     return SubmissionValue.objects.filter(
@@ -40,24 +52,43 @@ def _accepted_values(campaign: Campaign, form_code: str, unit: Unit) -> QuerySet
 
 
 def rollup(campaign: Campaign, form_code: str, unit: Unit) -> dict[str, Value]:
-    """The sum of the accepted tables of `unit` and every unit below it, item by item, in one GROUP BY.
+    """The whole area (全辖) of `unit`, item by item, in one GROUP BY: with OWN_LEVEL the sum of the accepted
+    tables of `unit` and every unit below it; with WHOLE_AREA the unit's own accepted table alone.
 
     Blank stays blank: an item no accepted table filled is None, not 0. A yes/no item is 是 when any table
     says 是, 否 when all that filled it say 否.
     """
     form = get_form(form_code)
-    rows = _accepted_values(campaign, form_code, unit).values("item").annotate(**_SUMS)
+    values = _accepted_values(campaign, form_code, unit)
+    if reports_whole_area(campaign):
+        values = values.filter(submission__unit=unit)
+    rows = values.values("item").annotate(**_SUMS)
+    return _totals(form, {row["item"]: row for row in rows})
+
+
+def accepted_below(campaign: Campaign, form_code: str, unit: Unit) -> dict[str, Value]:
+    """The accepted tables below `unit` added up, item by item (one GROUP BY): with OWN_LEVEL every unit
+    below (what 全辖 adds to the unit's 本级); with WHOLE_AREA its children's own tables (their whole areas,
+    for comparison with the unit's own figure)."""
+    form = get_form(form_code)
+    values = _accepted_values(campaign, form_code, unit).exclude(submission__unit=unit)
+    if reports_whole_area(campaign):
+        values = values.filter(submission__unit__parent=unit)
+    rows = values.values("item").annotate(**_SUMS)
     return _totals(form, {row["item"]: row for row in rows})
 
 
 def rollup_by_child(campaign: Campaign, form_code: str, unit: Unit) -> dict[int, dict[str, Value]]:
     """For the drill-down and the comparison grid: per child of `unit` (and `unit` itself, by its own id), the
-    roll-up of that child's subtree — one GROUP BY over the path prefix."""
+    whole area of that child — one GROUP BY over the path prefix. With OWN_LEVEL that is the roll-up of the
+    child's subtree; with WHOLE_AREA the child's own accepted table (the units further down are left out)."""
     form = get_form(form_code)
     prefix_length = len(unit.path) + len(path_segment(0))  # a child's path: the parent's plus "000123/"
+    values = _accepted_values(campaign, form_code, unit)
+    if reports_whole_area(campaign):
+        values = values.annotate(depth=Length("submission__unit__path")).filter(depth__lte=prefix_length)
     rows = (
-        _accepted_values(campaign, form_code, unit)
-        .annotate(branch=Substr("submission__unit__path", 1, prefix_length))
+        values.annotate(branch=Substr("submission__unit__path", 1, prefix_length))
         .values("branch", "item")
         .annotate(**_SUMS)
     )
@@ -91,6 +122,98 @@ def _shown(value: Value) -> str:
     return value_text(value)
 
 
+def exceeds(below: Value, reported: Value) -> bool:
+    """With WHOLE_AREA: the children's tables add up to more than the parent's reported whole area — a
+    discrepancy to check. Only numbers compare; a blank on either side (not 0) or a 是/否 is never one."""
+    numbers = (int, Decimal)
+    if isinstance(below, bool) or isinstance(reported, bool):
+        return False
+    return isinstance(below, numbers) and isinstance(reported, numbers) and below > reported
+
+
+@dataclass
+class Levels:
+    """What a unit's figures contain. `own`: its own accepted (or, on the entry page, typed) table; `below`:
+    the accepted tables below it added up (see `accepted_below`); `area`: its whole area (全辖). With
+    OWN_LEVEL, area = own + below; with WHOLE_AREA, area = own and `below` is only for comparison."""
+
+    whole_area: bool
+    own: dict[str, Value]
+    below: dict[str, Value]
+    area: dict[str, Value]
+    has_below: bool
+
+    @property
+    def discrepancies(self) -> set[str]:
+        """Items whose children add up to more than the reported whole area (WHOLE_AREA only)."""
+        if not self.whole_area:
+            return set()
+        return {code for code, value in self.below.items() if exceeds(value, self.area.get(code))}
+
+    @property
+    def own_shown(self) -> dict[str, str]:
+        return {code: _shown(value) for code, value in self.own.items()}
+
+    @property
+    def below_shown(self) -> dict[str, str]:
+        return {code: _shown(value) for code, value in self.below.items()}
+
+    @property
+    def area_shown(self) -> dict[str, str]:
+        return {code: _shown(value) for code, value in self.area.items()}
+
+    # What a roll-up shows beside its (whole-area) figure: 本级 with OWN_LEVEL, the children's sum with
+    # WHOLE_AREA.
+    @property
+    def main_heading(self) -> str:
+        return _("全辖（本单位报送）") if self.whole_area else _("全辖（含下级已审核的表）")
+
+    @property
+    def extra_heading(self) -> str:
+        return _("下级合计（供核对）") if self.whole_area else _("其中：本级")
+
+    @property
+    def extra_shown(self) -> dict[str, str]:
+        return self.below_shown if self.whole_area else self.own_shown
+
+
+def scope_label(campaign: Campaign) -> str:
+    """The campaign's setting, explained (ReportingScope's label)."""
+    return str(ReportingScope(campaign.reporting_scope).label)
+
+
+def content_label(campaign: Campaign, *, rollup: bool) -> str:
+    """What a printed or exported table contains, for its label."""
+    if rollup:
+        if reports_whole_area(campaign):
+            return _("本表口径：全辖（本单位报送的全辖数；下级的表只供核对，未相加）")
+        return _("本表口径：全辖（含下级）——本级加本单位以下全部审核通过的表")
+    if reports_whole_area(campaign):
+        return _("本表口径：全辖（含下级）——本单位及所属下级的合计数")
+    return _("本表口径：本级——只含本单位自身的数，不含下级")
+
+
+def entry_levels(campaign: Campaign, form: Form, unit: Unit, typed: Mapping[str, Value]) -> Levels:
+    """The entry page's levels: `typed` is the unit's own table as saved; the tables below as accepted.
+    `unit` takes part in the campaign (the entry page has checked it). A unit with no unit below it in the
+    campaign costs one query."""
+    own = {code: typed.get(code) for code in form.codes}
+    has_below = _has_units_below(campaign, unit)
+    below = accepted_below(campaign, form.code, unit) if has_below else dict.fromkeys(form.codes)
+    whole_area = reports_whole_area(campaign)
+    area = own if whole_area else combine_tables(form, [own, below])
+    return Levels(whole_area, own, below, area, has_below=has_below)
+
+
+def _has_units_below(campaign: Campaign, unit: Unit) -> bool:
+    below = Unit.objects.filter(path__startswith=unit.path).exclude(pk=unit.pk)
+    if unit.pk == campaign.owner_id:
+        # The units below the campaign's owner take part only under an addressee; below any other unit that
+        # takes part, every unit does (it is an addressee or below one).
+        below = units_taking_part(campaign, below)
+    return below.exists()
+
+
 @dataclass
 class SubtreeTable(SubmissionState):
     unit: Unit
@@ -118,6 +241,7 @@ class RollupPart:
     values: dict[str, Value]
     accepted: int
     expected: int
+    level: str = ""  # what the figures contain: 本级, 全辖（含下级）, …
 
 
 @dataclass
@@ -126,6 +250,12 @@ class DrillDown:
     total: Value
     lines: list[tuple[RollupPart, Value]]
     parts_sum: Value
+    whole_area: bool = False
+
+    @property
+    def exceeds(self) -> bool:
+        """With WHOLE_AREA: the children add up to more than the unit's reported whole area."""
+        return self.whole_area and exceeds(self.parts_sum, self.total)
 
     @property
     def total_shown(self) -> str:
@@ -137,7 +267,8 @@ class DrillDown:
 
     @property
     def adds_up(self) -> bool:
-        return self.parts_sum == self.total
+        # With WHOLE_AREA the parts are for comparison, not a sum: only `exceeds` is a finding.
+        return self.whole_area or self.parts_sum == self.total
 
     @property
     def shown_lines(self) -> list[tuple[RollupPart, str]]:
@@ -147,8 +278,10 @@ class DrillDown:
 def rollup_parts(
     campaign: Campaign, form: Form, unit: Unit, visible: Callable[[Unit], bool]
 ) -> tuple[list[RollupPart], list[SubtreeTable]]:
-    """The unit's children (each its subtree's roll-up), then its own table, then — if any child may not
-    be seen one by one — those children together; with the subtree's tables for the counts."""
+    """The unit's children (each its whole area), then its own table, then — if any child may not be seen
+    one by one — those children together; with the subtree's tables for the counts. With WHOLE_AREA a child's
+    part is its own table (its reported whole area) and counts its own table only."""
+    whole_area = reports_whole_area(campaign)
     tables = subtree_tables(campaign, form.code, unit)
     by_child = rollup_by_child(campaign, form.code, unit)
     children = [t.unit for t in tables if t.unit.parent_id == unit.pk]
@@ -156,11 +289,14 @@ def rollup_parts(
     accepted: dict[int, int] = {}
     expected: dict[int, int] = {}
     for table in tables:
+        if whole_area and table.unit.pk != unit.pk and table.unit.parent_id != unit.pk:
+            continue  # further down: in the child's own figure, not counted here
         branch = branch_of[table.unit.pk]
         expected[branch] = expected.get(branch, 0) + 1
         if table.state == Submission.Status.ACCEPTED:
             accepted[branch] = accepted.get(branch, 0) + 1
     blank: dict[str, Value] = dict.fromkeys(form.codes)
+    child_level = _("全辖（报送数）") if whole_area else _("全辖（含下级）")
     parts: list[RollupPart] = []
     hidden: list[Unit] = []
     for child in children:
@@ -175,16 +311,20 @@ def rollup_parts(
                 by_child.get(child.pk, blank),
                 accepted.get(child.pk, 0),
                 expected.get(child.pk, 0),
+                child_level,
             )
         )
     parts.append(
         RollupPart(
             "own",
-            _("{unit}（本级）").format(unit=unit.name),
+            _("{unit}（全辖，本单位报送）").format(unit=unit.name)
+            if whole_area
+            else _("{unit}（本级）").format(unit=unit.name),
             unit,
             by_child.get(unit.pk, blank),
             accepted.get(unit.pk, 0),
             expected.get(unit.pk, 0),
+            _("全辖（报送数）") if whole_area else _("本级"),
         )
     )
     if hidden:
@@ -196,9 +336,18 @@ def rollup_parts(
                 combine_tables(form, [by_child.get(c.pk, blank) for c in hidden]),
                 sum(accepted.get(c.pk, 0) for c in hidden),
                 sum(expected.get(c.pk, 0) for c in hidden),
+                child_level,
             )
         )
     return parts, tables
+
+
+def _levels_of(campaign: Campaign, form: Form, parts: list[RollupPart], area: dict[str, Value]) -> Levels:
+    """The levels of a roll-up, from its parts (no further query)."""
+    own = next(part.values for part in parts if part.kind == "own")
+    below_parts = [part for part in parts if part.kind in ("child", "hidden")]
+    below = combine_tables(form, [part.values for part in below_parts])
+    return Levels(reports_whole_area(campaign), dict(own), below, area, has_below=bool(below_parts))
 
 
 def _branch(member: Unit, top: Unit) -> int:
@@ -221,6 +370,8 @@ class RollupPage:
     expected: int
     pending: list[SubtreeTable]  # tables of the subtree not (yet) in the roll-up
     drilldown: DrillDown | None
+    levels: Levels
+    scope: str  # the campaign's setting, explained
 
 
 def rollup_page(
@@ -233,16 +384,22 @@ def rollup_page(
 ) -> RollupPage:
     """The roll-up of `unit` as printed, with the rules checked again on the totals, the tables counted,
     and — for `item_code` — the drill-down: each child's subtotal and the unit's own value."""
+    whole_area = reports_whole_area(campaign)
     values = rollup(campaign, form.code, unit)
     result = compiled(form).validate(values)
     parts, tables = rollup_parts(campaign, form, unit, visible)
+    if whole_area:  # only the unit's own table and its children's are in its figure or beside it
+        tables = [t for t in tables if t.unit.pk == unit.pk or t.unit.parent_id == unit.pk]
     accepted = [t for t in tables if t.state == Submission.Status.ACCEPTED]
     drilldown = None
     if item_code and form.has_item(item_code):
         item = form.item(item_code)
-        lines = [(part, part.values.get(item.code)) for part in parts]
+        # With WHOLE_AREA the lines are the children, set beside the unit's own figure (never added to it).
+        lines = [
+            (part, part.values.get(item.code)) for part in parts if not (whole_area and part.kind == "own")
+        ]
         parts_sum = combine((value for _part, value in lines), item.kind)
-        drilldown = DrillDown(item, values.get(item.code), lines, parts_sum)
+        drilldown = DrillDown(item, values.get(item.code), lines, parts_sum, whole_area)
     return RollupPage(
         campaign=campaign,
         form=form,
@@ -255,6 +412,8 @@ def rollup_page(
         expected=len(tables),
         pending=[t for t in tables if t.state != Submission.Status.ACCEPTED],
         drilldown=drilldown,
+        levels=_levels_of(campaign, form, parts, values),
+        scope=scope_label(campaign),
     )
 
 
@@ -264,6 +423,8 @@ class GridRow:
     number: str
     letter: str
     cells: list[Value]
+    #: With WHOLE_AREA: the children add up to more than the unit's reported whole area (to check).
+    discrepancy: bool = False
 
     @property
     def shown(self) -> list[str]:
@@ -277,25 +438,55 @@ class Grid:
     unit: Unit
     columns: list[RollupPart]  # the parts, then the total
     rows: list[GridRow]
+    whole_area: bool = False
+    scope: str = ""  # the campaign's setting, explained
 
 
 def comparison_grid(campaign: Campaign, form: Form, unit: Unit, *, visible: Callable[[Unit], bool]) -> Grid:
-    """Items as rows; the unit's children (subtree roll-ups), its own table and the total as columns."""
+    """Items as rows. OWN_LEVEL: the unit's children (each its whole area), its own table (本级) and the total
+    (全辖) as columns. WHOLE_AREA: the children's tables, their sum 供核对 (never added), and the unit's own
+    table — its whole area — last; a row whose children add up to more than that is a discrepancy."""
     parts, tables = rollup_parts(campaign, form, unit, visible)
-    total = RollupPart(
-        "total",
-        _("合计"),
-        unit,
-        rollup(campaign, form.code, unit),
-        len([t for t in tables if t.state == Submission.Status.ACCEPTED]),
-        len(tables),
+    if not reports_whole_area(campaign):
+        total = RollupPart(
+            "total",
+            _("合计"),
+            unit,
+            rollup(campaign, form.code, unit),
+            len([t for t in tables if t.state == Submission.Status.ACCEPTED]),
+            len(tables),
+            _("全辖（含下级）"),
+        )
+        columns = [*parts, total]
+        rows = [
+            GridRow(item, item.number, form.printed_letter(item), [c.values.get(item.code) for c in columns])
+            for item in form.items
+        ]
+        return Grid(campaign, form, unit, columns, rows, scope=scope_label(campaign))
+    own = next(part for part in parts if part.kind == "own")
+    children = [part for part in parts if part.kind != "own"]
+    below = RollupPart(
+        "below",
+        _("下级合计"),
+        None,
+        combine_tables(form, [part.values for part in children]),
+        sum(part.accepted for part in children),
+        sum(part.expected for part in children),
+        _("供核对，不相加"),
     )
-    columns = [*parts, total]
+    total = RollupPart("total", own.title, unit, own.values, own.accepted, own.expected, own.level)
+    columns = [*children, below, total]
     rows = [
-        GridRow(item, item.number, form.printed_letter(item), [c.values.get(item.code) for c in columns])
+        GridRow(
+            item,
+            item.number,
+            form.printed_letter(item),
+            [c.values.get(item.code) for c in columns],
+            exceeds(below.values.get(item.code), own.values.get(item.code)),
+        )
         for item in form.items
     ]
-    return Grid(campaign, form, unit, columns, rows)
+    return Grid(campaign, form, unit, columns, rows, whole_area=True, scope=scope_label(campaign))
 
 
 def visible_ancestors(unit: Unit, visible: Callable[[Unit], bool]) -> list[Unit]:

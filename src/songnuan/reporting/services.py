@@ -19,18 +19,23 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from songnuan.campaigns.models import Campaign
+from songnuan.formkit import yearly
 from songnuan.formkit.checking import Status as FileStatus
 from songnuan.formkit.checking import TableReport, check_bytes
 from songnuan.formkit.definitions import Form, ItemKind, Severity, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled, format_value, value_text
 from songnuan.formkit.values import parse_value
+from songnuan.notices.models import Notice
+from songnuan.notices.services import notify
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import can_fill
+from songnuan.reporting.last_year import add_comparison, check_unit_table, last_year_values
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent, SubmissionValue
 from songnuan.reporting.transitions import (
     SUBMISSION_TRANSITIONS,
@@ -56,7 +61,8 @@ class EditConflict(ReportingError):
         self.submission = submission
         self.theirs = theirs
         self.yours = dict(yours)
-        who = submission.updated_by.get_username() if submission.updated_by else "?"
+        by = submission.updated_by
+        who = (by.get_full_name() or by.get_username()) if by else "?"
         when = timezone.localtime(submission.updated_at).strftime("%H:%M:%S")
         super().__init__(
             _(
@@ -160,7 +166,8 @@ def submission_save(
     locked.updated_by = user
     locked.save()
     new_values = stored_values(locked)
-    return SaveResult(locked, new_values, compiled(form).validate(new_values), changed)
+    check = check_unit_table(form, new_values, campaign=locked.campaign, unit_id=locked.unit_id)
+    return SaveResult(locked, new_values, check, changed)
 
 
 def _save_values(
@@ -211,7 +218,7 @@ def warning_rule_ids(form: Form) -> frozenset[str]:
             ids.add(rule.id)
         if rule.tolerance is not None:
             ids.add(f"{rule.id}.rounding")
-    return frozenset(ids)
+    return frozenset(ids) | yearly.rule_ids(form)
 
 
 def _check_explained_rules(form: Form, submission: Submission, explanations: Mapping[str, str]) -> None:
@@ -298,6 +305,12 @@ def _status_event(submission: Submission, user: User, old: str, comment: str = "
     )
 
 
+def missing_header(submission: Submission) -> list[str]:
+    """The header fields (填报人, 电话, 填报日期) still blank: a table is not sent up without them."""
+    names = {"reporter": _("填报人"), "phone": _("电话"), "report_date": _("填报日期")}
+    return [label for name, label in names.items() if not str(getattr(submission, name) or "").strip()]
+
+
 def missing_explanations(submission: Submission, check: CheckResult) -> list[str]:
     """Warnings (核实性审核) that have no written explanation yet."""
     return [w.rule for w in check.warnings if not submission.explanations.get(w.rule, "").strip()]
@@ -309,7 +322,8 @@ def submission_submit(*, submission: Submission, user: User) -> Submission:
     check_permission(Action.SUBMIT, user, submission)
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
     _check_state(Action.SUBMIT, locked)
-    check = compiled(get_form(locked.form_code)).validate(stored_values(locked))
+    form = get_form(locked.form_code)
+    check = check_unit_table(form, stored_values(locked), campaign=locked.campaign, unit_id=locked.unit_id)
     if check.errors:
         raise ReportingError(
             _("还有 {n} 个错误（强制性审核），改正后才能报送：{first}").format(
@@ -321,6 +335,13 @@ def submission_submit(*, submission: Submission, user: User) -> Submission:
         raise ReportingError(
             _("有 {n} 个警告（核实性审核）还没有写说明：{rules}").format(
                 n=len(missing), rules="、".join(missing)
+            )
+        )
+    blank = missing_header(locked)
+    if blank:
+        raise ReportingError(
+            _("报送前请填写表头的{fields}（表格上方），上级审核时要据此联系填报人").format(
+                fields="、".join(blank)
             )
         )
     old = locked.status
@@ -389,7 +410,44 @@ def _review(submission: Submission, user: User, action: Action, comment: str) ->
     submission.version += 1
     submission.save()
     _status_event(submission, user, old, comment)
+    _notify_unit(submission, user, action, comment)
     return submission
+
+
+_REVIEW_NOTICES = {
+    Action.RETURN: (
+        Notice.Kind.RETURNED,
+        gettext_lazy("{unit}的{form}被{who}退回，请修改后重新报送。审核意见：{comment}"),
+    ),
+    Action.ACCEPT: (Notice.Kind.ACCEPTED, gettext_lazy("{unit}的{form}已由{who}审核通过。{comment}")),
+    Action.UNLOCK: (
+        Notice.Kind.UNLOCKED,
+        gettext_lazy("{unit}的{form}已被{who}解锁，可以修改后重新报送。{comment}"),
+    ),
+}
+
+
+def _notify_unit(submission: Submission, user: User, action: Action, comment: str) -> None:
+    """Tell the people who fill the unit's tables, in the transaction of the transition."""
+    kind, text = _REVIEW_NOTICES[action]
+    form = get_form(submission.form_code)
+    notify(
+        kind,
+        unit=submission.unit,
+        campaign=submission.campaign,
+        form_code=submission.form_code,
+        text=str(text)
+        .format(
+            unit=submission.unit.name,
+            form=f"{form.attachment}《{form.title}》",
+            who=user.get_full_name() or user.get_username(),
+            comment=comment,
+        )
+        .strip(),
+        link=reverse(
+            "campaign:entry", args=[submission.campaign_id, submission.unit_id, submission.form_code]
+        ),
+    )
 
 
 # --- Excel into a draft ----------------------------------------------------------------------------------
@@ -414,6 +472,9 @@ def submission_import_preview(
     report = reports[0]
     if report.status is FileStatus.UNREADABLE:
         raise ReportingError(report.message or _("无法读取该文件"))
+    form = get_form(submission.form_code)
+    last = last_year_values(submission.campaign, submission.unit_id, form)
+    add_comparison(form, report.result, report.values, last, report.cells)
     current = stored_values(submission)
     changes = [
         (code, _shown(current.get(code)), _shown(value))
@@ -631,3 +692,46 @@ def activity_report_upload(
         size=len(data),
         uploaded_by=user,
     )
+
+
+@transaction.atomic
+def activity_report_remove(*, report: ActivityReport, user: User) -> str:
+    """Remove an activity report uploaded by mistake; returns its name. Only a user who may fill for the
+    report's unit, and only while that unit is still reporting (not every one of its tables in the campaign
+    accepted: then the report belongs to the accepted record). Audited (who, when, which file, in which
+    campaign) in the unit's 管理操作记录; the stored file is deleted only once the removal is committed."""
+    from songnuan.orgs.models import AuditEntry  # here, so this function is one self-contained addition
+
+    locked = (
+        ActivityReport.objects.select_for_update()
+        .select_related("campaign", "unit")
+        .filter(pk=report.pk)
+        .first()
+    )
+    if locked is None:
+        raise ReportingError(_("活动报告“{name}”已经删除了").format(name=report.original_name))
+    if not can_fill(user, locked.unit):
+        raise PermissionDenied(
+            _("只有“{unit}”的填报人员可以删除本单位上传的活动报告").format(unit=locked.unit.name)
+        )
+    codes = set(locked.campaign.form_codes)
+    accepted = Submission.objects.filter(
+        campaign=locked.campaign, unit=locked.unit, status=Submission.Status.ACCEPTED, form_code__in=codes
+    ).count()
+    if codes and accepted >= len(codes):
+        raise ReportingError(
+            _(
+                "“{unit}”的统计表已全部审核通过，活动报告“{name}”已归档，不能再删除；如确需更换，请联系上级解锁"
+            ).format(unit=locked.unit.name, name=locked.original_name)
+        )
+    name, stored, storage = locked.original_name, locked.file.name, locked.file.storage
+    AuditEntry.objects.create(
+        actor=user,
+        action=AuditEntry.Action.REPORT_REMOVED,
+        unit=locked.unit,
+        old=_("活动报告“{name}”（{number}）").format(name=name, number=locked.campaign.document_number)[:255],
+    )
+    locked.delete()
+    if stored:
+        transaction.on_commit(lambda: storage.delete(stored))
+    return name

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from songnuan.reporting import views_campaign as views
+from songnuan.reporting import views_reports
 
 app_name = "campaign"
 
@@ -23,5 +24,10 @@ urlpatterns = [
         "<int:campaign_id>/units/<int:unit_id>/report/<int:report_id>/",
         views.activity_report_download,
         name="report-download",
+    ),
+    path(
+        "<int:campaign_id>/units/<int:unit_id>/report/<int:report_id>/remove",
+        views_reports.activity_report_remove,
+        name="report-remove",
     ),
 ]

@@ -29,9 +29,10 @@ from songnuan.archive.selectors import archive_hints
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part, units_taking_part
 from songnuan.formkit.definitions import Form, ItemKind, get_form
-from songnuan.formkit.engine import compiled
+from songnuan.notices.selectors import reporters_of
 from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.permissions import account_of, can_fill, unit_visible, units_visible_to
+from songnuan.reporting import rollup as rollup_levels
 from songnuan.reporting import services
 from songnuan.reporting.findings import findings_context
 from songnuan.reporting.forms_campaign import (
@@ -41,6 +42,7 @@ from songnuan.reporting.forms_campaign import (
     previewed_import,
     sign_import,
 )
+from songnuan.reporting.last_year import check_table, last_year_values
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent
 from songnuan.reporting.progress import UnitProgress, campaign_progress
 from songnuan.reporting.transitions import Action, available_actions
@@ -226,7 +228,8 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
         else _submission(campaign, unit, form_code)
     )
     values = services.stored_values(submission) if submission else dict.fromkeys(form.codes)
-    result = compiled(form).validate(values)
+    last_year = last_year_values(campaign, unit.pk, form)
+    result = check_table(form, values, last_year)
     actions = available_actions(user, submission)
     editable = Action.SAVE in actions
     explanations = submission.explanations if submission else {}
@@ -267,7 +270,11 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
             "config": config,
             "login_url": f"{reverse('login')}?next={quote(request.get_full_path())}",
             "import_form": ImportUploadForm() if editable else None,
+            "last_year": last_year,
             "is_late_now": campaign.is_late(timezone.now()),
+            # 本级 / 全辖 (campaign/_scope_cells.html): the levels of the values as saved.
+            "levels": rollup_levels.entry_levels(campaign, form, unit, values),
+            "scope": rollup_levels.scope_label(campaign),
         },
     )
 
@@ -329,9 +336,14 @@ def return_(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str
         lambda submission, user: services.submission_return(
             submission=submission, user=user, comment=comment
         ),
-        # Nothing is sent: the comment is shown above the table on the unit's entry page.
-        lambda submission: _(
-            "已退回{unit}。审核意见显示在该单位的这张表上，对方打开填报页即可看到，修改后可重新报送"
+        # The service wrote a notice to each account filling the unit (and mailed those with an address).
+        lambda submission: (
+            _(
+                "已退回{unit}，并已通知该单位的填报人（见其“我的待办”，有邮箱的同时发送邮件）。"
+                "审核意见也显示在这张表上，修改后可重新报送"
+            )
+            if reporters_of(submission.unit)
+            else _("已退回{unit}。该单位还没有填报账号，无人收到通知；审核意见显示在这张表上")
         ).format(unit=submission.unit.name),
     )
 

@@ -27,6 +27,7 @@ from songnuan.orgs.permissions import can_see_rollup, progress_unit_of, unit_vis
 from songnuan.reporting import catalogue, exports, printing, progress
 from songnuan.reporting import dashboard as dashboards
 from songnuan.reporting import rollup as rollups
+from songnuan.reporting.change_grid import change_grid, change_grid_xlsx
 from songnuan.reporting.models import Submission
 
 
@@ -110,12 +111,17 @@ def rollup(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
 def grid(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
     visible = _rollup_visible_to(request)
+    # ?change=1: each column against last year (change_grid), when the campaign has a previous campaign.
+    changes = change_grid(campaign, form, unit, visible=visible) if request.GET.get("change") == "1" else None
     return render(
         request,
         "review/grid.html",
         {
             "campaign": campaign,
-            "grid": rollups.comparison_grid(campaign, form, unit, visible=visible),
+            "grid": changes.grid
+            if changes
+            else rollups.comparison_grid(campaign, form, unit, visible=visible),
+            "changes": changes,
             "forms": [catalogue.form_get(code) for code in campaign.form_codes],
             "ancestors": rollups.visible_ancestors(unit, visible),
         },
@@ -126,6 +132,11 @@ def grid(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -
 @require_GET
 def grid_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
+    if request.GET.get("change") == "1":
+        changes = change_grid(campaign, form, unit, visible=_rollup_visible_to(request))
+        if changes is not None:
+            name = exports.grid_filename(changes.grid).replace(".xlsx", _("（与上年对比）.xlsx"))
+            return _download(change_grid_xlsx(changes), XLSX, name)
     table = rollups.comparison_grid(campaign, form, unit, visible=_rollup_visible_to(request))
     return _download(exports.grid_xlsx(table), XLSX, exports.grid_filename(table))
 
@@ -136,7 +147,10 @@ def export(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=False)
     submission = _own_submission(campaign, unit, form)
     data = exports.form_xlsx(
-        form, progress.submission_values(submission), exports.submission_header(submission)
+        form,
+        progress.submission_values(submission),
+        exports.submission_header(submission),
+        content=rollups.content_label(campaign, rollup=False),
     )
     return _download(data, XLSX, exports.form_filename(form, unit.name))
 
@@ -146,7 +160,12 @@ def export(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
 def rollup_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) -> HttpResponse:
     campaign, unit, form = _target(request, campaign_id, unit_id, form_code, rollup=True)
     values = rollups.rollup(campaign, form.code, unit)
-    data = exports.form_xlsx(form, values, exports.rollup_header(unit, timezone.localdate()))
+    data = exports.form_xlsx(
+        form,
+        values,
+        exports.rollup_header(unit, timezone.localdate()),
+        content=rollups.content_label(campaign, rollup=True),
+    )
     return _download(data, XLSX, exports.form_filename(form, printing.rollup_unit_name(unit)))
 
 
