@@ -167,6 +167,19 @@ def test_rule_ids_are_never_shown_to_a_person(world: World) -> None:
     assert "warmth-2018." not in visible_text(fragments["explanations"] + fragments["summary"])
 
 
+# --- 9. a reporter prints and exports its own table from its entry page -------------------------------------
+
+
+def test_the_entry_page_links_the_print_and_the_excel_of_the_units_own_table(world: World) -> None:
+    client = world.client("enterprise_reporter")
+    put_table(world, world.enterprise, ENTERPRISE, status=Submission.Status.DRAFT)
+    page = client.get(entry_url(world, world.enterprise)).content.decode()
+    for name in ("print", "export"):
+        link = url(world, name, world.enterprise)
+        assert f'href="{link}"' in page
+        assert client.get(link).status_code == 200  # the reporter may open what the page links
+
+
 # --- 8. the return message ----------------------------------------------------------------------------------
 
 
