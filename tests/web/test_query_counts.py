@@ -1,8 +1,8 @@
 """The pages a deadline day hammers keep their number of SQL queries (counted on 2026-12-02: the entry page
 10, the campaign list of the city's reviewer 25; since 2026-12-03 one more each: the header's "待办 (n)"
-counts the unread notices; the entry page one more again: whether the unit has units below it, for its 本级 and
-全辖 columns — and one more when the campaign has last year's, for the 上年 column). A new query on these pages must be a decision, not a slip: raise the figure here
-with the reason."""
+counts the unread notices; and the entry page one more again: whether the unit has units below it, for its
+本级 and 全辖 columns — one more still when the campaign has last year's, for the 上年 column). A new query
+on these pages must be a decision, not a slip: raise the figure here with the reason."""
 
 from __future__ import annotations
 

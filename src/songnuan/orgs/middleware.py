@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from songnuan.orgs.models import Account
 
 #: What such an account may still reach: the password pages, logging out, and the static files.
-ALLOWED_PREFIXES = ("/password/", "/password_change/", "/logout/", "/static/", "/i18n/")  # the language switch too
+ALLOWED_PREFIXES = ("/password/", "/password_change/", "/logout/", "/static/", "/i18n/")
 
 
 class PasswordChangeRequiredMiddleware:
