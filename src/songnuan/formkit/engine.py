@@ -186,6 +186,7 @@ class CompiledRule:
         "index",
         "items",
         "left",
+        "message_of",
         "operator",
         "right",
         "severity",
@@ -200,10 +201,19 @@ class CompiledRule:
     tolerance: Decimal | None
     total: int | None
 
-    def __init__(self, form: Form, definition: RuleDefinition, index: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        form: Form,
+        definition: RuleDefinition,
+        index: Mapping[str, int],
+        message_of: Callable[[], str] | None = None,
+    ) -> None:
         self.form = form
         self.index = index
         self.definition = definition
+        # A generated rule's message, made in the language of the moment: the compiled form is kept for
+        # every request, so its definition's message (translated once, when compiled) must not be shown.
+        self.message_of = message_of
         self.id = form.full_rule_id(definition.id)
         self.severity = definition.severity
         self.check = parse_comparison(definition.check)
@@ -300,6 +310,11 @@ class CompiledRule:
 
     # --- messages (only built when a rule is broken) ---
 
+    @property
+    def message(self) -> str | None:
+        """The rule's own message (generated rules: in the current language), or None."""
+        return self.message_of() if self.message_of is not None else self.definition.message
+
     def _name(self, code: str) -> str:
         return f"{code}（{self.form.item(code).name}）"
 
@@ -315,7 +330,6 @@ class CompiledRule:
     def _violation(
         self, left: Decimal | int, right: Decimal | int, difference: Decimal | int, *, rounding: bool
     ) -> Violation:
-        definition = self.definition
         sides: list[tuple[Side, Decimal | int]] = [
             (side, value)
             for side, value in ((self.check.left, left), (self.check.right, right))
@@ -326,13 +340,14 @@ class CompiledRule:
             detail += _("，相差 {diff}").format(
                 diff=format_value(difference if difference > 0 else -difference)
             )
-        if definition.message:
-            message = f"{definition.message}（{detail}）"
+        own = self.message
+        if own:
+            message = f"{own}（{detail}）"
         elif self.total is not None:
             total_code = self.form.items[self.total].code
             op = _mirror(self.operator) if self.total_side is self.check.left else self.operator
             message = _("{total}应{op}分项之和（{detail}）").format(
-                total=self._name(total_code), op=OPERATOR_WORDS[op], detail=detail
+                total=self._name(total_code), op=_(OPERATOR_WORDS[op]), detail=detail
             )
         else:
             message = _("{check} 不成立（{detail}）").format(check=self.check.text(), detail=detail)
@@ -372,8 +387,21 @@ def _total_of(check: Comparison, definition: RuleDefinition) -> tuple[str | None
     return None, None
 
 
+def _of_which_message(code: str, parent: str) -> Callable[[], str]:
+    return lambda: _("{code}是{parent}的“其中”项，不能大于{parent}").format(code=code, parent=parent)
+
+
+def _parts_message(parts: str, code: str) -> Callable[[], str]:
+    return lambda: _("{parts}是{code}中互不重叠的部分，它们的和不能大于{code}").format(parts=parts, code=code)
+
+
 def generated_rules(form: Form) -> list[RuleDefinition]:
     """The “其中” rules the items imply: each part ≤ its parent; disjoint parts' sum ≤ the parent."""
+    return [definition for definition, _message in _generated(form)]
+
+
+def _generated(form: Form) -> list[tuple[RuleDefinition, Callable[[], str]]]:
+    """The generated rules, each with its message as a function, to be made in the language of the moment."""
     covered: set[tuple[str, str]] = set()
     for rule in form.rules:
         try:
@@ -387,33 +415,37 @@ def generated_rules(form: Form) -> list[RuleDefinition]:
             and check.right.is_plain_sum
         ):
             covered.update((check.left.items[0], part) for part in check.right.items)
-    rules: list[RuleDefinition] = []
+    rules: list[tuple[RuleDefinition, Callable[[], str]]] = []
     for item in form.items:
         if not item.parent or not form.has_item(item.parent):
             continue
         if form.item(item.parent).kind is ItemKind.YES_NO or (item.parent, item.code) in covered:
             continue
+        message = _of_which_message(item.code, item.parent)
         rules.append(
-            RuleDefinition(
-                id=f"{item.code}.of-which",
-                check=f"{item.code} <= {item.parent}",
-                message=_("{code}是{parent}的“其中”项，不能大于{parent}").format(
-                    code=item.code, parent=item.parent
+            (
+                RuleDefinition(
+                    id=f"{item.code}.of-which",
+                    check=f"{item.code} <= {item.parent}",
+                    message=message(),
+                    generated=True,
                 ),
-                generated=True,
+                message,
             )
         )
     for item in form.items:
         children = form.children.get(item.code, ())
         if item.parts and len(children) > 1 and not all((item.code, c.code) in covered for c in children):
+            message = _parts_message("、".join(c.code for c in children), item.code)
             rules.append(
-                RuleDefinition(
-                    id=f"{item.code}.parts",
-                    check=" + ".join(c.code for c in children) + f" <= {item.code}",
-                    message=_("{parts}是{code}中互不重叠的部分，它们的和不能大于{code}").format(
-                        parts="、".join(c.code for c in children), code=item.code
+                (
+                    RuleDefinition(
+                        id=f"{item.code}.parts",
+                        check=" + ".join(c.code for c in children) + f" <= {item.code}",
+                        message=message(),
+                        generated=True,
                     ),
-                    generated=True,
+                    message,
                 )
             )
     return rules
@@ -426,8 +458,12 @@ class CompiledForm:
         self.form = form
         self.codes = form.codes
         self.index = {code: position for position, code in enumerate(self.codes)}
-        self.definitions = (*form.rules, *generated_rules(form))
-        self.rules = tuple(CompiledRule(form, definition, self.index) for definition in self.definitions)
+        generated = _generated(form)
+        self.definitions = (*form.rules, *(definition for definition, _message in generated))
+        self.rules = (
+            *(CompiledRule(form, definition, self.index) for definition in form.rules),
+            *(CompiledRule(form, definition, self.index, message) for definition, message in generated),
+        )
         self.count_positions = tuple(i.index for i in form.items if i.kind is ItemKind.COUNT)
         self.money_positions = tuple(i.index for i in form.items if i.kind is ItemKind.MONEY)
         self.money_set = frozenset(self.money_positions)

@@ -19,6 +19,7 @@ import xlsxwriter
 from songnuan.formkit.definitions import Form, ItemKind
 from songnuan.formkit.engine import Value
 from songnuan.formkit.i18n import gettext as _
+from songnuan.formkit.i18n import gettext_noop
 
 #: Every workbook of the project is made with these options: a string that looks like a formula or an address
 #: is never turned into one, whatever method writes it (the belt; `write_text` is the braces).
@@ -135,14 +136,16 @@ def _write_sheet(
     row += 1
 
     # The header line, as label | value pairs on two rows so each value has its own cell to type in.
-    merge_text(sheet, row, 0, row, 1, _("填报单位："), f["label"])
+    # The labels and headings below are what the reader searches for: the official table is Chinese in every
+    # interface language (marked for the catalogue only, never translated).
+    merge_text(sheet, row, 0, row, 1, gettext_noop("填报单位："), f["label"])
     merge_text(sheet, row, 2, row, 3, header.get("unit") or "", f["field"])
-    write_text(sheet, row, 4, _("填报人："), f["label"])
+    write_text(sheet, row, 4, gettext_noop("填报人："), f["label"])
     merge_text(sheet, row, 5, row, 6, header.get("reporter") or "", f["field"])
     row += 1
-    merge_text(sheet, row, 0, row, 1, _("电话："), f["label"])
+    merge_text(sheet, row, 0, row, 1, gettext_noop("电话："), f["label"])
     merge_text(sheet, row, 2, row, 3, header.get("phone") or "", f["field"])
-    write_text(sheet, row, 4, _("填报日期："), f["label"])
+    write_text(sheet, row, 4, gettext_noop("填报日期："), f["label"])
     date_text = header.get("date")
     sheet.merge_range(row, 5, row, 6, "", f["date"])
     if date_text:
@@ -151,19 +154,19 @@ def _write_sheet(
         except ValueError:  # not a date: kept as the text it is
             write_text(sheet, row, 5, date_text, f["date"])
     else:
-        write_text(sheet, row, 5, _("    年    月    日"), f["date"])
+        write_text(sheet, row, 5, gettext_noop("    年    月    日"), f["date"])
     row += 1
 
     if form.notes:
         for position, note in enumerate(form.notes):
-            text = f"{_('说明：') if position == 0 else '　　　'}{note}"
+            text = f"{gettext_noop('说明：') if position == 0 else '　　　'}{note}"
             merge_text(sheet, row, 0, row, VALUE_COLUMN, text, f["note"])
             row += 1
 
     heading_row = row
-    write_text(sheet, row, 0, _("编号"), f["heading"])
-    merge_text(sheet, row, 1, row, LABEL_LAST, _("项    目"), f["heading"])
-    write_text(sheet, row, VALUE_COLUMN, _("合计"), f["heading"])
+    write_text(sheet, row, 0, gettext_noop("编号"), f["heading"])
+    merge_text(sheet, row, 1, row, LABEL_LAST, gettext_noop("项    目"), f["heading"])
+    write_text(sheet, row, VALUE_COLUMN, gettext_noop("合计"), f["heading"])
     row += 1
     first_data_row = row
 
@@ -354,7 +357,7 @@ class ListWriter:
         number typed into the blank sheet keeps all its digits.
         """
         self._sheets += 1
-        default_name = _("名单") if self._sheets == 1 else f"{_('名单')}{self._sheets}"
+        default_name = gettext_noop("名单") if self._sheets == 1 else f"{gettext_noop('名单')}{self._sheets}"
         sheet = self._sheet = self._workbook.add_worksheet(sheet_name or default_name)
         sheet.set_landscape()
         sheet.set_paper(9)
@@ -377,7 +380,10 @@ class ListWriter:
             if value is None or value == "":
                 continue
             if isinstance(value, bool):
-                write_text(sheet, row, column, _("是") if value else _("否"), self._text)
+                # 是/否 are values the list reader reads back, in whatever language the list was written.
+                write_text(
+                    sheet, row, column, gettext_noop("是") if value else gettext_noop("否"), self._text
+                )
             elif isinstance(value, int):
                 sheet.write_number(row, column, value)
             elif isinstance(value, Decimal | float):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from songnuan.formkit.i18n import gettext as _
+from songnuan.formkit.i18n import gettext_noop
 
 YES = "是"
 NO = "否"
@@ -25,7 +26,15 @@ OPERATORS = {
     "!=": "!=",
     "≠": "!=",
 }
-OPERATOR_WORDS = {"=": "等于", "<=": "不大于", ">=": "不小于", "<": "小于", ">": "大于", "!=": "不等于"}
+#: Untranslated (marked for the catalogue only): a message translates the word when it is made.
+OPERATOR_WORDS = {
+    "=": gettext_noop("等于"),
+    "<=": gettext_noop("不大于"),
+    ">=": gettext_noop("不小于"),
+    "<": gettext_noop("小于"),
+    ">": gettext_noop("大于"),
+    "!=": gettext_noop("不等于"),
+}
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<item>[1-9][0-9]?[A-Z][1-9]?)(?![0-9A-Za-z])|(?P<number>\d+(?:\.\d+)?)|(?P<yesno>[是否])"

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from songnuan.formkit.i18n import gettext as _
+from songnuan.formkit.i18n import gettext_noop
 
 
 class UnreadableFile(Exception):
@@ -62,7 +63,8 @@ ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 
 @dataclass(frozen=True)
 class Limits:
-    """What one kind of sheet may hold; `what` names the kind in messages."""
+    """What one kind of sheet may hold; `what` names the kind in messages (in the source language: it is
+    translated where a message is made, in the language of that moment)."""
 
     what: str
     max_rows: int
@@ -74,12 +76,12 @@ class Limits:
 
 #: A filled statistical table: the two tables of the notice have about 100 rows and 7 columns.
 FORM_LIMITS = Limits(
-    _("统计表"), max_rows=2000, max_columns=50, max_cells=100_000, max_bytes=50 * 1024 * 1024
+    gettext_noop("统计表"), max_rows=2000, max_columns=50, max_cells=100_000, max_bytes=50 * 1024 * 1024
 )
 #: An archive list or roster, read row by row: calamine still holds the sheet as a dense rectangle of
 #: 32-byte cells, so 5,000,000 cells ≈ 160 MB (200,000 households × 25 columns). Larger lists go in as CSV.
 LIST_LIMITS = Limits(
-    _("名单"), max_rows=200_000, max_columns=200, max_cells=5_000_000, max_bytes=256 * 1024 * 1024
+    gettext_noop("名单"), max_rows=200_000, max_columns=200, max_cells=5_000_000, max_bytes=256 * 1024 * 1024
 )
 
 
@@ -112,7 +114,7 @@ def _too_large(file: str | None, limits: Limits, part: str) -> UnreadableFile:
         _(
             "{file}解压后超过 {mb} MB（在“{part}”处），不像是一份{what}："
             "请删除多余的工作表、图片等内容后重新保存"
-        ).format(file=_named(file), mb=limits.max_bytes // (1024 * 1024), part=part, what=limits.what)
+        ).format(file=_named(file), mb=limits.max_bytes // (1024 * 1024), part=part, what=_(limits.what))
     )
 
 
@@ -132,7 +134,7 @@ def _beyond(
             row=row,
             column=column,
             cell=f"{_column_letters(column)}{row}",
-            what=limits.what,
+            what=_(limits.what),
             max_rows=limits.max_rows,
             max_columns=limits.max_columns,
         )
@@ -150,7 +152,7 @@ def _too_many_cells(file: str | None, limits: Limits, sheet: str, rows: int, col
             sheet=sheet,
             rows=rows,
             columns=columns,
-            what=limits.what,
+            what=_(limits.what),
             cells=limits.max_cells,
         )
     )
@@ -234,7 +236,7 @@ def _zip_members(source: _Source, file: str | None, limits: Limits) -> dict[str,
     if count > limits.max_members:
         raise UnreadableFile(
             _("{file}包含 {n} 个部件，超过上限 {limit} 个，不像是一份{what}").format(
-                file=_named(file), n=count, limit=limits.max_members, what=limits.what
+                file=_named(file), n=count, limit=limits.max_members, what=_(limits.what)
             )
         )
     if cd_offset + cd_size > source.size:
