@@ -7,7 +7,8 @@ from decimal import Decimal as D
 import pytest
 
 from songnuan.formkit.definitions import Severity
-from songnuan.formkit.engine import CheckResult, Value, compiled, validate
+from songnuan.formkit.engine import CheckResult, Value, compiled, validate, value_text
+from songnuan.formkit.i18n import use_translator
 
 from .minimal import minimal_form
 
@@ -153,3 +154,37 @@ def test_bad_values_are_item_errors_and_the_rest_is_still_checked(code: str, val
     assert "mini.4A.within-raised" in rules(result)  # other rules still ran
     bad = next(v for v in result.errors if v.rule == rule)
     assert bad.items == (code,)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        (D("-0"), "0"),
+        (D("-0.00"), "0"),
+        (D("0.3000"), "0.3"),
+        (D("1E+2"), "100"),
+        (D("12.50"), "12.5"),
+        (7, "7"),
+        ("是", "是"),
+    ],
+)
+def test_value_text_is_plain_exact_and_blank_stays_blank(value: Value, text: str) -> None:
+    assert value_text(value) == text
+
+
+def test_generated_rule_messages_are_made_in_the_language_of_the_moment() -> None:
+    """The compiled form is kept for every request: a generated rule's message must not keep the language it
+    was compiled in."""
+    compiled_form = compiled(FORM)
+    broken = {**VALID, "4B": D(10)}
+    chinese = {v.rule: v.message for v in compiled_form.validate(broken).errors}
+    use_translator(lambda message: "EN " + message)
+    try:
+        english = {v.rule: v.message for v in compiled_form.validate(broken).errors}
+    finally:
+        use_translator(None)
+    for rule in ("mini.4B.of-which", "mini.4A.parts"):
+        assert not chinese[rule].startswith("EN ")
+        assert english[rule].startswith("EN ")
+    assert {v.rule: v.message for v in compiled_form.validate(broken).errors} == chinese

@@ -120,7 +120,7 @@ def value_text(value: Value | Decimal) -> str:
         text = format(value, "f")
         if "." in text:
             text = text.rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
+        return "0" if text == "-0" else text
     return str(value)
 
 
@@ -459,7 +459,6 @@ class CompiledForm:
         self.codes = form.codes
         self.index = {code: position for position, code in enumerate(self.codes)}
         generated = _generated(form)
-        self.definitions = (*form.rules, *(definition for definition, _message in generated))
         self.rules = (
             *(CompiledRule(form, definition, self.index) for definition in form.rules),
             *(CompiledRule(form, definition, self.index, message) for definition, message in generated),
