@@ -11,7 +11,6 @@ since) shows blank, never 0.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,10 +22,11 @@ from django.utils.translation import gettext as _
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form, Item, ItemKind, builtin_forms
 from songnuan.formkit.engine import Value, value_text
-from songnuan.formkit.excel_writer import new_workbook, write_text
+from songnuan.formkit.excel_writer import write_text
 from songnuan.formkit.yearly import change, change_factor
 from songnuan.orgs.models import Unit
 from songnuan.reporting import rollup as rollups
+from songnuan.reporting.exports import write_value, xlsx_bytes
 
 
 @dataclass(frozen=True)
@@ -103,13 +103,7 @@ def change_grid(
 def change_grid_xlsx(table: ChangeGrid, *, now: dt.datetime | None = None) -> bytes:
     """The grid against last year as one sheet: per column 上年, 本年, 倍数; a change beyond the ratio is
     shaded."""
-    buffer = io.BytesIO()
-    workbook = new_workbook(buffer)
-    try:
-        _sheet(workbook, table, timezone.localtime(now or timezone.now()))
-    finally:
-        workbook.close()
-    return buffer.getvalue()
+    return xlsx_bytes(lambda workbook: _sheet(workbook, table, timezone.localtime(now or timezone.now())))
 
 
 def _sheet(workbook: Any, table: ChangeGrid, moment: dt.datetime) -> None:
@@ -160,17 +154,9 @@ def _sheet(workbook: Any, table: ChangeGrid, moment: dt.datetime) -> None:
         write_text(sheet, line, 2, row.item.unit, plain)
         for index, cell in enumerate(row.cells):
             first = 3 + 3 * index
-            _value(sheet, line, first, cell.last, number)
-            _value(sheet, line, first + 1, cell.this, flagged if cell.flag else number)
-            _value(sheet, line, first + 2, cell.factor, flagged_factor if cell.flag else factor)
+            write_value(sheet, line, first, cell.last, number)
+            write_value(sheet, line, first + 1, cell.this, flagged if cell.flag else number)
+            write_value(sheet, line, first + 2, cell.factor, flagged_factor if cell.flag else factor)
     sheet.freeze_panes(4, 3)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
-
-
-def _value(sheet: Any, row: int, column: int, value: Value, cell_format: Any) -> None:
-    """A number as a number (blank stays an empty cell, never 0); 是/否 as text."""
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        sheet.write_number(row, column, float(value), cell_format)
-    else:
-        write_text(sheet, row, column, value_text(value), cell_format)

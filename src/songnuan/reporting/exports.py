@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -93,10 +93,15 @@ def grid_filename(grid: Grid) -> str:
 def grid_xlsx(grid: Grid, *, now: dt.datetime | None = None) -> bytes:
     """The comparison grid as one sheet: a title, header rows (the units, then how many tables each holds),
     items as rows with their numbers formatted by kind, panes frozen at the first value, A4 landscape."""
+    return xlsx_bytes(lambda workbook: _grid_sheet(workbook, grid, timezone.localtime(now or timezone.now())))
+
+
+def xlsx_bytes(fill: Callable[[Any], None]) -> bytes:
+    """A workbook written in memory by `fill` (given the workbook), closed even when `fill` fails."""
     buffer = io.BytesIO()
     workbook = new_workbook(buffer)
     try:
-        _grid_sheet(workbook, grid, timezone.localtime(now or timezone.now()))
+        fill(workbook)
     finally:
         workbook.close()
     return buffer.getvalue()
@@ -185,7 +190,7 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
             style = f[("total-" if column.kind == "total" else "") + item.kind.value]
             if column.kind == "below" and grid_row.discrepancy:
                 style = f["discrepancy-" + item.kind.value]
-            _write_value(sheet, row, _GRID_FIRST_VALUE_COLUMN + offset, value, style)
+            write_value(sheet, row, _GRID_FIRST_VALUE_COLUMN + offset, value, style)
         row += 1
 
     if grid.whole_area:
@@ -211,7 +216,8 @@ def _grid_sheet(workbook: Any, grid: Grid, moment: dt.datetime) -> None:
     sheet.activate()
 
 
-def _write_value(sheet: Any, row: int, column: int, value: Value, style: Any) -> None:
+def write_value(sheet: Any, row: int, column: int, value: Value, style: Any) -> None:
+    """A figure of a grid: a number as a number, blank as an empty cell (never 0), anything else as text."""
     if value is None:
         sheet.write_blank(row, column, None, style)  # blank stays blank, never 0
     elif isinstance(value, int | Decimal) and not isinstance(value, bool):
