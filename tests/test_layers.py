@@ -23,6 +23,7 @@ LAYER = {
     "notices": 3,  # below reporting: its services write notices on a return, an acceptance, an unlock
     "reporting": 4,
     "archive": 4,
+    "ledger": 4,  # beside archive (its households) and reporting (which shows the ledger's figures)
     "api": 5,
     "demo": 5,
     "config": 6,  # the project: settings and URLs name every app

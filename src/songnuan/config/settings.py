@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "songnuan.notices",
     "songnuan.reporting",
     "songnuan.archive",
+    "songnuan.ledger",
     "songnuan.api",
     "songnuan.demo",
 ]

@@ -244,3 +244,38 @@ def campaign_addressee_choices(owner: Unit) -> QuerySet[Unit]:
     """The units a campaign of `owner` may be addressed to (主送单位), in tree order: the open units strictly
     below `owner`. The owner itself takes part in its own campaign without being an addressee."""
     return Unit.objects.filter(path__startswith=owner.path, closed_at__isnull=True).exclude(pk=owner.pk)
+
+
+# --- the relief ledger (帮扶台账): a record's rule takes its unit ----------------------------------------
+
+
+def may_see_ledger(user: User, unit: Unit) -> bool:
+    """See the ledger of `unit` (receipts, help records, batches, activities, 公示, downloads): the unit's own
+    staff, and the reviewers and admins above it — the rule of `unit_visible`."""
+    return unit_visible(user, unit)
+
+
+def may_enter_ledger(user: User, unit: Unit) -> bool:
+    """Record what `unit` raised, handed out and did (receipts, help records as drafts, rosters, activities),
+    and change or delete its own drafts: any account of the unit itself. Not a unit above: the city records
+    its own payments, a county its own."""
+    account = account_of(user)
+    return account is not None and account.unit_id == unit.pk and unit.closed_at is None
+
+
+def may_approve_help(user: User, unit: Unit) -> bool:
+    """Approve (审核) a help record of `unit`, reverse (冲销) an approved one, and make, send and reconcile
+    the unit's bank batches: a reviewer or admin of the unit itself or above. The service adds the rule that
+    the approver is not who entered the record (preparer ≠ approver)."""
+    account = account_of(user)
+    return (
+        account is not None
+        and account.role in (Account.Role.REVIEWER, Account.Role.ADMIN)
+        and unit.is_within(account.unit)
+    )
+
+
+def may_allocate(user: User, giver: Unit, taker: Unit) -> bool:
+    """Pass money down (下拨) from `giver` to `taker`: an account of the giver (`may_enter_ledger`), to a unit
+    strictly below it."""
+    return may_enter_ledger(user, giver) and taker.is_below(giver)
