@@ -1,0 +1,161 @@
+"""Reads of the relief ledger, filtered by `songnuan.orgs.permissions`: what a user may see, the totals by
+source and by item, and the personal numbers as the user may see them (masked unless
+`may_see_personal_data`). Pages, exports and the API read through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from songnuan.archive.idnumbers import mask_card, mask_id_number
+from songnuan.campaigns.models import Campaign
+from songnuan.ledger.models import FundSource, HelpItem, HelpRecord, Receipt
+from songnuan.orgs.models import Unit
+from songnuan.orgs.permissions import User, may_see_personal_data, units_visible_to
+
+
+def _in(unit: Unit, subtree: bool, field: str = "unit") -> Q:
+    return Q(**{f"{field}__path__startswith": unit.path}) if subtree else Q(**{field: unit})
+
+
+def help_records_visible_to(user: User) -> QuerySet[HelpRecord]:
+    """Every help record of a unit the user sees."""
+    return HelpRecord.objects.filter(unit__in=units_visible_to(user))
+
+
+def help_records(campaign: Campaign, unit: Unit, *, subtree: bool = False) -> QuerySet[HelpRecord]:
+    """The help records of `unit` (and the units below it with `subtree`) in `campaign`, newest first. The
+    caller has asked `may_see_ledger` for `unit`."""
+    return (
+        HelpRecord.objects.filter(_in(unit, subtree), campaign=campaign)
+        .select_related("unit", "item", "source", "household", "entered_by", "approved_by")
+        .order_by("-paid_on", "-pk")
+    )
+
+
+def counted(records: QuerySet[HelpRecord]) -> QuerySet[HelpRecord]:
+    """The records that count in tables, totals and the 公示: approved ones (reversals included, which cancel
+    what they reverse)."""
+    return records.filter(state=HelpRecord.State.APPROVED)
+
+
+def receipts(campaign: Campaign, unit: Unit, *, subtree: bool = False) -> QuerySet[Receipt]:
+    """Money raised by and allocated to `unit` (and below, with `subtree`), and allocations it gave."""
+    where = _in(unit, subtree) | _in(unit, subtree, "from_unit")
+    return (
+        Receipt.objects.filter(where, campaign=campaign)
+        .select_related("unit", "from_unit", "source", "entered_by")
+        .order_by("-received_on", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class SourceTotals:
+    source: FundSource
+    raised: Decimal  # 本级筹集 (counted once, where raised)
+    allocated_in: (
+        Decimal  # 上级下拨 to the unit (only for one unit: within a subtree it is passed, not raised)
+    )
+    allocated_out: Decimal  # 下拨 to units outside the subtree's … (one unit: to the units below)
+    spent: Decimal  # approved help records' money and goods
+    reserved: Decimal  # drafts (not yet approved) — they hold the money too
+
+    @property
+    def left(self) -> Decimal:
+        return self.raised + self.allocated_in - self.allocated_out - self.spent - self.reserved
+
+
+def _decimal(value: object) -> Decimal:
+    return Decimal(str(value)) if value is not None else Decimal(0)
+
+
+def totals_by_source(campaign: Campaign, unit: Unit, *, subtree: bool = False) -> list[SourceTotals]:
+    """Per fund source: raised, allocated in and out, spent, reserved, left — for `unit` alone, or its whole
+    subtree, where money passed between units inside it is neither raised nor spent twice (only allocations
+    that enter from above count in, none go out of a subtree downwards)."""
+    money = Receipt.objects.filter(campaign=campaign)
+    raised = dict(
+        money.filter(_in(unit, subtree), kind=Receipt.Kind.RAISED)
+        .values_list("source")
+        .annotate(total=Sum("amount"))
+        .values_list("source", "total")
+    )
+    into = money.filter(_in(unit, subtree), kind=Receipt.Kind.ALLOCATION)
+    if subtree:
+        into = into.exclude(from_unit__path__startswith=unit.path)
+    allocated_in = dict(
+        into.values_list("source").annotate(total=Sum("amount")).values_list("source", "total")
+    )
+    out = money.filter(from_unit=unit, kind=Receipt.Kind.ALLOCATION) if not subtree else money.none()
+    allocated_out = dict(
+        out.values_list("source").annotate(total=Sum("amount")).values_list("source", "total")
+    )
+    records = HelpRecord.objects.filter(_in(unit, subtree), campaign=campaign)
+    spent: dict[int, Decimal] = {}
+    reserved: dict[int, Decimal] = {}
+    for state, source_id, amount, goods in (
+        records.values_list("state", "source")
+        .annotate(amount=Sum("amount"), goods=Sum("goods_value"))
+        .values_list("state", "source", "amount", "goods")
+    ):
+        target = spent if state == HelpRecord.State.APPROVED else reserved
+        target[source_id] = target.get(source_id, Decimal(0)) + _decimal(amount) + _decimal(goods)
+    return [
+        SourceTotals(
+            source,
+            _decimal(raised.get(source.pk)),
+            _decimal(allocated_in.get(source.pk)),
+            _decimal(allocated_out.get(source.pk)),
+            spent.get(source.pk, Decimal(0)),
+            reserved.get(source.pk, Decimal(0)),
+        )
+        for source in FundSource.objects.all()
+    ]
+
+
+@dataclass(frozen=True)
+class ItemTotals:
+    item: HelpItem
+    records: int  # approved records, reversals not counted
+    amount: Decimal
+    goods_value: Decimal
+
+
+def totals_by_item(campaign: Campaign, unit: Unit, *, subtree: bool = False) -> list[ItemTotals]:
+    """Per help item, the approved records (net of reversals) of `unit` or its subtree."""
+    rows = (
+        counted(HelpRecord.objects.filter(_in(unit, subtree), campaign=campaign))
+        .values("item")
+        .annotate(
+            records=Count("pk", filter=Q(reverses__isnull=True, reversed_by__isnull=True)),
+            amount=Sum("amount"),
+            goods=Sum("goods_value"),
+        )
+    )
+    by_item: dict[int, dict[str, Any]] = {row["item"]: row for row in rows}
+    totals = []
+    for item in HelpItem.objects.all():
+        row = by_item.get(item.pk, {})
+        totals.append(
+            ItemTotals(
+                item, int(row.get("records") or 0), _decimal(row.get("amount")), _decimal(row.get("goods"))
+            )
+        )
+    return totals
+
+
+def shown_id_number(user: User, record: HelpRecord) -> str:
+    """The recipient's ID number as `user` may see it."""
+    if not record.id_number or may_see_personal_data(user, record.unit):
+        return record.id_number
+    return mask_id_number(record.id_number)
+
+
+def shown_card_number(user: User, record: HelpRecord) -> str:
+    """The card number as `user` may see it."""
+    if not record.card_number or may_see_personal_data(user, record.unit):
+        return record.card_number
+    return mask_card(record.card_number)
