@@ -135,7 +135,7 @@ def totals_by_item(campaign: Campaign, unit: Unit, *, subtree: bool = False) -> 
             goods=Sum("goods_value"),
         )
     )
-    by_item: dict[int, dict[str, Any]] = {row["item"]: row for row in rows}
+    by_item: dict[int, dict[str, Any]] = {row["item"]: dict(row) for row in rows}
     totals = []
     for item in HelpItem.objects.all():
         row = by_item.get(item.pk, {})
