@@ -13,7 +13,8 @@ errors (refused, nothing written; the refusal itself is written to the history):
   the payment date (`rules.file_open_on`), or paid in cash;
 - cash from any other source without a reason;
 - spending from a source more than the unit raised and was allocated for it, less what it passed on;
-- a cap whose item is configured to refuse (生活救助, 医疗救助, 子女助学 by default).
+- a cap whose item is configured to refuse (生活救助, 医疗救助, 子女助学 by default); caps concern persons and
+  households, not enterprises.
 
 warnings (saved, but the record is approved only once they are explained):
 - the same recipient, item and campaign already recorded; a card number recorded for another household;
@@ -397,6 +398,8 @@ def _check_repeats(campaign: Campaign, data: HelpInput, found: Checked, exclude:
 def _check_caps(campaign: Campaign, data: HelpInput, found: Checked, exclude: int | None) -> None:
     item = found.item
     assert item is not None
+    if data.recipient_kind == Kind.ENTERPRISE:
+        return  # the caps are per payment to a person or household, per person or household a year
     household = found.household
     living_line = household.minimum_living_line if household is not None else None
     if rules.basis_unknown(item.cap_basis, living_line=living_line, cost=data.cost_basis):
@@ -537,9 +540,10 @@ def _refuse(
     data: HelpInput,
     problems: list[Problem],
     record: HelpRecord | None,
+    who: str,
 ) -> LedgerError:
     """The error to raise, after writing the refused attempt to the history (outside the refused change)."""
-    message = refusal_message(problems, data.name.strip() or (record.name if record else ""))
+    message = refusal_message(problems, who or data.name.strip())
     _event(
         LedgerEvent.Action.REFUSED,
         user=user,
@@ -604,11 +608,12 @@ def help_record_add(
         raise PermissionDenied(_("您不能为{unit}录入帮扶发放记录").format(unit=unit.name))
     _evidence_refusal(evidence)
     problems: list[Problem] = []
+    who = ""
     with transaction.atomic():
         _lock_unit(unit)
         found = check_help(campaign=campaign, unit=unit, data=data)
         if found.errors:
-            problems = found.errors
+            problems, who = found.errors, found.name
         else:
             record = HelpRecord(campaign=campaign, unit=unit, entered_by=user)
             _apply(record, data, found)
@@ -624,7 +629,7 @@ def help_record_add(
                 record=record,
             )
             return record
-    raise _refuse(user=user, campaign=campaign, unit=unit, data=data, problems=problems, record=None)
+    raise _refuse(user=user, campaign=campaign, unit=unit, data=data, problems=problems, record=None, who=who)
 
 
 def _draft_of_own_unit(user: User, record: HelpRecord, verb: str) -> HelpRecord:
@@ -650,12 +655,13 @@ def help_record_edit(
     """Change a draft: the same rules as a new record (the record's own money not counted twice)."""
     _evidence_refusal(evidence)
     problems: list[Problem] = []
+    who = ""
     with transaction.atomic():
         _lock_unit(record.unit)
         record = _draft_of_own_unit(user, record, _("修改"))
         found = check_help(campaign=record.campaign, unit=record.unit, data=data, exclude_record=record.pk)
         if found.errors:
-            problems = found.errors
+            problems, who = found.errors, found.name
         else:
             before = snapshot(record)
             _apply(record, data, found)
@@ -674,7 +680,13 @@ def help_record_edit(
             )
             return record
     raise _refuse(
-        user=user, campaign=record.campaign, unit=record.unit, data=data, problems=problems, record=record
+        user=user,
+        campaign=record.campaign,
+        unit=record.unit,
+        data=data,
+        problems=problems,
+        record=record,
+        who=who,
     )
 
 

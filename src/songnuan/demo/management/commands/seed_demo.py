@@ -17,9 +17,11 @@ from django.utils import timezone
 from songnuan.archive import generate, services
 from songnuan.archive.models import Household
 from songnuan.campaigns.models import Campaign
+from songnuan.demo.ledger import load_demo_ledger
 from songnuan.formkit import yearly
 from songnuan.formkit.definitions import ItemKind, get_form
 from songnuan.formkit.engine import Value
+from songnuan.ledger.models import HelpRecord
 from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.services import account_create, unit_create
 from songnuan.reporting.models import Submission, SubmissionValue
@@ -139,6 +141,10 @@ class Command(BaseCommand):
         if not Household.objects.exists():
             count = load_demo_archive(data["archive"])
             self.stdout.write(f"已生成 {count} 户困难职工档案（身份证号为虚构的有效号码）。")
+        if not HelpRecord.objects.exists():
+            campaign = Campaign.objects.get(document_number=data["campaign"]["document_number"])
+            records = load_demo_ledger(campaign, seed=data["archive"]["seed"])
+            self.stdout.write(f"已生成帮扶台账：{records} 条发放记录，以及资金筹集、下拨和被拒绝的录入。")
         self.stdout.write(f"演示账号（密码都是 {data['password']}）：")
         for account in Account.objects.select_related("user", "unit").order_by("unit__path", "role"):
             full = "（可查看完整身份证号）" if account.user.has_perm("archive.view_personal_data") else ""

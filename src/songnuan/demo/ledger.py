@@ -1,0 +1,255 @@
+"""The demo city's relief ledger (帮扶台账) for the 2018 campaign: money raised and passed down, a few hundred
+payments under the money rules (some attempts refused, visible in the history), approvals by a second person.
+
+Everything goes through the ledger's services, so the history shows how each figure got there. The archive's
+demo files are filed "today"; a payment of January 2018 needs a file filed before it (依档帮扶), so the
+households paid here are given a filing date in 2017 first — but for a few filed in late January 2018, whose
+earlier attempts the rule refuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from songnuan.archive.models import Household
+from songnuan.campaigns.models import Campaign
+from songnuan.ledger import services
+from songnuan.ledger.models import FundSource, HelpRecord
+from songnuan.orgs.models import Account, Unit
+
+CHINA = ZoneInfo("Asia/Shanghai")
+#: Filed on this day, after the first payments of the campaign: their early attempts are refused.
+LATE_FILING = dt.date(2018, 1, 20)
+
+
+def _user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+def _money(campaign: Campaign, units: dict[str, Unit]) -> None:
+    """The city raises central, provincial and union money and donations, and passes part of it down; the
+    units below raise union money of their own."""
+    sources = {source.code: source for source in FundSource.objects.all()}
+    city, admin = units["city"], _user("city_admin")
+    for code, amount, reference in (
+        ("central", "400000", "全总财〔2017〕56号"),
+        ("provincial", "120000", "鄂工财〔2017〕31号"),
+        ("union", "200000", "荆工财〔2017〕12号"),
+        ("donation", "60000", "市慈善总会捐赠"),
+    ):
+        services.receipt_add(
+            user=admin,
+            campaign=campaign,
+            unit=city,
+            source=sources[code],
+            amount=Decimal(amount),
+            received_on=dt.date(2018, 1, 3),
+            reference=reference,
+        )
+    for key, central, union in (
+        ("dongbao", "130000", "60000"),
+        ("zhongxiang", "70000", "40000"),
+        ("education", "50000", "30000"),
+    ):
+        for code, amount in (("central", central), ("union", union)):
+            services.allocate(
+                user=admin,
+                campaign=campaign,
+                giver=city,
+                taker=units[key],
+                source=sources[code],
+                amount=Decimal(amount),
+                on=dt.date(2018, 1, 5),
+                reference="荆工财〔2018〕2号",
+            )
+    services.allocate(
+        user=_user("dongbao_reporter"),
+        campaign=campaign,
+        giver=units["dongbao"],
+        taker=units["dongbao-cement"],
+        source=sources["central"],
+        amount=Decimal("50000"),
+        on=dt.date(2018, 1, 8),
+        reference="东工〔2018〕1号",
+    )
+    for key, username, amount in (
+        ("dongbao-cement", "cement_reporter", "40000"),
+        ("education", "education_reporter", "12000"),
+        ("zhongxiang", "zhongxiang_reporter", "25000"),
+    ):
+        services.receipt_add(
+            user=_user(username),
+            campaign=campaign,
+            unit=units[key],
+            source=sources["union"],
+            amount=Decimal(amount),
+            received_on=dt.date(2018, 1, 6),
+            reference="本级工会经费",
+        )
+
+
+def _filing_dates(rng: random.Random, households: list[Household]) -> list[Household]:
+    """Give the demo's filed households a filing date in 2017 (a few in late January 2018): the ones filed
+    late."""
+    late = []
+    for household in households:
+        if rng.random() < 0.03:
+            filed_on = LATE_FILING
+            late.append(household)
+        else:
+            filed_on = dt.date(2017, 1, 1) + dt.timedelta(days=rng.randrange(330))
+        household.filed_at = dt.datetime.combine(filed_on, dt.time(9, 30), tzinfo=CHINA)
+    Household.objects.bulk_update(households, ["filed_at"])
+    return late
+
+
+def _payment(
+    rng: random.Random, household: Household, *, source: str, paid_on: dt.date, item: str = "visit"
+) -> services.HelpInput:
+    amount = Decimal(rng.choice((500, 800, 1000, 1000, 1200, 1500, 2000)))
+    return services.HelpInput(
+        recipient_kind=HelpRecord.RecipientKind.HOUSEHOLD,
+        household_id=household.pk,
+        item=item,
+        source=source,
+        channel=HelpRecord.Channel.UNION_CARD,
+        paid_on=paid_on,
+        amount=amount,
+    )
+
+
+@transaction.atomic
+def load_demo_ledger(campaign: Campaign, seed: int = 2018) -> int:
+    """The ledger of `campaign` (the 2018 demo campaign); returns the number of help records."""
+    rng = random.Random(seed)
+    units = {
+        key: Unit.objects.get(name=name)
+        for key, name in (
+            ("city", "荆门市总工会"),
+            ("dongbao", "东宝区总工会"),
+            ("zhongxiang", "钟祥市总工会"),
+        )
+    }
+    reporters = {
+        account.unit_id: account.user
+        for account in Account.objects.filter(role=Account.Role.REPORTER).select_related("user", "unit")
+    }
+    for account in Account.objects.filter(role=Account.Role.REPORTER).select_related("unit"):
+        key = {
+            "cement_reporter": "dongbao-cement",
+            "education_reporter": "education",
+        }.get(account.user.username)
+        if key:
+            units[key] = account.unit
+    _money(campaign, units)
+    approver = _user("city_reviewer")
+    filed = list(
+        Household.objects.filter(
+            status__in=[Household.Status.FILED, Household.Status.OUT, Household.Status.CLOSED]
+        )
+        .exclude(filed_at=None)
+        .order_by("pk")
+    )
+    late = set(_filing_dates(rng, filed))
+    records = 0
+    for household in filed:
+        reporter = reporters.get(household.unit_id)
+        if reporter is None:
+            continue
+        source = "central" if rng.random() < 0.7 else "union"
+        paid_on = dt.date(2018, 1, 10) + dt.timedelta(days=rng.randrange(30))
+        if household in late:
+            # Tried before the file existed: refused (the history keeps the attempt), paid after filing.
+            with contextlib.suppress(services.LedgerError):
+                services.help_record_add(
+                    user=reporter,
+                    campaign=campaign,
+                    unit=household.unit,
+                    data=_payment(rng, household, source="central", paid_on=dt.date(2018, 1, 12)),
+                )
+            paid_on = dt.date(2018, 1, 28)
+        try:
+            record = services.help_record_add(
+                user=reporter,
+                campaign=campaign,
+                unit=household.unit,
+                data=_payment(rng, household, source=source, paid_on=paid_on),
+            )
+        except services.LedgerError:
+            continue  # the unit's money ran out: the refusal is in its history
+        records += 1
+        if rng.random() < 0.9:
+            services.help_record_approve(user=approver, record=record)
+        if rng.random() < 0.12:  # schooling help for a child, from union money
+            try:
+                extra = services.help_record_add(
+                    user=reporter,
+                    campaign=campaign,
+                    unit=household.unit,
+                    data=_payment(rng, household, source="union", paid_on=paid_on, item="schooling"),
+                )
+            except services.LedgerError:
+                continue
+            records += 1
+            services.help_record_approve(user=approver, record=extra)
+    _cash_and_goods(campaign, units, reporters, approver)
+    return records
+
+
+def _cash_and_goods(
+    campaign: Campaign, units: dict[str, Unit], reporters: dict[int, User], approver: User
+) -> None:
+    """A cash payment from union money with its reason, goods to an enterprise, and a refused attempt to pay
+    central money in cash."""
+    county = units["dongbao"]
+    reporter = reporters[county.pk]
+    household = Household.objects.filter(unit=county, status=Household.Status.FILED).order_by("pk").first()
+    if household is None:
+        return
+    attempts = [
+        services.HelpInput(
+            recipient_kind=HelpRecord.RecipientKind.HOUSEHOLD,
+            household_id=household.pk,
+            item="visit",
+            source="central",
+            channel=HelpRecord.Channel.CASH,
+            paid_on=dt.date(2018, 2, 2),
+            amount=Decimal("800"),
+        ),
+        services.HelpInput(
+            recipient_kind=HelpRecord.RecipientKind.HOUSEHOLD,
+            household_id=household.pk,
+            item="living",
+            source="union",
+            channel=HelpRecord.Channel.CASH,
+            cash_reason="户主住院，家属无银行卡，经单位集体研究现场发放并签收",
+            paid_on=dt.date(2018, 2, 2),
+            amount=Decimal("600"),
+        ),
+        services.HelpInput(
+            recipient_kind=HelpRecord.RecipientKind.ENTERPRISE,
+            name="东宝区荆楚纺织有限公司",
+            credit_code="91420802MA4KXXXX1T",
+            enterprise_kind=HelpRecord.EnterpriseKind.CAPACITY_CUT,
+            item="visit",
+            source="union",
+            channel=HelpRecord.Channel.GOODS,
+            goods_description="棉被、食用油、大米",
+            goods_quantity=Decimal("120"),
+            goods_value=Decimal("9600"),
+            paid_on=dt.date(2018, 1, 30),
+        ),
+    ]
+    for data in attempts:
+        try:
+            record = services.help_record_add(user=reporter, campaign=campaign, unit=county, data=data)
+        except services.LedgerError:
+            continue
+        services.help_record_approve(user=approver, record=record)
