@@ -389,6 +389,9 @@ class Team(models.Model):
     class Meta:
         verbose_name = _("联帮促工作组")
         verbose_name_plural = _("联帮促工作组")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit", "name"], name="team_name_once_per_unit")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -505,6 +508,12 @@ class LedgerEvent(models.Model):
         ACTIVITY_ADDED = "activity-added", _("登记活动")
         ACTIVITY_EDITED = "activity-edited", _("修改活动")
         ACTIVITY_DELETED = "activity-deleted", _("删除活动")
+        ACTIVITIES_IMPORTED = "activities-imported", _("导入活动记录")
+        TEAM_CREATED = "team-created", _("新建联帮促工作组")
+        TEAM_EDITED = "team-edited", _("修改联帮促工作组")
+        STATION_REGISTERED = "station-registered", _("登记服务站点")
+        STATION_EDITED = "station-edited", _("修改服务站点")
+        STATION_CLOSED = "station-closed", _("停用服务站点")
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -515,7 +524,8 @@ class LedgerEvent(models.Model):
         related_name="+",
     )
     action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")
+    #: None for the station register, which is kept across campaigns.
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
     record = models.ForeignKey(
         HelpRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
@@ -528,6 +538,10 @@ class LedgerEvent(models.Model):
     )
     activity = models.ForeignKey(
         Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    station = models.ForeignKey(
+        Station, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
     old = models.JSONField(_("原值"), default=dict, blank=True)
     new = models.JSONField(_("新值"), default=dict, blank=True)

@@ -4,17 +4,22 @@ source and by item, and the personal numbers as the user may see them (masked un
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User as AuthUser
 from django.db.models import Count, Q, QuerySet, Sum
 
 from songnuan.archive.idnumbers import mask_card, mask_id_number
+from songnuan.archive.models import Household
+from songnuan.archive.selectors import HouseholdSearch, households_visible_to, search_households
 from songnuan.campaigns.models import Campaign
-from songnuan.ledger.models import FundSource, HelpItem, HelpRecord, Receipt
+from songnuan.campaigns.selectors import campaigns_visible_to, units_taking_part
+from songnuan.ledger.models import FundSource, HelpItem, HelpRecord, LedgerEvent, Receipt
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import User, may_see_personal_data, units_visible_to
+from songnuan.orgs.permissions import User, may_see_ledger, may_see_personal_data, units_visible_to
 
 
 def _in(unit: Unit, subtree: bool, field: str = "unit") -> Q:
@@ -66,6 +71,11 @@ class SourceTotals:
     @property
     def left(self) -> Decimal:
         return self.raised + self.allocated_in - self.allocated_out - self.spent - self.reserved
+
+    @property
+    def handed_out(self) -> Decimal:
+        """Approved and draft records together: what the unit's spending check counts."""
+        return self.spent + self.reserved
 
 
 def _decimal(value: object) -> Decimal:
@@ -159,3 +169,148 @@ def shown_card_number(user: User, record: HelpRecord) -> str:
     if not record.card_number or may_see_personal_data(user, record.unit):
         return record.card_number
     return mask_card(record.card_number)
+
+
+# --- what the ledger's pages ask ----------------------------------------------------------------------------
+
+
+def ledger_campaigns(user: User) -> list[Campaign]:
+    """The campaigns whose ledger the user may keep or see: those a unit it sees takes part in (the owner, an
+    addressee or a unit below one — the reporting pages' rule), newest first."""
+    if not isinstance(user, AuthUser):
+        return []
+    units = units_visible_to(user)
+    return [
+        campaign
+        for campaign in campaigns_visible_to(user).select_related("owner").order_by("-period_start", "-pk")
+        if units_taking_part(campaign, units).exists()
+    ]
+
+
+def ledger_units(user: User, campaign: Campaign) -> list[Unit]:
+    """The units taking part in `campaign` whose ledger the user sees, in tree order."""
+    return list(units_taking_part(campaign, units_visible_to(user).filter(closed_at__isnull=True)))
+
+
+def units_below(unit: Unit) -> QuerySet[Unit]:
+    """The open units strictly below `unit`: where it may pass money down (`may_allocate`)."""
+    return (
+        Unit.objects.filter(path__startswith=unit.path, closed_at__isnull=True)
+        .exclude(pk=unit.pk)
+        .order_by("path")
+    )
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """What the records list is narrowed to; blank fields do not narrow it."""
+
+    state: str = ""
+    item: HelpItem | None = None
+    source: FundSource | None = None
+    channel: str = ""
+    recipient_kind: str = ""
+    name: str = ""  # the start of the recipient's name
+    start: dt.date | None = None
+    end: dt.date | None = None
+    warnings_only: bool = False
+    subtree: bool = False
+
+
+def filtered_records(campaign: Campaign, unit: Unit, chosen: RecordFilter) -> QuerySet[HelpRecord]:
+    """`help_records` narrowed by `chosen`, newest first."""
+    records = help_records(campaign, unit, subtree=chosen.subtree)
+    if chosen.state:
+        records = records.filter(state=chosen.state)
+    if chosen.item is not None:
+        records = records.filter(item=chosen.item)
+    if chosen.source is not None:
+        records = records.filter(source=chosen.source)
+    if chosen.channel:
+        records = records.filter(channel=chosen.channel)
+    if chosen.recipient_kind:
+        records = records.filter(recipient_kind=chosen.recipient_kind)
+    if chosen.name.strip():
+        records = records.filter(name__contains=chosen.name.strip())
+    if chosen.start is not None:
+        records = records.filter(paid_on__gte=chosen.start)
+    if chosen.end is not None:
+        records = records.filter(paid_on__lte=chosen.end)
+    if chosen.warnings_only:
+        # A JSON list that is not empty: "[]" is the only empty one the services write.
+        records = records.exclude(warnings=[])
+    return records
+
+
+@dataclass(frozen=True)
+class RecordSums:
+    records: int
+    amount: Decimal
+    goods_value: Decimal
+
+    @property
+    def value(self) -> Decimal:
+        return self.amount + self.goods_value
+
+
+def record_sums(records: QuerySet[HelpRecord]) -> RecordSums:
+    """How many records, and their money and goods, as listed (drafts and reversals included)."""
+    sums = records.order_by().aggregate(n=Count("pk"), amount=Sum("amount"), goods=Sum("goods_value"))
+    return RecordSums(int(sums["n"] or 0), _decimal(sums["amount"]), _decimal(sums["goods"]))
+
+
+def record_visible(user: User, pk: int) -> HelpRecord | None:
+    """The record, when the user may see its unit's ledger (`may_see_ledger`), else None."""
+    record = (
+        HelpRecord.objects.select_related(
+            "campaign", "unit", "item", "source", "household", "entered_by", "approved_by", "reverses"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if record is None or not may_see_ledger(user, record.unit):
+        return None
+    return record
+
+
+def receipt_visible(user: User, pk: int) -> Receipt | None:
+    """The receipt, when the user sees the ledger of its unit or of the unit that allocated it."""
+    receipt = Receipt.objects.select_related("campaign", "unit", "from_unit", "source").filter(pk=pk).first()
+    if receipt is None:
+        return None
+    owner = receipt.from_unit if receipt.kind == Receipt.Kind.ALLOCATION else receipt.unit
+    if owner is not None and may_see_ledger(user, owner):
+        return receipt
+    return receipt if may_see_ledger(user, receipt.unit) else None
+
+
+def record_events(record: HelpRecord) -> QuerySet[LedgerEvent]:
+    """The record's history (its refused edits too), newest first; a reversal's own events follow it."""
+    return (
+        LedgerEvent.objects.filter(Q(record=record) | Q(record__reverses=record))
+        .select_related("user")
+        .order_by("-at", "-pk")
+    )
+
+
+def unit_events(campaign: Campaign, unit: Unit) -> QuerySet[LedgerEvent]:
+    """Everything done to the unit's ledger in the campaign, refused attempts included, newest first."""
+    return (
+        LedgerEvent.objects.filter(campaign=campaign, unit=unit)
+        .select_related("user", "record")
+        .order_by("-at", "-pk")
+    )
+
+
+def household_choices(user: User, unit: Unit, text: str, *, limit: int = 20) -> list[Household]:
+    """Files of `unit` and below the user sees, found by name, initials or ID number (the archive's own
+    search), at most `limit`: the recipients a help record may be written for."""
+    if not text.strip():
+        return []
+    found = search_households(user, HouseholdSearch(text=text.strip(), unit=unit))
+    return list(found.filter(unit__path__startswith=unit.path)[:limit])
+
+
+def households_of(user: User, unit: Unit) -> QuerySet[Household]:
+    """Every file of `unit` and below that the user sees (what a posted household id may be)."""
+    return households_visible_to(user).filter(unit__path__startswith=unit.path).select_related("unit")

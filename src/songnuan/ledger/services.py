@@ -38,7 +38,13 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from songnuan.archive.idnumbers import InvalidIdNumber, luhn_valid, mask_id_number, parse_id_number
+from songnuan.archive.idnumbers import (
+    InvalidIdNumber,
+    luhn_valid,
+    mask_id_number,
+    normalize_id_number,
+    parse_id_number,
+)
 from songnuan.archive.models import Household
 from songnuan.archive.services import as_text
 from songnuan.campaigns.models import Campaign
@@ -195,16 +201,19 @@ class Facts:
         return self._others(records).exists()
 
     def paid_this_year(self, key: RecipientKey, item: HelpItem, year: int) -> Decimal:
-        """What the recipient got of `item` in calendar `year` (any campaign, reversals netted)."""
+        """What the recipient got of `item` in calendar `year` (any campaign). Reversed records and their
+        reversals are left out: a reversal is dated the day of the correction, maybe a year later."""
         records = self._others(
-            HelpRecord.objects.filter(item=item, paid_on__year=year).filter(_recipient_filter(key))
+            _live(HelpRecord.objects.filter(item=item, paid_on__year=year)).filter(_recipient_filter(key))
         )
         return _sum(records, "amount") + _sum(records, "goods_value")
 
 
 def recipient_key(found: Checked) -> RecipientKey:
+    """A household's key carries its head's ID number too: a payment to the head entered as a person not on
+    file is the same recipient, whichever was entered first."""
     if found.household is not None:
-        return ("household", str(found.household.pk))
+        return ("household", f"{found.household.pk}|{found.household.head_id_number}")
     if found.id_number:
         return ("person", found.id_number)
     return ("enterprise", found.name)
@@ -213,7 +222,8 @@ def recipient_key(found: Checked) -> RecipientKey:
 def _recipient_filter(key: RecipientKey) -> Q:
     kind, value = key
     if kind == "household":
-        return Q(household_id=int(value))
+        pk, head = value.split("|", 1)
+        return Q(household_id=int(pk)) | Q(household__isnull=True, id_number=head)
     if kind == "person":
         return Q(id_number=value)
     return Q(recipient_kind=Kind.ENTERPRISE, name=value)
@@ -252,14 +262,20 @@ def check_help(
         )
     for name, label in (("amount", _("金额")), ("goods_value", _("物品折价")), ("cost_basis", _("自付费用"))):
         amount = getattr(data, name)
-        if amount is not None and (amount <= 0 or amount != amount.quantize(rules.CENT)):
+        if amount is not None and (
+            amount <= 0 or amount != amount.quantize(rules.CENT) or amount > rules.LARGEST_AMOUNT
+        ):
             errors.append(
                 Problem(
                     "bad-amount",
-                    _("{label}应大于零、最多两位小数，这里是 {a}").format(label=label, a=amount),
+                    _("{label}应大于零、最多两位小数、不超过一千万元，这里是 {a}").format(
+                        label=label, a=amount
+                    ),
                     name,
                 )
             )
+    if data.goods_quantity is not None and data.goods_quantity <= 0:
+        errors.append(Problem("bad-quantity", _("物品数量应大于零"), "goods_quantity"))
     if data.amount is None and data.goods_value is None:
         errors.append(Problem("no-amount", _("请填写发放金额或物品折价"), "amount"))
     if not campaign.period_start <= data.paid_on <= campaign.period_end:
@@ -301,7 +317,7 @@ def _check_recipient(unit: Unit, data: HelpInput, found: Checked, facts: Facts) 
                     "name",
                 )
             )
-        if data.id_number.strip() and data.id_number.strip().upper() != household.head_id_number:
+        if data.id_number.strip() and _id_as_filed(data.id_number) != household.head_id_number:
             errors.append(Problem("id-differs", _("身份证号与档案户主的不符（实名制）"), "id_number"))
         if bound:
             _check_archive_first(household, data.paid_on, found)
@@ -329,6 +345,15 @@ def _check_recipient(unit: Unit, data: HelpInput, found: Checked, facts: Facts) 
             errors.append(_unfiled(found.name))
     else:
         errors.append(Problem("unknown-recipient", _("请选择发放对象类型"), "recipient_kind"))
+
+
+def _id_as_filed(text: str) -> str:
+    """An ID number as the archive stores it (spaces, full-width digits and the 15-digit form read as the
+    18-digit number), or as typed when it is no valid number — which then differs from the file's."""
+    try:
+        return parse_id_number(text).number
+    except InvalidIdNumber:
+        return normalize_id_number(text)
 
 
 def _unfiled(name: str) -> Problem:
@@ -907,9 +932,13 @@ def _receipt_text(receipt: Receipt) -> dict[str, str]:
     }
 
 
+#: What the money columns hold (14 digits, 2 of them decimals).
+LARGEST_RECEIPT = Decimal(10) ** 12 - rules.CENT
+
+
 def _positive(amount: Decimal) -> None:
-    if amount <= 0 or amount != amount.quantize(rules.CENT):
-        raise LedgerError(_("金额应大于零、最多两位小数，这里是 {a}").format(a=amount))
+    if amount <= 0 or amount != amount.quantize(rules.CENT) or amount > LARGEST_RECEIPT:
+        raise LedgerError(_("金额应大于零、最多两位小数、小于一万亿元，这里是 {a}").format(a=amount))
 
 
 @transaction.atomic
