@@ -19,7 +19,14 @@ from .helpers import data_of
 # the JSON 404, the document itself, its page, and ninja's own name for /api/ (answered by the index)
 UNDOCUMENTED = {"not-found", "openapi-json", "openapi-view", "api-root"}
 PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
-SAMPLE = {"campaign_id": "1", "unit_id": "1", "household_id": "1", "form_code": "warmth-2018"}
+SAMPLE = {
+    "campaign_id": "1",
+    "unit_id": "1",
+    "household_id": "1",
+    "form_code": "warmth-2018",
+    "record_id": "1",
+    "receipt_id": "1",
+}
 METHODS = {"get", "put", "post", "delete", "patch"}
 
 
@@ -86,7 +93,7 @@ def test_every_operation_promises_its_refusals(spec: dict[str, Any]) -> None:
             assert {"403", "404"} <= set(responses), where
         if method in ("put", "post"):
             assert {"400", "403", "409"} <= set(responses), where
-            assert "requestBody" in operation or path.endswith(("/submit", "/accept")), where
+            assert "requestBody" in operation or path.endswith(("/submit", "/accept", "/approve")), where
 
 
 def test_path_ids_are_positive_and_bounded(spec: dict[str, Any]) -> None:

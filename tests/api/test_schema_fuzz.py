@@ -51,7 +51,8 @@ def test_no_answer_outside_the_document(world: World, username: str, connection_
     cookies = {"sessionid": client.cookies["sessionid"].value, "csrftoken": token}
     units = [unit.pk for unit in (world.city, world.county, world.enterprise, world.sibling)]
     codes = st.sampled_from([*world.campaign.form_codes, "no-such-form"])
-    operations = _operations()
+    # The ledger's endpoints are fuzzed on a world with a ledger in it (test_ledger_fuzz.py).
+    operations = [operation for operation in _operations() if "/ledger" not in operation.path]
     assert len(operations) >= 14
     for operation in operations:
 

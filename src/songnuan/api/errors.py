@@ -31,6 +31,8 @@ NOT_THERE = {
     "unit_id": "没有这个单位",
     "household_id": "没有这份档案",
     "form_code": "没有这张表",
+    "record_id": "没有这条发放记录",
+    "receipt_id": "没有这条资金登记",
 }
 
 

@@ -79,6 +79,9 @@ class HouseholdFilter(Schema):
     @field_validator("q", mode="before")
     @classmethod
     def _text(cls, value: object) -> object:
+        if isinstance(value, str) and any(ord(c) < 32 for c in value):
+            # PostgreSQL's text cannot hold NUL: refused here, not a 500 there.
+            raise ValueError(_("参数 q 中有不可见的控制字符"))
         return value.strip() if isinstance(value, str) else value
 
     @field_validator("category", mode="before")

@@ -18,7 +18,7 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
 
-from songnuan.api import campaigns, households, tables
+from songnuan.api import campaigns, households, ledger, tables
 from songnuan.api.errors import ChineseJSONRenderer, ExactJsonParser, install_handlers
 from songnuan.api.schemas import Index, Me, Message, UserOut, unit_out
 from songnuan.orgs.permissions import account_of
@@ -63,6 +63,7 @@ api = NinjaAPI(
     docs_url="/docs/",
 )
 install_handlers(api)
+ledger.install_handlers(api)
 
 COMMON = {401: Message, 403: Message}
 
@@ -99,3 +100,4 @@ def me(request: HttpRequest) -> Me:
 api.add_router("/", campaigns.router)
 api.add_router("/", tables.router)
 api.add_router("/", households.router)
+api.add_router("/", ledger.router)

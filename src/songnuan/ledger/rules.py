@@ -61,10 +61,11 @@ def parse_yuan(value: object, *, allow_blank: bool = False) -> Decimal | None:
         raise AmountError(_("金额应是数字"))
     if amount <= 0:
         raise AmountError(_("金额应大于零，这里是 {amount}").format(amount=amount))
-    if amount != amount.quantize(CENT):
-        raise AmountError(_("金额以元为单位，最多两位小数（到分），这里是 {amount}").format(amount=amount))
+    # Before rounding to cents: a huge exponent (1e400) cannot be quantized at all.
     if amount > LARGEST_AMOUNT:
         raise AmountError(_("金额 {amount} 元过大，请核对单位（元，不是分）").format(amount=amount))
+    if amount != amount.quantize(CENT):
+        raise AmountError(_("金额以元为单位，最多两位小数（到分），这里是 {amount}").format(amount=amount))
     return amount.quantize(CENT)
 
 

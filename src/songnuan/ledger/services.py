@@ -263,7 +263,7 @@ def check_help(
     for name, label in (("amount", _("金额")), ("goods_value", _("物品折价")), ("cost_basis", _("自付费用"))):
         amount = getattr(data, name)
         if amount is not None and (
-            amount <= 0 or amount != amount.quantize(rules.CENT) or amount > rules.LARGEST_AMOUNT
+            amount <= 0 or amount > rules.LARGEST_AMOUNT or amount != amount.quantize(rules.CENT)
         ):
             errors.append(
                 Problem(
@@ -937,7 +937,7 @@ LARGEST_RECEIPT = Decimal(10) ** 12 - rules.CENT
 
 
 def _positive(amount: Decimal) -> None:
-    if amount <= 0 or amount != amount.quantize(rules.CENT) or amount > LARGEST_RECEIPT:
+    if amount <= 0 or amount > LARGEST_RECEIPT or amount != amount.quantize(rules.CENT):
         raise LedgerError(_("金额应大于零、最多两位小数、小于一万亿元，这里是 {a}").format(a=amount))
 
 

@@ -42,7 +42,7 @@ from songnuan.ledger.forms_activities import (
 from songnuan.ledger.models import Activity, Station, Team
 from songnuan.ledger.services import LedgerError
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import may_enter_ledger, may_see_ledger
+from songnuan.orgs.permissions import can_see_rollup, may_enter_ledger, may_see_ledger
 
 Kind = Activity.Kind
 
@@ -115,6 +115,7 @@ def _context(request: HttpRequest, campaign: Campaign | None, unit: Unit, **more
         "campaign": campaign,
         "unit": unit,
         "may_enter": may_enter_ledger(_user(request), unit),
+        "may_review": can_see_rollup(_user(request), unit),
         "kinds": [(code, label) for code, label in Kind.choices if code in activities.KINDS],
         "import_lists": [(code, lst.title) for code, lst in activity_import.LISTS.items()],
         **more,

@@ -29,6 +29,7 @@ from songnuan.formkit.excel_writer import XLSX
 from songnuan.ledger import batches
 from songnuan.ledger.models import PaymentBatch
 from songnuan.ledger.services import LedgerError
+from songnuan.ledger.views import unit_context
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import may_approve_help, may_see_ledger, may_see_personal_data
 
@@ -95,8 +96,7 @@ def batch_list(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpResp
         request,
         "ledger/batches/list.html",
         {
-            "campaign": campaign,
-            "unit": unit,
+            **unit_context(user, campaign, unit),
             "batches": batches.batches(campaign, unit),
             "queue": batches.queue_summary(campaign, unit),
             "form": form,
