@@ -74,6 +74,127 @@ class FormDefinitionError(ValueError):
         )
 
 
+# --- derivations from the relief ledger (`ledger = { … }` on an item; see docs/forms.md) -------------------
+
+#: The ledger's record kinds, and per kind the filters (field → what it names) and the measures it takes.
+LEDGER_RECORDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # 帮扶发放记录: approved only, reversals net out.
+    "help": (
+        frozenset(
+            {
+                "item",  # help item code (生活救助 living …)
+                "item_form_item",  # the 附件1 item the help item counts in (HelpItem.form_item)
+                "source",  # fund source code
+                "source_form_item",  # the 附件1 item the fund source counts in (FundSource.form_item)
+                "recipient",  # household, person, enterprise
+                "household_category",  # worker, migrant, model-worker (the archive's categories)
+                "person_category",  # frontline, model-worker, talent, migrant, worker
+                "enterprise_kind",  # needy, capacity-cut, restructuring, resource-exhausted, other
+                "channel",  # union-card, bank-card, goods, cash
+            }
+        ),
+        frozenset({"records", "households", "persons", "amount", "goods_value", "value", "goods_quantity"}),
+    ),
+    # 筹集资金: money a unit raised itself (allocations from above are not raised again).
+    "receipts": (frozenset({"source", "source_form_item"}), frozenset({"records", "amount"})),
+    # 送温暖活动记录 (visits, services, trips, media …).
+    "activities": (frozenset({"kind", "subkind"}), frozenset({"records", "people", "quantity", "amount"})),
+    # 户外劳动者服务站点: open on the campaign's last day.
+    "stations": (frozenset(), frozenset({"records"})),
+}
+#: Measures in yuan: they fill 万元 items (÷ 10,000, 4 decimals); every other measure fills count items.
+LEDGER_MONEY_MEASURES = frozenset({"amount", "goods_value", "value"})
+_DERIVATION_KEYS = {"records", "where", "measure", "items"}
+
+
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    """An item's value from the ledger: the records of one kind that pass every filter (a field's value is one
+    of the given codes), measured (counted, distinct-counted or summed); or the sum of other items'
+    derivations
+    (`items`)."""
+
+    records: str = ""
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    measure: str = ""
+    items: tuple[str, ...] = ()
+
+    @property
+    def is_money(self) -> bool:
+        return self.measure in LEDGER_MONEY_MEASURES
+
+
+def _load_derivation(raw: Any, where: str, unit: str, problems: _Problems) -> Derivation | None:
+    """`ledger = { records = "activities", where = { kind = "wages" }, measure = "amount" }`, checked against
+    the grammar (`LEDGER_RECORDS`); the codes a filter names are checked by the ledger (its vocabulary)."""
+    where = _("{where}的台账取数“ledger”").format(where=where)
+    if not _is_table_of(raw, _DERIVATION_KEYS, where, problems):
+        return None
+    items = raw.get("items")
+    if items is not None:
+        if set(raw) != {"items"}:
+            problems.add(
+                _("{where}：写了“items”（其他项目之和）就不能再写 records、where、measure").format(
+                    where=where
+                )
+            )
+            return None
+        if (
+            not isinstance(items, list)
+            or len(items) < 2
+            or not all(isinstance(code, str) and ITEM_CODE_PATTERN.match(code) for code in items)
+        ):
+            problems.add(_('{where}的“items”应为两个以上项目代码的列表，如 ["9C", "9E"]').format(where=where))
+            return None
+        return Derivation(items=tuple(items))
+    records = raw.get("records")
+    if records not in LEDGER_RECORDS:
+        problems.add(
+            _("{where}的记录类型“records”应为 {kinds} 之一，而不是“{v}”").format(
+                where=where, kinds="、".join(LEDGER_RECORDS), v=records
+            )
+        )
+        return None
+    fields, measures = LEDGER_RECORDS[records]
+    measure = raw.get("measure")
+    if measure not in measures:
+        problems.add(
+            _("{where}：{records} 记录的取数方式“measure”应为 {measures} 之一，而不是“{v}”").format(
+                where=where, records=records, measures="、".join(sorted(measures)), v=measure
+            )
+        )
+        return None
+    money = measure in LEDGER_MONEY_MEASURES
+    if money != (unit == MONEY_UNIT):
+        problems.add(
+            _("{where}：取数方式“{measure}”是{what}，与项目的计量单位“{unit}”不符").format(
+                where=where,
+                measure=measure,
+                what=_("金额（元，折算为万元）") if money else _("个数"),
+                unit=unit,
+            )
+        )
+    filters: list[tuple[str, tuple[str, ...]]] = []
+    raw_where = raw.get("where", {})
+    if not isinstance(raw_where, dict):
+        problems.add(_("{where}的“where”应为“字段 = 代码”或“字段 = [代码, …]”的表").format(where=where))
+        return None
+    for key, value in raw_where.items():
+        if key not in fields:
+            problems.add(
+                _("{where}：{records} 记录没有筛选字段“{key}”（可用：{fields}）").format(
+                    where=where, records=records, key=key, fields="、".join(sorted(fields)) or "—"
+                )
+            )
+            continue
+        codes = [value] if isinstance(value, str) else value
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) and c for c in codes):
+            problems.add(_("{where}：筛选字段“{key}”的值应为代码或代码列表").format(where=where, key=key))
+            continue
+        filters.append((key, tuple(codes)))
+    return Derivation(records=records, where=tuple(sorted(filters)), measure=measure)
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     """One row of a form: 编号 + letter, the label as printed, its unit and value kind."""
@@ -92,6 +213,10 @@ class Item:
     #: The households of the needy-worker archive this item counts (`ARCHIVE_CATEGORIES`): the entry page
     #: shows how many are filed beside it.
     archive_category: str | None = None
+    #: How the item is derived from the relief ledger (`ledger = { … }` in the form file), or None.
+    derivation: Derivation | None = None
+    #: Why the item cannot be derived from the ledger (`ledger_none = "…"`), or None.
+    ledger_none: str | None = None
 
     @property
     def name(self) -> str:
@@ -270,6 +395,7 @@ def form_from_mapping(data: Mapping[str, Any], source: str) -> Form:
             problems.add(
                 _("项目 {code} 的上级项目 {parent} 不存在").format(code=item.code, parent=item.parent)
             )
+        _check_summed_derivation(item, {i.code: i for i in items}, problems)
     previous_form, previous_items = _load_previous(data.get("previous"), problems)
     if problems.items:
         raise FormDefinitionError(source, problems.items)
@@ -285,6 +411,27 @@ def form_from_mapping(data: Mapping[str, Any], source: str) -> Form:
         previous_form=previous_form,
         previous_items=previous_items,
     )
+
+
+def _check_summed_derivation(item: Item, by_code: Mapping[str, Item], problems: _Problems) -> None:
+    """`ledger = { items = [...] }`: each summed item exists, has the same unit and a ledger derivation of its
+    own (not another sum, so that no sum can loop)."""
+    if item.derivation is None or not item.derivation.items:
+        return
+    for code in item.derivation.items:
+        part = by_code.get(code)
+        if part is None or part.derivation is None or part.derivation.items:
+            problems.add(
+                _("项目 {code} 的台账取数把 {part} 相加，但 {part} 不存在或没有自己的台账取数").format(
+                    code=item.code, part=code
+                )
+            )
+        elif part.kind is not item.kind:
+            problems.add(
+                _("项目 {code} 的台账取数把 {part} 相加，但两者计量单位不同（{unit}、{other}）").format(
+                    code=item.code, part=code, unit=item.unit, other=part.unit
+                )
+            )
 
 
 def _load_previous(raw: Any, problems: _Problems) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -326,7 +473,19 @@ def _load_previous(raw: Any, problems: _Problems) -> tuple[str, tuple[tuple[str,
     return form_code, tuple(pairs)
 
 
-_ITEM_KEYS = {"code", "letter", "label", "unit", "level", "parent", "parts", "formula", "archive_category"}
+_ITEM_KEYS = {
+    "code",
+    "letter",
+    "label",
+    "unit",
+    "level",
+    "parent",
+    "parts",
+    "formula",
+    "archive_category",
+    "ledger",
+    "ledger_none",
+}
 #: Categories of the needy-worker archive an item may count (`archive_category`): all filed households, or one
 #: category (the archive's own names: 困难职工, 困难农民工, 困难劳模).
 ARCHIVE_CATEGORIES = ("all", "worker", "migrant", "model-worker")
@@ -399,6 +558,15 @@ def _load_items(groups: Any, problems: _Problems) -> list[Item]:
                     )
                 )
                 archive_category = None
+            derivation = (
+                _load_derivation(raw["ledger"], item_where, unit, problems) if "ledger" in raw else None
+            )
+            ledger_none = raw.get("ledger_none")
+            if ledger_none is not None and (not isinstance(ledger_none, str) or len(ledger_none.strip()) < 4):
+                problems.add(_("{where}的“ledger_none”须写明不能从台账取数的理由").format(where=item_where))
+                ledger_none = None
+            if derivation is not None and ledger_none is not None:
+                problems.add(_("{where}不能同时写“ledger”和“ledger_none”").format(where=item_where))
             items.append(
                 Item(
                     code=code,
@@ -413,6 +581,8 @@ def _load_items(groups: Any, problems: _Problems) -> list[Item]:
                     parts=bool(raw.get("parts", False)),
                     formula=formula,
                     archive_category=archive_category,
+                    derivation=derivation,
+                    ledger_none=ledger_none,
                 )
             )
     return items

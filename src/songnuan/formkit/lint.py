@@ -8,7 +8,7 @@ marked with an accepted `reading` (and its written reason) is not reported.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from songnuan.formkit.definitions import Form, ItemKind, RuleDefinition, builtin_forms
@@ -25,7 +25,8 @@ from songnuan.formkit.i18n import gettext as _
 @dataclass(frozen=True)
 class Finding:
     #: unit-mix, repeated-term, unknown-item, yes-no-arithmetic, syntax, unchecked-formula, duplicate-id,
-    #: previous-form, previous-item (the `[previous]` mapping to last year's form)
+    #: previous-form, previous-item (the `[previous]` mapping to last year's form), ledger-code (a code a
+    #: ledger derivation names that the ledger does not know)
     code: str
     rule: str  # the rule id, or "<item>.printed" for a printed formula
     message: str
@@ -34,9 +35,17 @@ class Finding:
         return f"{self.rule}  [{self.code}]  {self.message}"
 
 
-def lint_form(form: Form, *, printed: bool = False, forms: Mapping[str, Form] | None = None) -> list[Finding]:
+def lint_form(
+    form: Form,
+    *,
+    printed: bool = False,
+    forms: Mapping[str, Form] | None = None,
+    vocabulary: Mapping[str, Collection[str]] | None = None,
+) -> list[Finding]:
     """Findings for the rules of `form`; with `printed`, for the formulas exactly as printed instead.
-    `forms` (the built-in ones by default) are where the form named by `[previous]` is looked up."""
+    `forms` (the built-in ones by default) are where the form named by `[previous]` is looked up;
+    `vocabulary` (per filter field, the codes the ledger knows: `songnuan.ledger.vocabulary`) checks the codes
+    the items' ledger derivations name (the grammar itself is checked when the file is read)."""
     if printed:
         return [
             finding
@@ -56,6 +65,7 @@ def lint_form(form: Form, *, printed: bool = False, forms: Mapping[str, Form] | 
             findings.extend(_lint_expression(form, f"{rule_id}.when", rule.when))
     findings.extend(_unchecked_formulas(form))
     findings.extend(previous_findings(form, builtin_forms() if forms is None else forms))
+    findings.extend(ledger_findings(form, vocabulary or {}))
     written = {rule.id for rule in form.rules}
     for rule in generated_rules(form):
         if rule.id in written:
@@ -255,4 +265,35 @@ def previous_findings(form: Form, forms: Mapping[str, Form]) -> list[Finding]:
                     ).format(codes="、".join(unmatched), form=earlier.code),
                 )
             )
+    return findings
+
+
+def ledger_findings(form: Form, vocabulary: Mapping[str, Collection[str]]) -> list[Finding]:
+    """A code in an item's ledger derivation that the ledger does not know (a typo would derive 0 forever)."""
+    findings: list[Finding] = []
+    for item in form.items:
+        if item.derivation is None:
+            continue
+        for field, codes in item.derivation.where:
+            known = vocabulary.get(field)
+            if known is None:
+                continue
+            unknown = [code for code in codes if code not in known]
+            if unknown:
+                findings.append(
+                    Finding(
+                        "ledger-code",
+                        f"{form.code}.{item.code}.ledger",
+                        _(
+                            "项目 {code}（{name}）的台账取数中，“{field}”的代码 {codes} 台账中没有"
+                            "（可用：{known}）"
+                        ).format(
+                            code=item.code,
+                            name=item.name,
+                            field=field,
+                            codes="、".join(unknown),
+                            known="、".join(sorted(known)),
+                        ),
+                    )
+                )
     return findings

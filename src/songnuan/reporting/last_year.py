@@ -6,7 +6,8 @@ and only of an ACCEPTED table: a draft or a table still waiting for review may c
 
 `check_table` is what every check of a unit's table runs (the entry page, the API's check and save answers,
 submit, the import preview): the rules of the form, then the comparison with last year
-(`songnuan.formkit.yearly`), whose warnings need an explanation before submission like any other.
+(`songnuan.formkit.yearly`) and with the relief ledger (`songnuan.formkit.derived`, the ledger's values from
+`songnuan.ledger.derive`), whose warnings need an explanation before submission like any other.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from decimal import Decimal
 
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form, ItemKind, builtin_forms
+from songnuan.formkit.derived import ledger_warnings
 from songnuan.formkit.engine import CheckResult, Value, compiled, value_text
 from songnuan.formkit.yearly import last_year_warnings
+from songnuan.ledger.derive import derive, whole_area
+from songnuan.orgs.models import Unit
 from songnuan.reporting.models import Submission, SubmissionValue
 
 
@@ -81,12 +85,33 @@ def last_year_values(campaign: Campaign, unit_id: int, form: Form) -> LastYear |
     return LastYear(campaign.previous_id, campaign.change_ratio, True, rows[0][0], values)
 
 
-def check_table(form: Form, values: Mapping[str, Value], last: LastYear | None) -> CheckResult:
+def check_table(
+    form: Form,
+    values: Mapping[str, Value],
+    last: LastYear | None,
+    ledger: Mapping[str, Value] | None = None,
+) -> CheckResult:
     """The rules of the form on `values`, then the comparison with last year's values (`last`, from
-    `last_year_values`), findings in the order of the table's rows."""
+    `last_year_values`) and with the ledger's (`ledger`, from `ledger_values`), findings in the order of the
+    table's rows."""
     result = compiled(form).validate(values)
     add_comparison(form, result, values, last)
+    found = ledger_warnings(form, values, ledger)
+    if found:
+        result.extend(found)
+        result.sort(compiled(form).index)
     return result
+
+
+def ledger_values(campaign: Campaign, unit: Unit | int, form: Form) -> dict[str, Value]:
+    """What the relief ledger derives for the unit's own table (本级 or 全辖 as the campaign says); nothing
+    when the form derives no item (no query)."""
+    if not any(item.derivation is not None for item in form.items):
+        return {}
+    if not isinstance(unit, Unit):
+        # 本级 needs only the unit's id; 全辖 its path (one query).
+        unit = Unit.objects.get(pk=unit) if whole_area(campaign) else Unit(pk=unit)
+    return derive(campaign, form, unit)
 
 
 def add_comparison(
@@ -112,5 +137,7 @@ def add_comparison(
 def check_unit_table(
     form: Form, values: Mapping[str, Value], *, campaign: Campaign, unit_id: int
 ) -> CheckResult:
-    """`check_table` with last year's values of the unit looked up."""
-    return check_table(form, values, last_year_values(campaign, unit_id, form))
+    """`check_table` with last year's values and the ledger's values of the unit looked up."""
+    return check_table(
+        form, values, last_year_values(campaign, unit_id, form), ledger_values(campaign, unit_id, form)
+    )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from songnuan.campaigns.models import Campaign
-from songnuan.formkit import yearly
+from songnuan.formkit import derived, yearly
 from songnuan.formkit.checking import Status as FileStatus
 from songnuan.formkit.checking import TableReport, check_bytes
 from songnuan.formkit.definitions import Form, ItemKind, Severity, get_form
@@ -35,7 +35,7 @@ from songnuan.notices.models import Notice
 from songnuan.notices.services import notify
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import can_fill
-from songnuan.reporting.last_year import add_comparison, check_unit_table, last_year_values
+from songnuan.reporting.last_year import add_comparison, check_unit_table, last_year_values, ledger_values
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent, SubmissionValue
 from songnuan.reporting.transitions import (
     SUBMISSION_TRANSITIONS,
@@ -218,7 +218,7 @@ def warning_rule_ids(form: Form) -> frozenset[str]:
             ids.add(rule.id)
         if rule.tolerance is not None:
             ids.add(f"{rule.id}.rounding")
-    return frozenset(ids) | yearly.rule_ids(form)
+    return frozenset(ids) | yearly.rule_ids(form) | derived.rule_ids(form)
 
 
 def _check_explained_rules(form: Form, submission: Submission, explanations: Mapping[str, str]) -> None:
@@ -475,6 +475,14 @@ def submission_import_preview(
     form = get_form(submission.form_code)
     last = last_year_values(submission.campaign, submission.unit_id, form)
     add_comparison(form, report.result, report.values, last, report.cells)
+    found = derived.ledger_warnings(
+        form, report.values, ledger_values(submission.campaign, submission.unit_id, form)
+    )
+    if found:
+        for violation in found:
+            violation.cells = {code: report.cells[code] for code in violation.items if code in report.cells}
+        report.result.extend(found)
+        report.result.sort(compiled(form).index)
     current = stored_values(submission)
     changes = [
         (code, _shown(current.get(code)), _shown(value))

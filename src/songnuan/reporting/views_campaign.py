@@ -29,6 +29,7 @@ from songnuan.archive.selectors import archive_hints
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part, units_taking_part
 from songnuan.formkit.definitions import Form, ItemKind, get_form
+from songnuan.formkit.engine import value_text
 from songnuan.notices.selectors import reporters_of
 from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.permissions import account_of, can_fill, unit_visible, units_visible_to
@@ -42,7 +43,7 @@ from songnuan.reporting.forms_campaign import (
     previewed_import,
     sign_import,
 )
-from songnuan.reporting.last_year import check_table, last_year_values
+from songnuan.reporting.last_year import check_table, last_year_values, ledger_values
 from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent
 from songnuan.reporting.progress import UnitProgress, campaign_progress
 from songnuan.reporting.transitions import Action, available_actions
@@ -209,6 +210,8 @@ def _entry_texts() -> dict[str, str]:
         "denied": _("您无权修改这张表"),
         "restored": _("已恢复本机浏览器中 {time} 未保存的修改，正在保存。"),
         "blank": _("（空）"),
+        "ledgerFilled": _("已从台账填入 {n} 个空白项目，正在保存。"),
+        "ledgerNothing": _("没有可从台账填入的空白项目。"),
     }
 
 
@@ -229,7 +232,8 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
     )
     values = services.stored_values(submission) if submission else dict.fromkeys(form.codes)
     last_year = last_year_values(campaign, unit.pk, form)
-    result = check_table(form, values, last_year)
+    ledger = ledger_values(campaign, unit, form)  # one query; none when the form derives nothing
+    result = check_table(form, values, last_year, ledger)
     actions = available_actions(user, submission)
     editable = Action.SAVE in actions
     explanations = submission.explanations if submission else {}
@@ -242,7 +246,8 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
         values=values,
         hints=archive_hints(form.code, unit),
     )
-    config: dict[str, Any] = {"editable": editable, "text": _entry_texts()}
+    ledger_shown = {code: value_text(value) for code, value in ledger.items() if value is not None}
+    config: dict[str, Any] = {"editable": editable, "text": _entry_texts(), "ledger": ledger_shown}
     if submission is not None:
         table = [campaign.pk, unit.pk, form_code]
         config |= {
@@ -271,6 +276,7 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
             "login_url": f"{reverse('login')}?next={quote(request.get_full_path())}",
             "import_form": ImportUploadForm() if editable else None,
             "last_year": last_year,
+            "ledger": ledger_shown,  # "台账：N" beside the items the ledger derives
             "is_late_now": campaign.is_late(timezone.now()),
             # 本级 / 全辖 (campaign/_scope_cells.html): the levels of the values as saved.
             "levels": rollup_levels.entry_levels(campaign, form, unit, values),

@@ -439,6 +439,28 @@
     });
   }
 
+  // 从台账填入空白项: the ledger's figures (config.ledger, as the page shows them) into the blank inputs only;
+  // what is typed stays. Then the normal check and autosave, as if typed.
+  var fillButton = document.getElementById("fill-from-ledger");
+  if (fillButton) {
+    fillButton.addEventListener("click", function () {
+      var ledger = config.ledger || {};
+      var filled = 0;
+      Object.keys(ledger).forEach(function (code) {
+        var input = inputs[code];
+        if (input && !input.value.trim()) {
+          input.value = ledger[code];
+          filled += 1;
+        }
+      });
+      if (!filled) { showNotice(text.ledgerNothing); return; }
+      showNotice(format(text.ledgerFilled, { n: filled }));
+      edits += 1;
+      keepLocally();
+      flush();
+    });
+  }
+
   window.addEventListener("online", function () {
     if (isDirty()) flush();
   });
