@@ -1,5 +1,11 @@
 """An import as the user sees it: upload, check the column mapping, run (with progress), download rejects.
 
+The machinery is shared by every list import (the archive's households here, the ledger's payment roster in
+`songnuan.ledger.roster_jobs`): `store_upload` keeps the upload and reads its header, `start` runs a job in a
+thread (or at once), `run_job` streams the file through an importer with a rejected-rows workbook and a
+progress file and records the outcome on the job, `job_progress` reports it. A job is any model with the
+fields of `ImportJob` (state, stored_path, columns, file_name, the counts, rejected_file, error, …).
+
 Progress is written to a small file beside the upload rather than to the database: on SQLite the import's
 own transaction holds the write lock until the end, and a progress row could not be written meanwhile.
 """
@@ -11,20 +17,23 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from songnuan.archive.importing import (
     ImportOutcome,
     MappingError,
+    Progress,
+    RejectRow,
     check_mapping,
     guess_mapping,
     household_import,
@@ -38,9 +47,15 @@ from songnuan.orgs.permissions import may_open_file, may_start_import, may_use_i
 logger = logging.getLogger(__name__)
 _SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 
+#: What runs the rows of an opened list: (reading, reject, progress) → the outcome.
+Importer = Callable[[ListReading, RejectRow, Progress], ImportOutcome]
+
 
 class ImportRefused(Exception):
     """The upload cannot be imported at all (wrong kind, too large, unreadable); the message says why."""
+
+
+# --- shared by every list import ---------------------------------------------------------------------------
 
 
 def _import_dir() -> Path:
@@ -49,14 +64,16 @@ def _import_dir() -> Path:
     return directory
 
 
-def import_job_start(*, user: User, unit: Unit, file_name: str, stream: IO[bytes]) -> ImportJob:
-    """Keep the upload, read its header and guess which column is which field.
+@dataclass(frozen=True)
+class StoredUpload:
+    path: str
+    sha256: str
+    header: list[str]
 
-    `unit` is where the user imports from: rows name their unit (one the user may file for), or land in
-    `unit` itself when the user may file there.
-    """
-    if not may_start_import(user, unit):
-        raise PermissionDenied
+
+def store_upload(file_name: str, stream: IO[bytes]) -> StoredUpload:
+    """Keep an uploaded list beside the other imports and read its header; ImportRefused (in Chinese, the
+    file named) when it is not a list that can be imported."""
     suffix = Path(file_name).suffix.lower()
     if suffix not in _SUFFIXES:
         raise ImportRefused(
@@ -85,14 +102,131 @@ def import_job_start(*, user: User, unit: Unit, file_name: str, stream: IO[bytes
     except UnreadableFile as problem:
         stored.unlink()
         raise ImportRefused(f"{file_name}：{problem}") from None
+    return StoredUpload(str(stored), digest.hexdigest(), header)
+
+
+def start(run: Callable[..., None], *args: Any, name: str) -> None:
+    """Run `run(*args)` in a thread of its own (with its own connection), or here when background imports
+    are off (tests, the command line)."""
+    if settings.SONGNUAN_IMPORT_IN_BACKGROUND:
+        threading.Thread(target=_in_thread, args=(run, *args), name=name, daemon=True).start()
+    else:
+        run(*args)
+
+
+def _in_thread(run: Callable[..., None], *args: Any) -> None:
+    try:
+        run(*args)
+    finally:
+        connection.close()  # the thread's own connection
+
+
+def _progress_path(job: Any) -> Path:
+    return Path(job.stored_path + ".progress")
+
+
+def job_progress(job: Any) -> dict[str, Any]:
+    """{"rows": n, "fraction": 0…1} while running (read from the side file), the outcome when done."""
+    if job.state == "running":
+        try:
+            data: dict[str, Any] = json.loads(_progress_path(job).read_text())
+        except (OSError, ValueError):
+            data = {"rows": 0, "fraction": 0.0}
+        return {"state": job.state, **data}
+    return {
+        "state": job.state,
+        "rows": job.rows_done,
+        "fraction": 1.0,
+        "created": job.created,
+        "existing": job.existing,
+        "rejected": job.rejected,
+        "warnings": job.warnings,
+        "error": job.error,
+    }
+
+
+def run_job(job: models.Model, importer: Importer, *, conflict_message: str) -> ImportOutcome:
+    """Open the job's file, run `importer` over it with a rejected-rows workbook and a progress file, and
+    record the outcome on the job (DONE with the counts, or FAILED with a sentence; the import's own
+    transaction rolled back then). `conflict_message`: what an IntegrityError (someone else wrote the same
+    thing meanwhile) means for this import. The upload and the side files are removed afterwards."""
+    state = type(job).State  # type: ignore[attr-defined]
+    stored_path: str = job.stored_path  # type: ignore[attr-defined]
+    columns: list[str] = job.columns  # type: ignore[attr-defined]
+    file_name: str = job.file_name  # type: ignore[attr-defined]
+    rejected_path = Path(stored_path + ".rejected.xlsx")
+    progress_path = _progress_path(job)
+    writer: ListWriter | None = None
+
+    def reject(row: int, cells: Sequence[Any], reason: str) -> None:
+        nonlocal writer
+        if writer is None:
+            writer = ListWriter(
+                rejected_path,
+                title=_("未导入的行：{name}").format(name=file_name),
+                header=[_("原文件行号"), _("退回原因"), *columns],
+                widths=[10, 48, *([14] * len(columns))],
+                sheet_name=_("退回的行"),
+            )
+        writer.write([row, reason, *cells])
+
+    def progress(rows: int, fraction: float) -> None:
+        progress_path.write_text(json.dumps({"rows": rows, "fraction": round(fraction, 4)}))
+
+    outcome = ImportOutcome()
+    reading: ListReading | None = None
+    new_state, error = state.FAILED, ""
+    try:
+        reading = open_list(stored_path)
+        outcome = importer(reading, reject, progress)
+    except (UnreadableFile, MappingError) as problem:
+        error = str(problem)
+    except IntegrityError:
+        error = conflict_message
+    except Exception:  # the import rolled back; the user gets a sentence, the log the traceback
+        logger.exception("import %s failed", job.pk)
+        error = _("导入时出现意外错误，没有导入任何数据。请联系管理员。")
+    else:
+        new_state = state.DONE
+    finally:
+        if writer is not None:
+            writer.close()
+        if reading is not None:
+            reading.close()
+    job.state, job.error = new_state, error  # type: ignore[attr-defined]
+    if new_state == state.DONE:
+        job.rows_done, job.created, job.existing = outcome.rows, outcome.created, outcome.existing  # type: ignore[attr-defined]
+        job.rejected, job.warnings = outcome.rejected, outcome.warnings  # type: ignore[attr-defined]
+        if rejected_path.exists():
+            job.rejected_file = rejected_path.read_bytes()  # type: ignore[attr-defined]
+    job.finished_at = timezone.now()  # type: ignore[attr-defined]
+    job.progress = 1.0  # type: ignore[attr-defined]
+    job.save()
+    for leftover in (rejected_path, progress_path, Path(stored_path)):
+        leftover.unlink(missing_ok=True)
+    return outcome
+
+
+# --- the archive's households -----------------------------------------------------------------------------
+
+
+def import_job_start(*, user: User, unit: Unit, file_name: str, stream: IO[bytes]) -> ImportJob:
+    """Keep the upload, read its header and guess which column is which field.
+
+    `unit` is where the user imports from: rows name their unit (one the user may file for), or land in
+    `unit` itself when the user may file there.
+    """
+    if not may_start_import(user, unit):
+        raise PermissionDenied
+    upload = store_upload(file_name, stream)
     return ImportJob.objects.create(
         user=user,
         unit=unit,
         file_name=file_name,
-        file_sha256=digest.hexdigest(),
-        stored_path=str(stored),
-        columns=header,
-        mapping=guess_mapping(header),
+        file_sha256=upload.sha256,
+        stored_path=upload.path,
+        columns=upload.header,
+        mapping=guess_mapping(upload.header),
     )
 
 
@@ -142,72 +276,20 @@ def import_job_run(*, user: User, job: ImportJob, mapping: Mapping[str, int], us
     job.state = ImportJob.State.RUNNING
     job.save(update_fields=["mapping", "state"])
     default_unit_id = job.unit_id if use_default_unit else None
-    if settings.SONGNUAN_IMPORT_IN_BACKGROUND:
-        threading.Thread(
-            target=_run_in_thread, args=(job.pk, default_unit_id), name=f"import-{job.pk}", daemon=True
-        ).start()
-    else:
-        _run(job.pk, default_unit_id)
-
-
-def _run_in_thread(job_id: int, default_unit_id: int | None) -> None:
-    try:
-        _run(job_id, default_unit_id)
-    finally:
-        connection.close()  # the thread's own connection
-
-
-def _progress_path(job: ImportJob) -> Path:
-    return Path(job.stored_path + ".progress")
+    start(_run, job.pk, default_unit_id, name=f"import-{job.pk}")
 
 
 def import_progress(job: ImportJob) -> dict[str, Any]:
     """{"rows": n, "fraction": 0…1} while running (read from the side file), the outcome when done."""
-    if job.state == ImportJob.State.RUNNING:
-        try:
-            data: dict[str, Any] = json.loads(_progress_path(job).read_text())
-        except (OSError, ValueError):
-            data = {"rows": 0, "fraction": 0.0}
-        return {"state": job.state, **data}
-    return {
-        "state": job.state,
-        "rows": job.rows_done,
-        "fraction": 1.0,
-        "created": job.created,
-        "existing": job.existing,
-        "rejected": job.rejected,
-        "warnings": job.warnings,
-        "error": job.error,
-    }
+    return job_progress(job)
 
 
 def _run(job_id: int, default_unit_id: int | None) -> None:
     job = ImportJob.objects.select_related("user", "unit").get(pk=job_id)
     default_unit = job.unit if default_unit_id else None
-    rejected_path = Path(job.stored_path + ".rejected.xlsx")
-    progress_path = _progress_path(job)
-    writer: ListWriter | None = None
 
-    def reject(row: int, cells: Sequence[Any], reason: str) -> None:
-        nonlocal writer
-        if writer is None:
-            writer = ListWriter(
-                rejected_path,
-                title=_("未导入的行：{name}").format(name=job.file_name),
-                header=[_("原文件行号"), _("退回原因"), *job.columns],
-                widths=[10, 48, *([14] * len(job.columns))],
-                sheet_name=_("退回的行"),
-            )
-        writer.write([row, reason, *cells])
-
-    def progress(rows: int, fraction: float) -> None:
-        progress_path.write_text(json.dumps({"rows": rows, "fraction": round(fraction, 4)}))
-
-    outcome = ImportOutcome()
-    reading: ListReading | None = None
-    try:
-        reading = open_list(job.stored_path)
-        outcome = household_import(
+    def importer(reading: ListReading, reject: RejectRow, progress: Progress) -> ImportOutcome:
+        return household_import(  # looked up here, at run time (tests wrap it)
             user=job.user,
             job=job,
             rows=reading.rows,
@@ -217,33 +299,10 @@ def _run(job_id: int, default_unit_id: int | None) -> None:
             progress=progress,
             fraction_read=reading.fraction_read,
         )
-    except (UnreadableFile, MappingError) as problem:
-        job.state, job.error = ImportJob.State.FAILED, str(problem)
-    except IntegrityError:  # someone filed one of these people while the import ran
-        job.state, job.error = (
-            ImportJob.State.FAILED,
-            _("导入期间有人同时为文件中的人员建了档，没有导入任何数据。请重新导入该文件。"),
-        )
-    except Exception:  # the import rolled back; the user gets a sentence, the log the traceback
-        logger.exception("import %s failed", job.pk)
-        job.state, job.error = (
-            ImportJob.State.FAILED,
-            _("导入时出现意外错误，没有导入任何数据。请联系管理员。"),
-        )
-    else:
-        job.state = ImportJob.State.DONE
-    finally:
-        if writer is not None:
-            writer.close()
-        if reading is not None:
-            reading.close()
-    if job.state == ImportJob.State.DONE:
-        job.rows_done, job.created, job.existing = outcome.rows, outcome.created, outcome.existing
-        job.rejected, job.warnings = outcome.rejected, outcome.warnings
-        if rejected_path.exists():
-            job.rejected_file = rejected_path.read_bytes()
-    job.finished_at = timezone.now()
-    job.progress = 1.0
-    job.save()
-    for leftover in (rejected_path, progress_path, Path(job.stored_path)):
-        leftover.unlink(missing_ok=True)
+
+    run_job(
+        job,
+        importer,
+        # someone filed one of these people while the import ran
+        conflict_message=_("导入期间有人同时为文件中的人员建了档，没有导入任何数据。请重新导入该文件。"),
+    )

@@ -155,17 +155,21 @@ def _without_separators(text: str) -> str:
     return text if text.isdigit() else _SEPARATORS.sub("", text)
 
 
-def _header_key(text: str) -> str:
+def header_key(text: str) -> str:
+    """A header cell as synonyms are compared: without spaces, colons, stars or bracketed units."""
     return re.sub(r"[\s:：*＊]", "", _BRACKETED.sub("", normalize_text(text)))
 
 
-def guess_mapping(header: Sequence[str]) -> dict[str, int]:
-    """field name → column index, from the header's wording; each column used once, exact names first."""
-    keys = [_header_key(text) for text in header]
+def guess_columns(header: Sequence[str], fields: Sequence[ImportField]) -> dict[str, int]:
+    """field name → column index, from the header's wording; each column used once, exact names first.
+
+    Shared by every list import (the archive's households, the ledger's payment roster): each passes its own
+    fields and their synonyms."""
+    keys = [header_key(text) for text in header]
     mapping: dict[str, int] = {}
     taken: set[int] = set()
     for exact in (True, False):
-        for field in FIELDS:
+        for field in fields:
             if field.name in mapping:
                 continue
             for synonym in field.synonyms:
@@ -184,10 +188,17 @@ def guess_mapping(header: Sequence[str]) -> dict[str, int]:
     return mapping
 
 
-def check_mapping(mapping: Mapping[str, int], header: Sequence[str], *, has_default_unit: bool) -> None:
-    missing = [field.label for field in FIELDS if field.required and field.name not in mapping]
-    if "unit" not in mapping and not has_default_unit:
-        missing.append(FIELD_LABELS["unit"])
+def check_columns(
+    mapping: Mapping[str, int],
+    header: Sequence[str],
+    fields: Sequence[ImportField],
+    *,
+    also_missing: Sequence[str] = (),
+) -> None:
+    """MappingError unless every required field has a column, no column serves two fields, and every column
+    is in the header. `also_missing`: labels of fields required in this case only (named with the rest)."""
+    missing = [field.label for field in fields if field.required and field.name not in mapping]
+    missing.extend(also_missing)
     if missing:
         raise MappingError(_("请为这些项目选择所在的列：{fields}").format(fields="、".join(missing)))
     used = [index for index in mapping.values()]
@@ -195,6 +206,16 @@ def check_mapping(mapping: Mapping[str, int], header: Sequence[str], *, has_defa
         raise MappingError(_("同一列不能对应两个项目"))
     if any(not 0 <= index < len(header) for index in used):
         raise MappingError(_("所选的列不在表头之中"))
+
+
+def guess_mapping(header: Sequence[str]) -> dict[str, int]:
+    """The archive's fields → column index, from the header's wording."""
+    return guess_columns(header, FIELDS)
+
+
+def check_mapping(mapping: Mapping[str, int], header: Sequence[str], *, has_default_unit: bool) -> None:
+    unit_missing = "unit" not in mapping and not has_default_unit
+    check_columns(mapping, header, FIELDS, also_missing=[FIELD_LABELS["unit"]] if unit_missing else [])
 
 
 @dataclass
@@ -502,22 +523,46 @@ def household_import(
         raise MappingError(_("您不能为“{unit}”建档").format(unit=default_unit.name))
     reader = _RowReader(user=user, default_unit=default_unit, mapping=mapping, job=job)
     outcome = ImportOutcome()
-    batch: list[tuple[int, Sequence[Any]]] = []
     with transaction.atomic():
-        for row, cells in rows:
-            if not any(cells) and not any(cell not in (None, "") for cell in cells):
-                continue  # blank lines between blocks are not records (a 0 or False is not blank)
-            batch.append((row, cells))
-            if len(batch) >= BATCH_ROWS:
-                _import_batch(batch, reader, job, outcome, reject)
-                batch.clear()
-                if progress is not None:
-                    progress(outcome.rows, fraction_read())
-        _import_batch(batch, reader, job, outcome, reject)
+        in_batches(
+            rows,
+            batch_rows=BATCH_ROWS,
+            handle=lambda batch: _import_batch(batch, reader, job, outcome, reject),
+            outcome=outcome,
+            progress=progress,
+            fraction_read=fraction_read,
+        )
     outcome.warnings = reader.warnings
     if progress is not None:
         progress(outcome.rows, 1.0)
     return outcome
+
+
+def in_batches(
+    rows: Iterable[tuple[int, Sequence[Any]]],
+    *,
+    batch_rows: int,
+    handle: Callable[[Sequence[tuple[int, Sequence[Any]]]], None],
+    outcome: ImportOutcome,
+    progress: Progress | None,
+    fraction_read: Callable[[], float],
+) -> None:
+    """Hand `rows` to `handle` in batches of `batch_rows` (blank lines left out), counting them in `outcome`
+    and reporting progress after each full batch. Shared by every list import; the caller holds the
+    transaction and reports the end."""
+    batch: list[tuple[int, Sequence[Any]]] = []
+    for row, cells in rows:
+        if not any(cells) and not any(cell not in (None, "") for cell in cells):
+            continue  # blank lines between blocks are not records (a 0 or False is not blank)
+        batch.append((row, cells))
+        if len(batch) >= batch_rows:
+            outcome.rows += len(batch)
+            handle(batch)
+            batch.clear()
+            if progress is not None:
+                progress(outcome.rows, fraction_read())
+    outcome.rows += len(batch)
+    handle(batch)
 
 
 def _import_batch(
@@ -527,7 +572,6 @@ def _import_batch(
     outcome: ImportOutcome,
     reject: RejectRow,
 ) -> None:
-    outcome.rows += len(batch)
     candidates: dict[str, _Candidate] = {}
     for row, cells in batch:
         try:

@@ -289,7 +289,7 @@ def check_help(
             )
         )
     _check_recipient(unit, data, found, facts)
-    _check_channel(data, found)
+    check_channel(data, found)
     if found.item is not None and found.source is not None and not errors:
         _check_budget(data, found.source, facts, errors)
         _check_repeats(found, facts)
@@ -320,7 +320,7 @@ def _check_recipient(unit: Unit, data: HelpInput, found: Checked, facts: Facts) 
         if data.id_number.strip() and _id_as_filed(data.id_number) != household.head_id_number:
             errors.append(Problem("id-differs", _("身份证号与档案户主的不符（实名制）"), "id_number"))
         if bound:
-            _check_archive_first(household, data.paid_on, found)
+            check_archive_first(household, data.paid_on, found)
     elif data.recipient_kind == Kind.PERSON:
         found.name = data.name.strip()
         if not found.name:
@@ -332,7 +332,7 @@ def _check_recipient(unit: Unit, data: HelpInput, found: Checked, facts: Facts) 
         if data.person_category not in HelpRecord.PersonCategory.values:
             errors.append(Problem("no-category", _("请选择人员类别"), "person_category"))
         if bound:
-            errors.append(_unfiled(found.name))
+            errors.append(unfiled_problem(found.name))
     elif data.recipient_kind == Kind.ENTERPRISE:
         found.name = data.name.strip()
         if not found.name:
@@ -342,7 +342,7 @@ def _check_recipient(unit: Unit, data: HelpInput, found: Checked, facts: Facts) 
         if data.credit_code and len(data.credit_code.strip()) != 18:
             errors.append(Problem("bad-credit-code", _("统一社会信用代码应为18位"), "credit_code"))
         if bound:
-            errors.append(_unfiled(found.name))
+            errors.append(unfiled_problem(found.name))
     else:
         errors.append(Problem("unknown-recipient", _("请选择发放对象类型"), "recipient_kind"))
 
@@ -356,7 +356,7 @@ def _id_as_filed(text: str) -> str:
         return normalize_id_number(text)
 
 
-def _unfiled(name: str) -> Problem:
+def unfiled_problem(name: str) -> Problem:
     return Problem(
         "archive-first",
         _("“{name}”不是建档困难职工：中央和省级帮扶资金只能发放给已建档的困难职工家庭（依档帮扶）").format(
@@ -366,7 +366,7 @@ def _unfiled(name: str) -> Problem:
     )
 
 
-def _check_archive_first(household: Household, day: dt.date, found: Checked) -> None:
+def check_archive_first(household: Household, day: dt.date, found: Checked) -> None:
     """依档帮扶: the file open on the payment date, said precisely."""
     filed_on = local_date(household.filed_at)
     if rules.file_open_on(filed_on, household.ended_on, day):
@@ -386,7 +386,7 @@ def _check_archive_first(household: Household, day: dt.date, found: Checked) -> 
     found.errors.append(Problem("archive-first", message, "household"))
 
 
-def _check_channel(data: HelpInput, found: Checked) -> None:
+def check_channel(data: HelpInput, found: Checked) -> None:
     bound = found.source is not None and found.source.archive_first
     if data.channel == Channel.CASH:
         if bound:
@@ -419,18 +419,22 @@ def _check_channel(data: HelpInput, found: Checked) -> None:
 
 
 def _check_budget(data: HelpInput, source: FundSource, facts: Facts, errors: list[Problem]) -> None:
-    left = facts.left(source)
-    wanted = value_of(data.amount, data.goods_value)
-    if wanted > left:
-        errors.append(
-            Problem(
-                "over-budget",
-                _(
-                    "“{source}”本单位可用 {left} 元（筹集和上级下拨，减去下拨和已发放），本次 {wanted} 元超出"
-                ).format(source=source.name, left=left, wanted=wanted),
-                "amount",
-            )
-        )
+    problem = budget_problem(source, facts.left(source), value_of(data.amount, data.goods_value))
+    if problem is not None:
+        errors.append(problem)
+
+
+def budget_problem(source: FundSource, left: Decimal, wanted: Decimal) -> Problem | None:
+    """Spending `wanted` from `source` with `left` still to spend: the refusal, or None."""
+    if wanted <= left:
+        return None
+    return Problem(
+        "over-budget",
+        _("“{source}”本单位可用 {left} 元（筹集和上级下拨，减去下拨和已发放），本次 {wanted} 元超出").format(
+            source=source.name, left=left, wanted=wanted
+        ),
+        "amount",
+    )
 
 
 def _live(records: models.QuerySet[HelpRecord]) -> models.QuerySet[HelpRecord]:
@@ -442,25 +446,38 @@ def _check_repeats(found: Checked, facts: Facts) -> None:
     assert found.item is not None
     key = recipient_key(found)
     if facts.repeats(key, found.item):
-        found.warnings.append(
-            Problem(
-                "duplicate",
-                _("{name}在本次活动中已有一条“{item}”记录：是否重复发放？").format(
-                    name=found.name, item=found.item.name
-                ),
-            )
-        )
+        found.warnings.append(duplicate_problem(found))
     if found.card_number and facts.card_elsewhere(found.card_number, key):
-        found.warnings.append(
-            Problem("card-shared", _("这个卡号已用于另一户的发放：一卡不能对应两户"), "card_number")
-        )
+        found.warnings.append(card_shared_problem())
+
+
+def duplicate_problem(found: Checked) -> Problem:
+    """The warning for a recipient who already has a standing record of the item in the campaign."""
+    assert found.item is not None
+    return Problem(
+        "duplicate",
+        _("{name}在本次活动中已有一条“{item}”记录：是否重复发放？").format(
+            name=found.name, item=found.item.name
+        ),
+    )
+
+
+def card_shared_problem() -> Problem:
+    return Problem("card-shared", _("这个卡号已用于另一户的发放：一卡不能对应两户"), "card_number")
 
 
 def _check_caps(data: HelpInput, found: Checked, facts: Facts) -> None:
-    item = found.item
-    assert item is not None
+    assert found.item is not None
     if data.recipient_kind == Kind.ENTERPRISE:
         return  # the caps are per payment to a person or household, per person or household a year
+    apply_caps(data, found, facts.paid_this_year(recipient_key(found), found.item, data.paid_on.year))
+
+
+def apply_caps(data: HelpInput, found: Checked, so_far: Decimal) -> None:
+    """The item's caps on this payment, given what the recipient got of the item in the payment's year
+    (`so_far`): errors or warnings on `found`, as the item is configured."""
+    item = found.item
+    assert item is not None
     household = found.household
     living_line = household.minimum_living_line if household is not None else None
     if rules.basis_unknown(item.cap_basis, living_line=living_line, cost=data.cost_basis):
@@ -495,7 +512,6 @@ def _check_caps(data: HelpInput, found: Checked, facts: Facts) -> None:
         )
     if cap.per_year is not None:
         year = data.paid_on.year
-        so_far = facts.paid_this_year(recipient_key(found), item, year)
         if so_far + wanted > cap.per_year:
             broken.append(
                 Problem(
