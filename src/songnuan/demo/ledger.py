@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import random
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
@@ -20,8 +22,8 @@ from django.db import transaction
 
 from songnuan.archive.models import Household
 from songnuan.campaigns.models import Campaign
-from songnuan.ledger import services
-from songnuan.ledger.models import FundSource, HelpRecord
+from songnuan.ledger import activities, batches, services
+from songnuan.ledger.models import Activity, FundSource, HelpRecord
 from songnuan.orgs.models import Account, Unit
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -253,3 +255,202 @@ def _cash_and_goods(
         except services.LedgerError:
             continue
         services.help_record_approve(user=approver, record=record)
+
+
+def _activity(user: User, campaign: Campaign, unit: Unit, kind: str, on: dt.date, **fields: Any) -> None:
+    activities.activity_add(
+        user=user, campaign=campaign, unit=unit, data=activities.ActivityInput(kind=kind, on=on, **fields)
+    )
+
+
+@transaction.atomic
+def load_demo_activities(campaign: Campaign) -> None:
+    """What the city and 东宝区 did besides paying: visits, a 联帮促 team and its visits, services, migrant
+    workers' trips home, tickets and windows, an employer's subsidy, outdoor workers' stations and their
+    services, media reports."""
+    city, county = Unit.objects.get(name="荆门市总工会"), Unit.objects.get(name="东宝区总工会")
+    admin, reporter = _user("city_admin"), _user("dongbao_reporter")
+    K = Activity.Kind
+    day = dt.date(2018, 1, 18)
+    households = list(
+        Household.objects.filter(unit__path__startswith=county.path, status=Household.Status.FILED)[:4]
+    )
+    team = activities.team_create(
+        user=admin,
+        campaign=campaign,
+        unit=city,
+        data=activities.TeamInput(
+            name="市总第一联帮促工作组",
+            leader="市总工会党组书记",
+            members="权益保障部、财务部各1人",
+            linked_places="东宝区",
+            linked_enterprises="荆门石化总厂、东宝区荆楚纺织有限公司",
+            household_ids=[h.pk for h in households],
+        ),
+    )
+    for household in households:
+        _activity(
+            admin,
+            campaign,
+            city,
+            K.VISIT_HOUSEHOLD,
+            day,
+            people=1,
+            household_id=household.pk,
+            team_id=team.pk,
+        )
+    _activity(
+        admin,
+        campaign,
+        city,
+        K.VISIT_ENTERPRISE,
+        day,
+        subkind="capacity-cut",
+        quantity=3,
+        place="荆门石化总厂等",
+    )
+    _activity(
+        admin, campaign, city, K.VISIT_FRONTLINE, dt.date(2018, 2, 8), people=320, place="环卫、公交一线"
+    )
+    _activity(admin, campaign, city, K.VISIT_TALENT, dt.date(2018, 2, 9), people=45, title="看望工匠劳模")
+    _activity(
+        admin,
+        campaign,
+        city,
+        K.MEDIA,
+        dt.date(2018, 1, 20),
+        subkind="provincial",
+        place="湖北日报",
+        title="荆门工会送温暖到一线",
+        link="https://example.org/hbrb/2018/0120",
+    )
+    _activity(
+        admin,
+        campaign,
+        city,
+        K.MEDIA,
+        dt.date(2018, 1, 22),
+        subkind="local",
+        place="荆门日报",
+        title="联帮促工作组走进困难家庭",
+    )
+    _activity(
+        admin,
+        campaign,
+        city,
+        K.MEDIA,
+        dt.date(2018, 2, 1),
+        subkind="exhibition",
+        place="市工人文化宫",
+        title="维护职工权益工作成果展",
+    )
+    station = activities.station_register(
+        user=reporter,
+        unit=county,
+        data=activities.StationInput(
+            name="东宝区象山户外劳动者驿站",
+            address="象山大道1号",
+            opened_on=dt.date(2017, 6, 1),
+            operator="东宝区环卫处",
+        ),
+    )
+    activities.station_register(
+        user=reporter,
+        unit=county,
+        data=activities.StationInput(
+            name="东宝区龙泉户外劳动者驿站", address="龙泉北路18号", opened_on=dt.date(2017, 9, 1)
+        ),
+    )
+    _activity(
+        reporter,
+        campaign,
+        county,
+        K.STATION_SERVICE,
+        dt.date(2018, 1, 25),
+        station_id=station.pk,
+        people=860,
+        amount=Decimal("4300"),
+    )
+    _activity(
+        reporter,
+        campaign,
+        county,
+        K.RETURN_TRIP,
+        dt.date(2018, 2, 10),
+        subkind="coach",
+        quantity=6,
+        people=270,
+        place="东宝区—恩施",
+    )
+    _activity(
+        reporter,
+        campaign,
+        county,
+        K.RETURN_TRIP,
+        dt.date(2018, 2, 11),
+        subkind="carriage",
+        quantity=2,
+        people=236,
+        place="荆门—重庆北",
+    )
+    _activity(reporter, campaign, county, K.TICKETS, dt.date(2018, 2, 5), quantity=140)
+    _activity(
+        reporter,
+        campaign,
+        county,
+        K.TICKET_WINDOW,
+        dt.date(2018, 1, 26),
+        place="东宝区职工服务中心",
+        quantity=1,
+    )
+    _activity(
+        reporter,
+        campaign,
+        county,
+        K.EMPLOYER_SUBSIDY,
+        dt.date(2018, 2, 6),
+        amount=Decimal("36000"),
+        people=120,
+        place="东宝区恒力水泥有限公司",
+    )
+    _activity(
+        reporter,
+        campaign,
+        county,
+        K.SERVICE,
+        dt.date(2018, 1, 30),
+        subkind="health",
+        people=210,
+        title="免费体检",
+    )
+    _activity(reporter, campaign, county, K.POLICY, dt.date(2018, 1, 16), people=85, title="送政策到户")
+    _activity(
+        reporter,
+        campaign,
+        county,
+        K.WAGES,
+        dt.date(2018, 1, 24),
+        people=32,
+        amount=Decimal("268000"),
+        place="某建筑工地",
+    )
+
+
+def load_demo_batch(campaign: Campaign) -> None:
+    """东宝区's approved card payments sent to the bank in one batch, the bank's answer taken with one
+    failure (a closed card) — which waits in the queue for the next batch."""
+    county = Unit.objects.get(name="东宝区总工会")
+    reviewer = _user("city_reviewer")
+    batch = batches.batch_create(user=reviewer, campaign=campaign, unit=county, bank_format="standard")
+    batches.batch_mark_sent(user=reviewer, batch=batch)
+    rows = ["序号,姓名,卡号,金额,结果,失败原因"]
+    for position, line in enumerate(batch.lines.order_by("seq")):
+        failed = position == 2
+        rows.append(
+            f"{line.seq},{line.name},{line.card_number},{line.amount},"
+            f"{'失败' if failed else '成功'},{'账户已销户' if failed else ''}"
+        )
+    answer = ("\r\n".join(rows) + "\r\n").encode("gbk")
+    batches.batch_reconcile(
+        user=reviewer, batch=batch, file_name=f"{batch.number}-回盘.csv", stream=io.BytesIO(answer)
+    )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from songnuan.archive import generate, services
 from songnuan.archive.models import Household
 from songnuan.campaigns.models import Campaign
-from songnuan.demo.ledger import load_demo_ledger
+from songnuan.demo.ledger import load_demo_activities, load_demo_batch, load_demo_ledger
 from songnuan.formkit import yearly
 from songnuan.formkit.definitions import ItemKind, get_form
 from songnuan.formkit.engine import Value
@@ -144,7 +144,12 @@ class Command(BaseCommand):
         if not HelpRecord.objects.exists():
             campaign = Campaign.objects.get(document_number=data["campaign"]["document_number"])
             records = load_demo_ledger(campaign, seed=data["archive"]["seed"])
-            self.stdout.write(f"已生成帮扶台账：{records} 条发放记录，以及资金筹集、下拨和被拒绝的录入。")
+            load_demo_batch(campaign)
+            load_demo_activities(campaign)
+            self.stdout.write(
+                f"已生成帮扶台账：{records} 条发放记录（含被拒绝的录入）、资金筹集和下拨、一个已对账的银行代发批次、"
+                "联帮促工作组、返乡包车、服务站点和媒体报道。"
+            )
         self.stdout.write(f"演示账号（密码都是 {data['password']}）：")
         for account in Account.objects.select_related("user", "unit").order_by("unit__path", "role"):
             full = "（可查看完整身份证号）" if account.user.has_perm("archive.view_personal_data") else ""
