@@ -19,6 +19,11 @@ in a hundred has an ID number with a wrong check digit; every column of the rost
       beforehand, inserted into the emptied table (same indexes) with `bulk.insert_rows` alone — one SQLite
       executemany or one PostgreSQL COPY — in one transaction.
 
+  (c) the eligibility check of one payment as the page and the API make it (`services.check_help`, its facts
+      read from the database), over 2,000 payments against the ledger (a) left: µs per row; beside it the
+      import's own cost per row above the raw insert, (a − b) / N, where the same rules run on preloaded
+      facts.
+
 Goals from the issue: a / b ≤ 2 on each database; peak RSS at N at most 1.25 × the peak at N/10. Options:
 --n N, --database sqlite|postgresql|both, --pg-url URL, --json; BENCH_ROSTER_PROFILE=1 in the
 environment prints a cProfile of each import on stderr. The exit status is always 0: this measures.
@@ -273,6 +278,63 @@ def child_baseline(url: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": len(rows)}
 
 
+def child_check(url: str, n: int) -> dict[str, Any]:
+    """(c): the eligibility check (依档帮扶, cash, money left, duplicates, card, caps) of one payment, as the
+    page and the API make it — `services.check_help` with its database-backed facts, a few queries a row —
+    over `n` payments: half to filed households from the central fund, half to people not on file from
+    union funds. Reads only; µs per row."""
+    setup_django(url)
+    from decimal import Decimal
+
+    from songnuan.archive.models import Household
+    from songnuan.campaigns.models import Campaign
+    from songnuan.ledger.models import HelpRecord
+    from songnuan.ledger.services import HelpInput, Lookups, check_help
+    from songnuan.orgs.models import Unit
+
+    campaign, unit = Campaign.objects.get(), Unit.objects.get(name=COUNTY)
+    households = list(Household.objects.values_list("pk", "head_id_number")[: n // 2])
+    people = [number for _pk, number in households]  # valid ID numbers, paid as persons from union funds
+    inputs = [
+        HelpInput(
+            recipient_kind=HelpRecord.RecipientKind.HOUSEHOLD,
+            household_id=pk,
+            item="visit",
+            source="central",
+            channel=HelpRecord.Channel.UNION_CARD,
+            paid_on=dt.date(2018, 1, 25),
+            amount=Decimal("800"),
+        )
+        for pk, _number in households
+    ] + [
+        HelpInput(
+            recipient_kind=HelpRecord.RecipientKind.PERSON,
+            name="张三",
+            id_number=number,
+            person_category=HelpRecord.PersonCategory.FRONTLINE,
+            item="visit",
+            source="union",
+            channel=HelpRecord.Channel.BANK_CARD,
+            card_number="6222020200112233445",
+            paid_on=dt.date(2018, 1, 25),
+            amount=Decimal("500"),
+        )
+        for number in people
+    ]
+    lookups = Lookups()
+    errors = 0
+    started = time.perf_counter()
+    for data in inputs:
+        errors += bool(check_help(campaign=campaign, unit=unit, data=data, lookups=lookups).errors)
+    seconds = time.perf_counter() - started
+    return {
+        "rows": len(inputs),
+        "seconds": seconds,
+        "us_per_row": seconds / len(inputs) * 1e6,
+        "refused": errors,
+    }
+
+
 def run_child(arguments: Sequence[str]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, *arguments], cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False
@@ -290,6 +352,7 @@ def run_database(db: str, pg_url: str, files: dict[str, str]) -> dict[str, Any]:
         small = run_child(["--child", "import", "--url", url, "--path", files["small"]])
         large = run_child(["--child", "import", "--url", url, "--path", files["large"]])
         floor = run_child(["--child", "baseline", "--url", url])
+        check = run_child(["--child", "check", "--url", url, "--path", "2000"])
     ratio = large["seconds"] / floor["seconds"]
     memory = large["peak_rss_kib"] / small["peak_rss_kib"]
     return {
@@ -298,6 +361,7 @@ def run_database(db: str, pg_url: str, files: dict[str, str]) -> dict[str, Any]:
         "import_small": small,
         "import": large,
         "baseline": floor,
+        "check": check,
         "ratio": ratio,
         "ratio_met": ratio <= GOAL_IMPORT_OVER_RAW,
         "memory_ratio": memory,
@@ -321,6 +385,20 @@ def print_report(n: int, results: Sequence[dict[str, Any]]) -> None:
             f" ({r['memory_ratio']:.2f}) | {'met' if r['memory_met'] else 'NOT met'} |"
         )
         print(f"|   created {a['created']:,}, rejected {a['rejected']:,}, warnings {a['warnings']:,} |")
+    print()
+    print(
+        "(c) the eligibility check per row: one payment at a time (check_help, database-backed facts, as the"
+    )
+    print(
+        "    page and the API check), and in the import (a − b, per row: reading, checking, the row digest)"
+    )
+    for r in results:
+        c, a, b = r["check"], r["import"], r["baseline"]
+        in_import = (a["seconds"] - b["seconds"]) / a["rows"] * 1e6
+        print(
+            f"| {r['database']} | one at a time {c['us_per_row']:,.0f} µs"
+            f" | in the import {in_import:,.0f} µs |"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -332,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", choices=("setup", "import", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("setup", "import", "baseline", "check"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -345,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.child == "baseline":
         print(json.dumps(child_baseline(args.url)))
+        return 0
+    if args.child == "check":
+        print(json.dumps(child_check(args.url, int(args.path))))
         return 0
     databases = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
     results = []

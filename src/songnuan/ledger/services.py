@@ -591,6 +591,12 @@ def _event(
     )
 
 
+def _record_changed(action: str, user: User, record: HelpRecord, before: dict[str, str]) -> None:
+    """The history row of a change to `record`: the fields that differ from `before` (its snapshot)."""
+    old, new = _changes(before, snapshot(record))
+    _event(action, user=user, campaign=record.campaign, unit=record.unit, old=old, new=new, record=record)
+
+
 def _input_text(data: HelpInput) -> dict[str, str]:
     """A refused attempt as the history keeps it: what was entered, the ID number masked."""
     values = {f.name: as_text(getattr(data, f.name)) for f in fields(data)}
@@ -740,16 +746,7 @@ def help_record_edit(
             if evidence is not None:
                 record.evidence.save(evidence.name or "evidence", evidence, save=False)
             record.save()
-            old, new = _changes(before, snapshot(record))
-            _event(
-                LedgerEvent.Action.RECORD_EDITED,
-                user=user,
-                campaign=record.campaign,
-                unit=record.unit,
-                old=old,
-                new=new,
-                record=record,
-            )
+            _record_changed(LedgerEvent.Action.RECORD_EDITED, user, record, before)
             return record
     raise _refuse(
         user=user,
@@ -844,16 +841,7 @@ def help_record_approve(*, user: User, record: HelpRecord) -> HelpRecord:
     record.approved_at = timezone.now()
     record.payment = HelpRecord.Payment.QUEUED if record.channel in CARD_CHANNELS else HelpRecord.Payment.NONE
     record.save()
-    old, new = _changes(before, snapshot(record))
-    _event(
-        LedgerEvent.Action.RECORD_APPROVED,
-        user=user,
-        campaign=record.campaign,
-        unit=record.unit,
-        old=old,
-        new=new,
-        record=record,
-    )
+    _record_changed(LedgerEvent.Action.RECORD_APPROVED, user, record, before)
     return record
 
 
