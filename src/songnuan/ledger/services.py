@@ -158,8 +158,8 @@ def available(
     spent_rows = HelpRecord.objects.filter(campaign=campaign, unit=unit, source=source)
     if exclude_record is not None:
         spent_rows = spent_rows.exclude(pk=exclude_record)
-    spent = _sum(spent_rows, "amount") + _sum(spent_rows, "goods_value")
-    return came_in - passed_on - spent
+    spent = spent_rows.aggregate(amount=Sum("amount"), goods=Sum("goods_value"))  # one pass, not two
+    return came_in - passed_on - Decimal(spent["amount"] or 0) - Decimal(spent["goods"] or 0)
 
 
 # --- what the rules need to know of the ledger ------------------------------------------------------------

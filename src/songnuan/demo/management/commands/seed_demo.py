@@ -147,8 +147,8 @@ class Command(BaseCommand):
             load_demo_batch(campaign)
             load_demo_activities(campaign)
             self.stdout.write(
-                f"已生成帮扶台账：{records} 条发放记录（含被拒绝的录入）、资金筹集和下拨、一个已对账的银行代发批次、"
-                "联帮促工作组、返乡包车、服务站点和媒体报道。"
+                f"已生成帮扶台账：{records} 条发放记录（含被拒绝的录入）、资金筹集和下拨、"
+                "一个已对账的银行代发批次、联帮促工作组、返乡包车、服务站点和媒体报道。"
             )
         self.stdout.write(f"演示账号（密码都是 {data['password']}）：")
         for account in Account.objects.select_related("user", "unit").order_by("unit__path", "role"):
