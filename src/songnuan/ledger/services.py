@@ -179,6 +179,17 @@ class Facts:
         self.campaign = campaign
         self.unit = unit
         self.exclude_record = exclude_record
+        self._recipients: dict[RecipientKey, list[int]] = {}
+
+    def _ids(self, key: RecipientKey) -> list[int]:
+        """The ids of the recipient's (other) records, found by the recipient's own index (ID number,
+        household): a handful of rows. Left to itself, a planner without statistics reads the campaign's or
+        the item's index instead, which holds every record of the item (≈ 30 ms at 100,000 records)."""
+        if key not in self._recipients:
+            self._recipients[key] = list(
+                self._others(HelpRecord.objects.filter(_recipient_filter(key))).values_list("pk", flat=True)
+            )
+        return self._recipients[key]
 
     def _others(self, records: models.QuerySet[HelpRecord]) -> models.QuerySet[HelpRecord]:
         return records.exclude(pk=self.exclude_record) if self.exclude_record is not None else records
@@ -192,8 +203,11 @@ class Facts:
 
     def repeats(self, key: RecipientKey, item: HelpItem) -> bool:
         """Whether the recipient already has a standing record of `item` in the campaign."""
-        records = _live(HelpRecord.objects.filter(campaign=self.campaign, item=item))
-        return self._others(records.filter(_recipient_filter(key))).exists()
+        ids = self._ids(key)
+        return (
+            bool(ids)
+            and _live(HelpRecord.objects.filter(pk__in=ids, campaign=self.campaign, item=item)).exists()
+        )
 
     def card_elsewhere(self, card_number: str, key: RecipientKey) -> bool:
         """Whether `card_number` was recorded for another recipient (any campaign)."""
@@ -203,10 +217,12 @@ class Facts:
     def paid_this_year(self, key: RecipientKey, item: HelpItem, year: int) -> Decimal:
         """What the recipient got of `item` in calendar `year` (any campaign). Reversed records and their
         reversals are left out: a reversal is dated the day of the correction, maybe a year later."""
-        records = self._others(
-            _live(HelpRecord.objects.filter(item=item, paid_on__year=year)).filter(_recipient_filter(key))
-        )
-        return _sum(records, "amount") + _sum(records, "goods_value")
+        ids = self._ids(key)
+        if not ids:
+            return Decimal(0)
+        records = _live(HelpRecord.objects.filter(pk__in=ids, item=item, paid_on__year=year))
+        paid = records.aggregate(amount=Sum("amount"), goods=Sum("goods_value"))
+        return Decimal(paid["amount"] or 0) + Decimal(paid["goods"] or 0)
 
 
 def recipient_key(found: Checked) -> RecipientKey:
