@@ -171,9 +171,9 @@ RecipientKey = tuple[str, str]
 
 class Facts:
     """What the rules read from the ledger and the archive about one unit's records in one campaign: the
-    household chosen, the money left of a source, the recipient's other records. Asked of the database here;
-    the roster import subclasses it with everything preloaded, so that a file of 100,000 rows is checked by
-    the same rules without a query per row."""
+    household chosen, the money left of a source, the recipient's other records, asked of the database. The
+    roster import does not ask it row by row: it preloads the same facts per batch of rows and applies the
+    same rule functions (`budget_problem`, `duplicate_problem`, `apply_caps` …) to them."""
 
     def __init__(self, campaign: Campaign, unit: Unit, *, exclude_record: int | None = None) -> None:
         self.campaign = campaign
