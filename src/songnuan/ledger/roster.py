@@ -31,7 +31,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, models, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,17 +49,19 @@ from songnuan.archive.importing import (
 from songnuan.archive.models import Household
 from songnuan.formkit.values import BLANK_MARKS, DATE_TEXT, normalize_text
 from songnuan.ledger import rules
-from songnuan.ledger.models import FundSource, HelpItem, HelpRecord, LedgerEvent, Receipt, RosterImport
+from songnuan.ledger.models import FundSource, HelpItem, HelpRecord, LedgerEvent, RosterImport
 from songnuan.ledger.services import (
     Checked,
     HelpInput,
     Problem,
     apply_caps,
+    available,
     budget_problem,
     card_shared_problem,
     check_archive_first,
     check_channel,
     duplicate_problem,
+    local_date,
     unfiled_problem,
     value_of,
 )
@@ -432,7 +433,7 @@ class RosterReader:
         assert data is not None and unit is not None and found.source is not None
         mine = [h for h in households if h.unit.is_within(unit)]
         household = next(
-            (h for h in mine if rules.file_open_on(_filed_on(h), h.ended_on, data.paid_on)),
+            (h for h in mine if rules.file_open_on(local_date(h.filed_at), h.ended_on, data.paid_on)),
             max(mine, key=lambda h: h.pk, default=None),
         )
         bound = found.source.archive_first
@@ -469,16 +470,7 @@ class RosterReader:
             if unit.id not in self.locked:  # two imports, or an import and a page, may not share a remainder
                 Unit.objects.select_for_update().filter(pk=unit.id).first()
                 self.locked.add(unit.id)
-            receipts = Receipt.objects.filter(campaign=self.campaign, source=source)
-            came_in = receipts.filter(unit=unit).aggregate(t=Sum("amount"))["t"] or 0
-            passed_on = (
-                receipts.filter(from_unit=unit, kind=Receipt.Kind.ALLOCATION).aggregate(t=Sum("amount"))["t"]
-                or 0
-            )
-            spent = HelpRecord.objects.filter(campaign=self.campaign, unit=unit, source=source).aggregate(
-                a=Sum("amount"), g=Sum("goods_value")
-            )
-            self.left[key] = Decimal(came_in) - Decimal(passed_on) - (spent["a"] or 0) - (spent["g"] or 0)
+            self.left[key] = available(self.campaign, unit, source)
         return self.left[key]
 
     def database_row(self, read: _Row) -> list[Any]:
@@ -603,10 +595,6 @@ def _yuan(value: Any) -> Decimal | None:
     if isinstance(value, str):
         return _parse_text_yuan(value)
     return rules.parse_yuan(value)
-
-
-def _filed_on(household: Household) -> dt.date | None:
-    return timezone.localdate(household.filed_at) if household.filed_at is not None else None
 
 
 def roster_import(
@@ -837,7 +825,8 @@ def _check_ledger(
 
 
 def _same_recipient(recipient: tuple[str, Any], holder: tuple[int | None, str]) -> bool:
-    """services' `_same_recipient`: a household by its file, anyone else by the ID number."""
+    """Whether a card's `holder` (household id, ID number) is the row's recipient: a household by its file,
+    anyone else by the ID number."""
     kind, key = recipient
     return bool(holder[0] == key if kind == "h" else holder[1] == key)
 
