@@ -3,6 +3,7 @@ worked out here, for one unit (本级), its subtree (全辖) and many units at o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -290,12 +291,17 @@ def test_blank_when_the_unit_keeps_no_records_of_a_kind(world: World) -> None:
     assert derive(world.campaign, FORM, world.city, subtree=False) == dict.fromkeys(COUNTY)
 
 
-def test_one_query_for_a_whole_form(world: World, django_assert_num_queries: Any) -> None:
+def test_one_statement_for_a_whole_form(world: World, django_assert_num_queries: Any) -> None:
+    """The statement, and the ids of the help items and fund sources its filters name (one small query)."""
     build(world)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         derive(world.campaign, FORM, world.county, subtree=True)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         derive_units(world.campaign, FORM)
+    # A form whose filters name no help item or fund source: the statement alone.
+    activities_only = dataclasses.replace(FORM, items=(FORM.item("9B"),), rules=(), _by_code={})
+    with django_assert_num_queries(1):
+        assert derive(world.campaign, activities_only, world.county, subtree=True) == {"9B": 1}
 
 
 def test_the_centres_help_by_item(world: World) -> None:

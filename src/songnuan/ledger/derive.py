@@ -1,9 +1,10 @@
 """Form items derived from the relief ledger, as the form files declare them (`ledger = { … }`, the grammar in
 docs/forms.md and `songnuan.formkit.definitions.LEDGER_RECORDS`): no Python per item.
 
-One SQL statement answers a whole form: per record kind (help records, receipts, activities, stations) one
-aggregate query with one conditional aggregate per item — the items' filters become `FILTER (WHERE …)` —
-and the kinds' queries joined by UNION ALL. Grouped by unit (`derive_units`, 本级 of many units at once) or
+One SQL statement answers a whole form (and one small query finds the ids of the help items and fund sources
+the filters name): per record kind (help records, receipts, activities, stations) one aggregate query with
+one conditional aggregate per item — the items' filters become `FILTER (WHERE …)` — and the kinds' queries
+joined by UNION ALL. Grouped by unit (`derive_units`, 本级 of many units at once) or
 not at all (`derive`: one unit, or its subtree).
 
 What counts: approved help records, a reversal cancelling what it reverses (sums net out; a record count is
@@ -16,28 +17,24 @@ ledger says nothing); once it has some, an item none of them matches is 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connections
-from django.db.models import (
-    Case,
-    Count,
-    DecimalField,
-    IntegerField,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Cast, Coalesce
+from django.db import connection
+from django.db.models import Field, Model
 
 from songnuan.archive.models import Household
 from songnuan.campaigns.models import Campaign, ReportingScope
-from songnuan.formkit.definitions import LEDGER_RECORDS, Derivation, Form, Item, ItemKind
+from songnuan.formkit.definitions import (
+    LEDGER_MONEY_MEASURES,
+    LEDGER_RECORDS,
+    Derivation,
+    Form,
+    Item,
+    ItemKind,
+)
 from songnuan.formkit.engine import Value as FormValue
 from songnuan.ledger.models import Activity, FundSource, HelpItem, HelpRecord, Receipt, Station
 from songnuan.orgs.models import Unit
@@ -45,37 +42,81 @@ from songnuan.orgs.models import Unit
 TEN_THOUSAND = Decimal(10_000)
 MONEY_PLACES = Decimal("0.0001")
 
-#: Per record kind, each filter field of the grammar → how it is looked up. A callable gets the codes.
+#: SQL text and its parameters (`%s` placeholders, as Django's cursors take them on every database).
+Sql = tuple[str, list[Any]]
+
+
+class Codes:
+    """The ids of the configured help items and fund sources a filter names (by code, or by the 附件1 item
+    they count in): one query, made the first time a filter needs it, so the statement compares plain ids."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[str, int, str, str]] | None = None
+
+    def ids(self, table: str, field: str, codes: Sequence[str]) -> list[int]:
+        if self._rows is None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT 'item', id, code, form_item FROM {HelpItem._meta.db_table} UNION ALL "
+                    f"SELECT 'source', id, code, form_item FROM {FundSource._meta.db_table}"
+                )
+                self._rows = cursor.fetchall()
+        wanted = set(codes)
+        column = 2 if field == "code" else 3
+        return sorted(row[1] for row in self._rows if row[0] == table and row[column] in wanted)
+
+
+def _in(column: str, values: Sequence[Any]) -> Sql:
+    if not values:
+        return "1 = 0", []  # a code nothing is configured under: nothing matches
+    if len(values) == 1:
+        return f"{column} = %s", [values[0]]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _by_id(table: str, field: str, column: str) -> Any:
+    return lambda codes, known: _in(column, known.ids(table, field, codes))
+
+
+def _by_value(column: str) -> Any:
+    return lambda codes, _known: _in(column, codes)
+
+
+#: Per record kind, each filter field of the grammar → its SQL condition, given the codes and `Codes`. The
+#: record is `r`; `h` its household (joined only when a filter names the household's category).
 _HELP_FIELDS: dict[str, Any] = {
-    "item": lambda codes: Q(item__in=HelpItem.objects.filter(code__in=codes).values("pk")),
-    "item_form_item": lambda codes: Q(item__in=HelpItem.objects.filter(form_item__in=codes).values("pk")),
-    "source": lambda codes: Q(source__in=FundSource.objects.filter(code__in=codes).values("pk")),
-    "source_form_item": lambda codes: Q(
-        source__in=FundSource.objects.filter(form_item__in=codes).values("pk")
-    ),
-    "recipient": lambda codes: Q(recipient_kind__in=codes),
-    # A subquery, not a join: the database hashes the (few) households once instead of joining every record.
-    "household_category": lambda codes: Q(
-        household__in=Household.objects.filter(category__in=codes).values("pk")
-    ),
-    "person_category": lambda codes: Q(person_category__in=codes),
-    "enterprise_kind": lambda codes: Q(enterprise_kind__in=codes),
-    "channel": lambda codes: Q(channel__in=codes),
+    "item": _by_id("item", "code", "r.item_id"),
+    "item_form_item": _by_id("item", "form_item", "r.item_id"),
+    "source": _by_id("source", "code", "r.source_id"),
+    "source_form_item": _by_id("source", "form_item", "r.source_id"),
+    "recipient": _by_value("r.recipient_kind"),
+    "household_category": _by_value("h.category"),
+    "person_category": _by_value("r.person_category"),
+    "enterprise_kind": _by_value("r.enterprise_kind"),
+    "channel": _by_value("r.channel"),
 }
 LOOKUPS: dict[str, dict[str, Any]] = {
     "help": _HELP_FIELDS,
     "receipts": {key: _HELP_FIELDS[key] for key in ("source", "source_form_item")},
-    "activities": {
-        "kind": lambda codes: Q(kind__in=codes),
-        "subkind": lambda codes: Q(subkind__in=codes),
-    },
+    "activities": {"kind": _by_value("r.kind"), "subkind": _by_value("r.subkind")},
     "stations": {},
 }
+_HOUSEHOLD_FIELDS = frozenset({"household_category"})
 _MAX_IN = 500
-_MONEY = DecimalField(max_digits=20, decimal_places=2)
-#: A column another record kind fills: NULL, typed (PostgreSQL will not unite an untyped NULL with a number).
-_NONE = Cast(Value(None), output_field=_MONEY)
-_NET = Case(When(reverses__isnull=True, then=Value(1)), default=Value(-1), output_field=IntegerField())
+#: A column another record kind fills: NULL, typed as the column's own aggregate (PostgreSQL will not unite
+#: an untyped NULL with a number, and a count united with a NUMERIC NULL would come back as a Decimal).
+_NONE_MONEY = "CAST(NULL AS NUMERIC)"
+_NONE_COUNT = "CAST(NULL AS BIGINT)"
+#: A reversal counts −1 record: a record and its reversal net out.
+_NET = "CASE WHEN r.reverses_id IS NULL THEN 1 ELSE -1 END"
+#: Neither a reversal nor reversed (`rv`, the record's reversal, joined for the distinct counts).
+_LIVE = "r.reverses_id IS NULL AND rv.id IS NULL"
+_MODELS: dict[str, type[Model]] = {
+    "help": HelpRecord,
+    "receipts": Receipt,
+    "activities": Activity,
+    "stations": Station,
+}
 
 
 @dataclass(frozen=True)
@@ -86,12 +127,17 @@ class Scope:
     subtree: bool = False
     units: tuple[int, ...] | None = None  # derive_units: these units' own records, grouped by unit
 
-    def q(self) -> Q:
+    def sql(self) -> Sql:
         if self.unit is not None:
-            return Q(unit__path__startswith=self.unit.path) if self.subtree else Q(unit=self.unit)
+            if not self.subtree:
+                return "r.unit_id = %s", [self.unit.pk]
+            # Paths are digits and "/" (`orgs.models.path_segment`): nothing in them is a LIKE wildcard.
+            return f"r.unit_id IN (SELECT u.id FROM {Unit._meta.db_table} u WHERE u.path LIKE %s)", [
+                f"{self.unit.path}%"
+            ]
         if self.units is not None and len(self.units) <= _MAX_IN:
-            return Q(unit_id__in=self.units)
-        return Q()  # every unit (a long list is filtered after the query, not in 4 × n parameters)
+            return _in("r.unit_id", self.units)
+        return "", []  # every unit (a long list is filtered after the query, not in 4 × n parameters)
 
 
 def whole_area(campaign: Campaign) -> bool:
@@ -129,87 +175,113 @@ def derivable(form: Form) -> list[Item]:
 # --- the query ---------------------------------------------------------------------------------------------
 
 
-def _base(campaign: Campaign, records: str, scope: Scope) -> QuerySet[Any]:
-    where = scope.q()
+def _base(campaign: Campaign, records: str) -> Sql:
+    """Which rows of a record kind count at all (before the scope and the items' filters)."""
     if records == "help":
-        return HelpRecord.objects.filter(where, campaign=campaign, state=HelpRecord.State.APPROVED)
+        return "r.campaign_id = %s AND r.state = %s", [campaign.pk, HelpRecord.State.APPROVED.value]
     if records == "receipts":
-        return Receipt.objects.filter(where, campaign=campaign, kind=Receipt.Kind.RAISED)
+        return "r.campaign_id = %s AND r.kind = %s", [campaign.pk, Receipt.Kind.RAISED.value]
     if records == "activities":
-        return Activity.objects.filter(where, campaign=campaign)
-    end = campaign.period_end
-    return Station.objects.filter(where, opened_on__lte=end).filter(
-        Q(closed_on__isnull=True) | Q(closed_on__gt=end)
-    )
+        return "r.campaign_id = %s", [campaign.pk]
+    end = connection.ops.adapt_datefield_value(campaign.period_end)
+    return "r.opened_on <= %s AND (r.closed_on IS NULL OR r.closed_on > %s)", [end, end]
 
 
-def _condition(records: str, derivation: Derivation) -> Q:
-    q = Q()
+def _condition(records: str, derivation: Derivation, known: Codes) -> Sql:
+    parts: list[str] = []
+    params: list[Any] = []
     for field, codes in derivation.where:
-        q &= LOOKUPS[records][field](list(codes))
-    return q
+        sql, values = LOOKUPS[records][field](list(codes), known)
+        parts.append(sql)
+        params += values
+    return " AND ".join(parts), params
 
 
-def _aggregate(campaign: Campaign, records: str, derivation: Derivation) -> Any:
-    q = _condition(records, derivation)
+def _aggregate(records: str, derivation: Derivation, known: Codes) -> Sql:
+    """One item's aggregate over the rows of its record kind: `FILTER (WHERE …)` its filters."""
+    condition, params = _condition(records, derivation, known)
     measure = derivation.measure
-    reversible = records in ("help", "receipts")
-    if measure == "records":
-        return Sum(_NET, filter=q) if reversible else Count("pk", filter=q)
     if measure in ("households", "persons"):
-        reversed_ids = HelpRecord.objects.filter(campaign=campaign, reverses__isnull=False).values("reverses")
-        live = q & Q(reverses__isnull=True) & ~Q(pk__in=reversed_ids)
-        if measure == "households":
-            return Count("household", distinct=True, filter=live)
-        return Count("id_number", distinct=True, filter=live & ~Q(id_number=""))
-    if measure == "value":
-        zero = Value(Decimal(0), output_field=_MONEY)
-        both = Coalesce("amount", zero, output_field=_MONEY) + Coalesce(
-            "goods_value", zero, output_field=_MONEY
-        )
-        return Sum(both, filter=q, output_field=_MONEY)
-    return Sum(measure if measure != "goods_quantity" else "goods_quantity", filter=q)
+        counted = "r.household_id" if measure == "households" else "r.id_number"
+        live = _LIVE if measure == "households" else f"{_LIVE} AND r.id_number <> ''"
+        where = f"{condition} AND {live}" if condition else live
+        return f"COUNT(DISTINCT {counted}) FILTER (WHERE {where})", params
+    if measure == "records":
+        aggregate = f"SUM({_NET})" if records in ("help", "receipts") else "COUNT(*)"
+    elif measure == "value":
+        aggregate = "SUM(COALESCE(r.amount, 0) + COALESCE(r.goods_value, 0))"
+    else:  # a column of the record, by the grammar's name (amount, goods_quantity, people …)
+        field = _MODELS[records]._meta.get_field(measure)
+        assert isinstance(field, Field)  # a concrete column, never a relation
+        aggregate = f"SUM(r.{field.column})"
+    return (f"{aggregate} FILTER (WHERE {condition})", params) if condition else (aggregate, params)
+
+
+def _select(
+    campaign: Campaign,
+    form: Form,
+    records: str,
+    columns: Sequence[str],
+    scope: Scope,
+    known: Codes,
+    *,
+    grouped: bool,
+) -> Sql:
+    """One record kind's part of the statement: its row count and its items' aggregates in their columns, the
+    other kinds' columns NULL."""
+    selects: list[str] = []
+    params: list[Any] = []
+    joined_households = joined_reversals = False
+    for column in columns:
+        if column == f"{records}:":
+            selects.append("COUNT(*)")
+            continue
+        derivation = None if column.endswith(":") else form.item(column).derivation
+        if derivation is None or derivation.records != records:
+            money = derivation is not None and derivation.measure in LEDGER_MONEY_MEASURES
+            selects.append(_NONE_MONEY if money else _NONE_COUNT)
+            continue
+        sql, values = _aggregate(records, derivation, known)
+        selects.append(sql)
+        params += values
+        joined_households |= any(field in _HOUSEHOLD_FIELDS for field, _codes in derivation.where)
+        joined_reversals |= derivation.measure in ("households", "persons")
+    table = _MODELS[records]._meta.db_table
+    joins = ""
+    # Joins, not a subquery per item: one lookup a row instead of one per filter that needs it.
+    if joined_households:
+        joins += f" LEFT JOIN {Household._meta.db_table} h ON h.id = r.household_id"
+    if joined_reversals:
+        joins += f" LEFT JOIN {table} rv ON rv.reverses_id = r.id"
+    where, where_params = _base(campaign, records)
+    within, within_params = scope.sql()
+    if within:
+        where = f"{where} AND {within}"
+    key = "r.unit_id" if grouped else "0"
+    sql = f"SELECT {key}, {', '.join(selects)} FROM {table} r{joins} WHERE {where}"
+    if grouped:
+        sql += " GROUP BY r.unit_id"
+    return sql, params + where_params + within_params
 
 
 def _run(campaign: Campaign, form: Form, scope: Scope, *, grouped: bool = False) -> dict[int, dict[str, Any]]:
-    """{group key: {item code or "<kind>:" (the kind's row count): raw aggregate}}; key 0 when not grouped."""
+    """{group key: {item code or "<kind>:" (the kind's row count): raw aggregate}}; key 0 when not grouped.
+
+    Hand-written SQL rather than the ORM's: on 10,000 units × 1,000,000 records the ORM's spelling (a subquery
+    per filter, casts around every sum, NOT IN for reversals) cost 3–15 × a flat GROUP BY; this spelling
+    compares plain columns and ids (BENCHMARKS.md, issue 12 (b))."""
     items = [item for item in derivable(form) if not item.derivation.items]  # type: ignore[union-attr]
     kinds = [kind for kind in LEDGER_RECORDS if any(i.derivation.records == kind for i in items)]  # type: ignore[union-attr]
     if not kinds:
         return {}
     columns = [f"{kind}:" for kind in kinds] + [item.code for item in items]
-    aliases = {column: f"c{position}" for position, column in enumerate(columns)}
-    parts = []
-    for kind in kinds:
-        annotations: dict[str, Any] = {}
-        for column in columns:
-            alias = aliases[column]
-            if column == f"{kind}:":
-                annotations[alias] = Count("pk")
-            elif column.endswith(":"):
-                annotations[alias] = _NONE
-            else:
-                derivation = form.item(column).derivation
-                assert derivation is not None
-                annotations[alias] = (
-                    _aggregate(campaign, kind, derivation) if derivation.records == kind else _NONE
-                )
-        base = _base(campaign, kind, scope).order_by()
-        if grouped:
-            query = base.values("unit_id").annotate(**annotations).values_list("unit_id", *aliases.values())
-        else:
-            query = (
-                base.annotate(key=Value(0, output_field=IntegerField()))
-                .values("key")
-                .annotate(**annotations)
-                .values_list("key", *aliases.values())
-            )
-        parts.append(query)
-    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    known = Codes()
+    parts = [_select(campaign, form, kind, columns, scope, known, grouped=grouped) for kind in kinds]
+    sql = " UNION ALL ".join(part for part, _params in parts)
+    params = [value for _part, values in parts for value in values]
     # On a raw cursor: the ORM's per-cell converters cost more than the query on 10,000 units × 50 items,
     # and `_values` turns the few kinds of raw numbers (int, float, Decimal) into the table's values itself.
-    sql, params = combined.query.get_compiler(using=combined.db).as_sql()
-    with connections[combined.db].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     # A row holds one kind's columns (its row count first, then its items'); the others are NULL.
