@@ -201,6 +201,78 @@ def test_mark_sent_once(world: World, queued: list[HelpRecord]) -> None:
         batches.batch_mark_sent(user=world.users["county_reporter"], batch=batch)
 
 
+# --- cancelling a batch not yet sent ---------------------------------------------------------------------
+
+
+def test_a_draft_batch_is_cancelled_and_its_payments_go_back_as_they_were(
+    world: World, queued: list[HelpRecord]
+) -> None:
+    first = sent_batch(world)
+    reconcile(world, first, return_rows(first, {3: "账户已销户"}))  # 孙强's payment failed
+    assert states(queued) == [Payment.PAID, Payment.PAID, Payment.FAILED, Payment.PAID]
+    retry = make_batch(world)
+    assert states(queued)[2] == Payment.IN_BATCH
+    cancelled = batches.batch_cancel(
+        user=world.users["county_reviewer"], batch=retry, reason="金额有误，重做"
+    )
+    assert cancelled.state == PaymentBatch.State.CANCELLED
+    assert states(queued)[2] == Payment.FAILED  # back to the queue as it was: failed by the first batch
+    assert cancelled.lines.count() == 1  # the lines stay, for the history
+    event = LedgerEvent.objects.get(action=LedgerEvent.Action.BATCH_CANCELLED, batch=cancelled, record=None)
+    assert event.old == {"state": "draft"} and event.note == "金额有误，重做"
+    per_record = LedgerEvent.objects.get(action=LedgerEvent.Action.BATCH_CANCELLED, record=queued[2])
+    assert per_record.old == {"payment": Payment.IN_BATCH} and per_record.new["payment"] == Payment.FAILED
+    # The payment is batched again; the cancelled batch is neither sent, nor exported, nor reconciled.
+    again = make_batch(world)
+    assert [line.record_id for line in again.lines.all()] == [queued[2].pk]
+    with pytest.raises(LedgerError, match="已作废"):
+        batches.batch_mark_sent(user=world.users["county_reviewer"], batch=cancelled)
+    reviewer = _user(world, "county_reviewer")
+    grant_personal_data(reviewer)
+    reviewer = _user(world, "county_reviewer")
+    with pytest.raises(PermissionDenied, match="已作废"):
+        batches.batch_export_xlsx(user=reviewer, batch=cancelled)
+    with pytest.raises(LedgerError, match="已作废"):
+        reconcile(world, cancelled, return_rows(cancelled))
+
+
+def test_a_never_failed_payment_goes_back_queued(world: World, queued: list[HelpRecord]) -> None:
+    batch = make_batch(world)
+    batches.batch_cancel(user=world.users["city_reviewer"], batch=batch, reason="重新分批")
+    assert states(queued) == [Payment.QUEUED] * 4
+    assert batches.queue_summary(world.campaign, world.county).count == 4
+
+
+def test_only_a_draft_with_a_reason_by_a_manager_is_cancelled(world: World, queued: list[HelpRecord]) -> None:
+    batch = make_batch(world)
+    with pytest.raises(LedgerError, match="原因"):
+        batches.batch_cancel(user=world.users["county_reviewer"], batch=batch, reason="  ")
+    with pytest.raises(PermissionDenied):
+        batches.batch_cancel(user=world.users["county_reporter"], batch=batch, reason="错了")
+    batch = batches.batch_mark_sent(user=world.users["county_reviewer"], batch=batch)
+    with pytest.raises(LedgerError, match="不能作废"):  # at the bank: only its return file settles it
+        batches.batch_cancel(user=world.users["county_reviewer"], batch=batch, reason="错了")
+    assert PaymentBatch.objects.get().state == PaymentBatch.State.SENT
+    assert states(queued) == [Payment.IN_BATCH] * 4
+    assert not LedgerEvent.objects.filter(action=LedgerEvent.Action.BATCH_CANCELLED).exists()
+
+
+def test_the_page_cancels_a_draft_and_then_offers_nothing(world: World, queued: list[HelpRecord]) -> None:
+    batch = make_batch(world)
+    client = world.client("county_reviewer")
+    url = reverse("ledger:batch-detail", args=[batch.pk])
+    assert 'id="cancel-form"' in client.get(url).content.decode()
+    assert 'id="cancel-form"' not in world.client("county_reporter").get(url).content.decode()
+    response = client.post(reverse("ledger:batch-cancel", args=[batch.pk]), {"reason": ""}, follow=True)
+    assert "作废批次须写明原因" in response.content.decode()
+    response = client.post(reverse("ledger:batch-cancel", args=[batch.pk]), {"reason": "重做"}, follow=True)
+    page = response.content.decode()
+    assert "已回到待发放队列" in page and 'data-state="cancelled"' in page
+    for offered in ('id="cancel-form"', 'id="send-form"', 'id="reconcile-form"', 'id="downloads"'):
+        assert offered not in page
+    assert states(queued) == [Payment.QUEUED] * 4
+
+
 # --- the bank file ---------------------------------------------------------------------------------------
 
 
@@ -645,6 +717,8 @@ def test_permission_matrix(world: World, queued: list[HelpRecord], who: str | No
         "csv": client.get(reverse("ledger:batch-export-csv", args=[batch.pk])).status_code,
         "create": client.post(list_url, {"bank_format": "standard"}).status_code,
         "send": client.post(reverse("ledger:batch-send", args=[batch.pk])).status_code,
+        # sent by a manager just before: refused with a message (302), the batch stays sent
+        "cancel": client.post(reverse("ledger:batch-cancel", args=[batch.pk]), {"reason": "x"}).status_code,
     }
     upload = io.BytesIO(as_file(return_rows(batch), "x.xlsx"))
     upload.name = "回盘.xlsx"
@@ -664,6 +738,7 @@ def test_permission_matrix(world: World, queued: list[HelpRecord], who: str | No
     # create: the queue is empty by now, so a manager's post comes back with the form's refusal (400)
     assert pages["create"] == (400 if manages else 403)
     assert pages["send"] == (302 if manages else 403 if sees else hidden)
+    assert pages["cancel"] == (302 if manages else 403 if sees else hidden)
     # reconcile: sent by the manager just before; the file is this batch's answer
     assert pages["reconcile"] == (302 if manages else 403 if sees else hidden)
     state = PaymentBatch.objects.get().state

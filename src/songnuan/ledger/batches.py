@@ -4,6 +4,11 @@
     queued ──batch_create──▶ in-batch ──batch_reconcile──▶ paid
                                                     └──▶ failed ──batch_create (a new batch)──▶ in-batch …
 
+The batch itself: draft ──batch_mark_sent──▶ sent ──batch_reconcile──▶ reconciled; a draft (not yet at the
+bank) may be cancelled (batch_cancel, 作废, with a reason): its payments go back to the queue as they were
+(queued, or failed when an earlier batch failed them) and the batch keeps its lines for the history. What
+each state allows is `BATCH_STEPS`, read by the services and by the page alike.
+
 A batch is made, exported (the file the bank's 批量代发 takes: .xlsx, or CSV in GBK, with the columns of the
 bank's format in data/ledger.toml), marked sent, and reconciled with the bank's return file: per row 序号,
 姓名, 卡号, 金额, 结果 (成功/失败) and 失败原因; a 批次号 column, when the bank adds one, must be the batch's.
@@ -21,7 +26,8 @@ nothing is marked. Rows that match no line of the batch are reported (they are t
 the matching rows are taken. A file already used for a reconciliation is refused. Lines the file does not
 mention stay with the bank; the batch is reconciled once every line is settled.
 
-Every change writes `LedgerEvent`s: one for the batch (BATCH_CREATED, BATCH_SENT, BATCH_RECONCILED, with
+Every change writes `LedgerEvent`s: one for the batch (BATCH_CREATED, BATCH_SENT, BATCH_CANCELLED,
+BATCH_RECONCILED, with
 who, old and new) and one per help record whose payment state changed (linked to both).
 """
 
@@ -67,6 +73,21 @@ from songnuan.orgs.permissions import (
 
 Payment = HelpRecord.Payment
 Outcome = BatchLine.Outcome
+BatchState = PaymentBatch.State
+
+#: What may be done to a batch in each state: the services refuse anything else, the page offers only these.
+#: A sent batch is the bank's: only its return file settles it (a cancelled one would still be paid).
+BATCH_STEPS: dict[str, frozenset[str]] = {
+    BatchState.DRAFT: frozenset({"export", "send", "cancel"}),
+    BatchState.SENT: frozenset({"export", "reconcile"}),
+    BatchState.RECONCILED: frozenset({"export"}),
+    BatchState.CANCELLED: frozenset(),
+}
+
+
+def batch_allows(batch: PaymentBatch, step: str) -> bool:
+    return step in BATCH_STEPS[batch.state]
+
 
 #: A bank's return file is one row per payment: a few MB at most. Larger uploads are refused unread.
 RETURN_FILE_MAX_BYTES = 20 * 1024 * 1024
@@ -218,6 +239,10 @@ def export_refusal(user: User, batch: PaymentBatch) -> str | None:
             "银行代发文件含完整的卡号和身份证号，只有具有“查看完整身份信息”权限的账号可以下载；"
             "请联系管理员授予权限，或请有权限的同事下载"
         )
+    if not batch_allows(batch, "export"):
+        return _("批次 {number} 已作废，不能再下载代发文件：其中的款项已回到待发放队列").format(
+            number=batch.number
+        )
     return None
 
 
@@ -332,7 +357,9 @@ def batch_mark_sent(*, user: User, batch: PaymentBatch) -> PaymentBatch:
     """Record that the batch's file went to the bank (送银行): its lines now wait for the return file."""
     _require_manager(user, batch.unit)
     batch = _locked(batch)
-    if batch.state != PaymentBatch.State.DRAFT:
+    if not batch_allows(batch, "send"):
+        if batch.state == BatchState.CANCELLED:
+            raise LedgerError(_("批次 {number} 已作废，不能送银行").format(number=batch.number))
         raise LedgerError(
             _("批次 {number} 已于 {at} 送银行").format(
                 number=batch.number,
@@ -350,6 +377,53 @@ def batch_mark_sent(*, user: User, batch: PaymentBatch) -> PaymentBatch:
         batch=batch,
         old={"state": PaymentBatch.State.DRAFT},
         new={"state": PaymentBatch.State.SENT},
+    )
+    return batch
+
+
+@transaction.atomic
+def batch_cancel(*, user: User, batch: PaymentBatch, reason: str) -> PaymentBatch:
+    """Cancel (作废) a batch not yet sent to the bank — made by mistake, or to take a payment out: its
+    payments go back to the queue as they were before it, to be batched again; the batch keeps its lines."""
+    _require_manager(user, batch.unit)
+    reason = reason.strip()
+    if not reason:
+        raise LedgerError(_("作废批次须写明原因"))
+    batch = _locked(batch)
+    if not batch_allows(batch, "cancel"):
+        raise LedgerError(
+            _("批次 {number}{state}，不能作废：只有尚未送银行的批次可以作废").format(
+                number=batch.number, state=batch.get_state_display()
+            )
+        )
+    records = [line.record for line in batch.lines.select_related("record").order_by("seq")]
+    failed_before = set(
+        BatchLine.objects.filter(record__in=records, outcome=Outcome.FAILED)
+        .exclude(batch=batch)
+        .values_list("record_id", flat=True)
+    )
+    back = {record.pk: Payment.FAILED if record.pk in failed_before else Payment.QUEUED for record in records}
+    for state in (Payment.QUEUED, Payment.FAILED):
+        HelpRecord.objects.filter(
+            pk__in=[pk for pk, then in back.items() if then == state], payment=Payment.IN_BATCH
+        ).update(payment=state)
+    batch.state = BatchState.CANCELLED
+    batch.save(update_fields=["state"])
+    LedgerEvent.objects.create(
+        action=LedgerEvent.Action.BATCH_CANCELLED,
+        user=user,
+        campaign=batch.campaign,
+        unit=batch.unit,
+        batch=batch,
+        old={"state": BatchState.DRAFT},
+        new={"state": BatchState.CANCELLED, "lines": str(len(records))},
+        note=reason,
+    )
+    _payment_events(
+        user=user,
+        action=LedgerEvent.Action.BATCH_CANCELLED,
+        batch=batch,
+        changes=((record, Payment.IN_BATCH, {"payment": back[record.pk]}) for record in records),
     )
     return batch
 
@@ -824,6 +898,8 @@ def reconcile_refusal(user: User, batch: PaymentBatch) -> str | None:
         )
     if batch.state == PaymentBatch.State.RECONCILED:
         return _("批次 {number} 已全部对账完毕").format(number=batch.number)
+    if not batch_allows(batch, "reconcile"):
+        return _("批次 {number} 已作废，没有要对账的款项").format(number=batch.number)
     return None
 
 

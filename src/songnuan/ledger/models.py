@@ -322,6 +322,7 @@ class PaymentBatch(models.Model):
         DRAFT = "draft", _("待送银行")
         SENT = "sent", _("已送银行")
         RECONCILED = "reconciled", _("已对账")
+        CANCELLED = "cancelled", _("已作废")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="payment_batches")
     unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
@@ -503,6 +504,7 @@ class LedgerEvent(models.Model):
         REFUSED = "refused", _("拒绝保存")
         BATCH_CREATED = "batch-created", _("生成代发批次")
         BATCH_SENT = "batch-sent", _("送银行")
+        BATCH_CANCELLED = "batch-cancelled", _("作废代发批次")
         BATCH_RECONCILED = "batch-reconciled", _("银行回盘对账")
         ROSTER_IMPORTED = "roster-imported", _("导入花名册")
         ACTIVITY_ADDED = "activity-added", _("登记活动")

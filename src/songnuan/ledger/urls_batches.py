@@ -10,5 +10,6 @@ urlpatterns: list[URLPattern] = [
     path("batches/<int:batch_id>/export.xlsx", views_batches.batch_export_xlsx, name="batch-export-xlsx"),
     path("batches/<int:batch_id>/export.csv", views_batches.batch_export_csv, name="batch-export-csv"),
     path("batches/<int:batch_id>/send/", views_batches.batch_send, name="batch-send"),
+    path("batches/<int:batch_id>/cancel/", views_batches.batch_cancel, name="batch-cancel"),
     path("batches/<int:batch_id>/reconcile/", views_batches.batch_reconcile, name="batch-reconcile"),
 ]

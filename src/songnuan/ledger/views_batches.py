@@ -120,6 +120,8 @@ def _detail(
             "events": batches.batch_events(batch),
             "full": may_see_personal_data(user, batch.unit),
             "may_manage": may_approve_help(user, batch.unit),
+            "may_send": batches.batch_allows(batch, "send"),
+            "may_cancel": batches.batch_allows(batch, "cancel"),
             "export_refusal": batches.export_refusal(user, batch),
             "reconcile_refusal": batches.reconcile_refusal(user, batch),
             "upload": upload or ReturnFileForm(),
@@ -175,6 +177,22 @@ def batch_send(request: HttpRequest, batch_id: int) -> HttpResponse:
         messages.error(request, refusal.message)
     else:
         messages.success(request, _("批次 {number} 已标记为送银行").format(number=batch.number))
+    return redirect("ledger:batch-detail", batch.pk)
+
+
+@login_required
+@require_POST
+def batch_cancel(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = _batch(request, batch_id)
+    try:
+        batches.batch_cancel(user=_user(request), batch=batch, reason=request.POST.get("reason", ""))
+    except LedgerError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            _("批次 {number} 已作废，其中的款项已回到待发放队列").format(number=batch.number),
+        )
     return redirect("ledger:batch-detail", batch.pk)
 
 
