@@ -17,7 +17,12 @@ from django.utils import timezone
 from songnuan.archive import generate, services
 from songnuan.archive.models import Household
 from songnuan.campaigns.models import Campaign
-from songnuan.demo.ledger import load_demo_activities, load_demo_batch, load_demo_ledger
+from songnuan.demo.ledger import (
+    align_demo_tables,
+    load_demo_activities,
+    load_demo_batch,
+    load_demo_ledger,
+)
 from songnuan.formkit import yearly
 from songnuan.formkit.definitions import ItemKind, get_form
 from songnuan.formkit.engine import Value
@@ -146,6 +151,7 @@ class Command(BaseCommand):
             records = load_demo_ledger(campaign, seed=data["archive"]["seed"])
             load_demo_batch(campaign)
             load_demo_activities(campaign)
+            align_demo_tables(campaign)
             self.stdout.write(
                 f"已生成帮扶台账：{records} 条发放记录（含被拒绝的录入）、资金筹集和下拨、"
                 "一个已对账的银行代发批次、联帮促工作组、返乡包车、服务站点和媒体报道。"
