@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from songnuan.archive.idnumbers import mask_card, mask_id_number
+from songnuan.archive.models import PersonalDataView
 from songnuan.ledger.models import HelpRecord, LedgerEvent, Receipt
 from songnuan.ledger.services import help_record_approve
 
@@ -249,11 +250,23 @@ def test_numbers_are_masked_unless_the_user_may_see_them(api: LedgerApi) -> None
     )
     assert record.id_number not in str(listed) and record.card_number not in str(listed)
 
+    refused = api.world.client("county_reviewer").get(url + "?full=1")
+    assert refused.status_code == 403 and "无权" in refused.json()["message"]
+
     user = api.world.users["county_reviewer"]
     user.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
-    full = data_of(api.world.client("county_reviewer").get(url))
+    client = api.world.client("county_reviewer")
+    assert record.id_number not in str(data_of(client.get(url)))  # masked until asked for, as in the archive
+    response = client.get(url + "?full=1")
+    full = data_of(response)
+    assert "no-cache" in response["Cache-Control"]
     assert full["id_number"] == record.id_number and full["card_number"] == record.card_number
     assert full["history"][0]["new"]["id_number"] == record.id_number
+    viewed = LedgerEvent.objects.get(action=LedgerEvent.Action.NUMBERS_VIEWED, record=record)
+    assert viewed.user == user
+    if record.household_id is not None:
+        assert PersonalDataView.objects.get(household_id=record.household_id).via == PersonalDataView.Via.API
+    assert client.get(url + "?full=yes").status_code == 400
 
 
 # --- lists, filters, pages ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from songnuan.ledger.models import FundSource, HelpRecord, LedgerEvent, Receipt
 from songnuan.ledger.services import help_record_approve, receipt_add
@@ -50,6 +51,10 @@ MATRIX = [
     ("record", "reporter", 200, 404, 404, 404),
     ("record", "reviewer", 200, 200, 404, 404),
     ("record", "admin", 200, 200, 404, 404),
+    # ?full=1, the user holding the personal-data permission (without it: 403, test_ledger.py)
+    ("record-full", "reporter", 200, 404, 404, 404),
+    ("record-full", "reviewer", 200, 200, 404, 404),
+    ("record-full", "admin", 200, 200, 404, 404),
     ("record-edit", "reporter", 200, 404, 404, 404),
     ("record-edit", "reviewer", 200, 403, 404, 404),
     ("record-edit", "admin", 200, 403, 404, 404),
@@ -80,6 +85,7 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "allocate": ("POST", "u:allocations", {"source": "union", "amount": "100", "on": "2018-01-05"}),
     "totals": ("GET", "u:totals", None),
     "record": ("GET", "r:", None),
+    "record-full": ("GET", "r:", None),
     "record-edit": ("PUT", "r:", {"amount": "600"}),
     "record-delete": ("DELETE", "r:", None),
     "approve": ("POST", "r:approve", None),
@@ -144,6 +150,9 @@ def test_permission(world: World, endpoint: str, role: str, target: str, expecte
     else:
         assert receipt is not None
         url = f"/api/ledger/receipts/{receipt.pk}/reverse"
+    if endpoint == "record-full":
+        url += "?full=1"
+        world.users[ROLES[role]].user_permissions.add(Permission.objects.get(codename="view_personal_data"))
     before = _state(api)
 
     response = send(world.client(ROLES[role]), method, url, body)
@@ -159,6 +168,8 @@ def test_permission(world: World, endpoint: str, role: str, target: str, expecte
         assert data["unit"]["id"] == unit.pk and data["by_source"]
     elif endpoint == "record-add":
         assert data["state"] == "draft" and data["unit"]["id"] == unit.pk
+    elif endpoint == "record-full":
+        assert data["id_number"] == record.id_number and data["card_number"] == record.card_number
     elif endpoint in ("record", "record-edit"):
         assert data["id"] == record.pk
         assert data["amount"] == ("600.00" if endpoint == "record-edit" else "500.00")

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from songnuan.archive.idnumbers import mask_card, mask_id_number
+from songnuan.archive.models import PersonalDataView
 from songnuan.archive.services import HouseholdInput, household_apply, household_file
 from songnuan.ledger.models import FundSource, HelpRecord, LedgerEvent, Receipt
 from songnuan.ledger.services import allocate
@@ -95,7 +96,7 @@ def ledger_state() -> tuple[Any, ...]:
 #: Each role on the county's (东宝区) ledger. reporter: the county's own reporter; reviewer: a reviewer of the
 #: city above; sibling: 钟祥's reporter; anon: nobody logged in. Cells: a status code (403 and 404 change
 #: nothing, 302 for anon is the login page), or what happened: made, saved, gone, ok (approved), rev
-#: (reversed), raised, given, undone (a receipt reversed).
+#: (reversed), raised, given, undone (a receipt reversed). post-reveal: the full ID and card numbers.
 MATRIX = """
 action            reporter reviewer sibling anon
 home              200      200      200     302
@@ -117,6 +118,7 @@ post-reverse      403      rev      404     302
 post-receipt      raised   403      403     302
 post-allocate     given    403      403     302
 post-receipt-rev  undone   403      404     302
+post-reveal       403      403      404     302
 """
 ROLES = {"reporter": "county_reporter", "reviewer": "city_reviewer", "sibling": "sibling_reporter"}
 
@@ -181,6 +183,9 @@ def test_permission_matrix(ledger: LedgerWorld, action: str, role: str, expected
             },
         ),
         "post-receipt-rev": (f"/ledger/receipts/{receipt.pk}/reverse/", {"reason": "登记错误"}),
+        # the full numbers need the personal-data permission on top of the role (none has it here; granted
+        # in test_numbers_are_masked_everywhere_and_full_only_when_asked_for_and_logged)
+        "post-reveal": (f"/ledger/records/{draft.pk}/reveal/", {}),
     }
     if action in gets:
         response = client.get(gets[action])
@@ -239,7 +244,7 @@ def test_the_reporter_of_the_unit_below_does_not_see_the_countys_ledger(ledger: 
 
 
 @pytest.mark.parametrize("permitted", [False, True])
-def test_numbers_are_masked_without_the_permission_and_full_with_it(
+def test_numbers_are_masked_everywhere_and_full_only_when_asked_for_and_logged(
     ledger: LedgerWorld, permitted: bool
 ) -> None:
     world = ledger.world
@@ -250,19 +255,33 @@ def test_numbers_are_masked_without_the_permission_and_full_with_it(
         grant_full_numbers(user)
     client = world.client("county_reporter")
     id_number, card = ledger.wang.head_id_number, ledger.wang.card_number
-    shown_id = id_number if permitted else mask_id_number(id_number)
-    shown_card = card if permitted else mask_card(card)
+    masked_id, masked_card = mask_id_number(id_number), mask_card(card)
+    record_url = f"/ledger/records/{record.pk}/"
     pages = [
-        client.get(f"/ledger/records/{record.pk}/").content.decode(),
+        client.get(record_url).content.decode(),
         client.get(unit_url(ledger, "records/")).content.decode(),
         client.get(unit_url(ledger, "history/")).content.decode(),
     ]
-    for page in pages:
-        assert shown_id in page and shown_card in page
-        if not permitted:
-            assert id_number not in page and card not in page
+    for page in pages:  # as in the archive: masked, whoever looks, until the full numbers are asked for
+        assert masked_id in page and masked_card in page
+        assert id_number not in page and card not in page
     rows = xlsx_rows(client.get(unit_url(ledger, "records/export.xlsx")).content)
-    assert {row[4] for row in rows} == {shown_id} and {row[13] for row in rows} == {shown_card}
+    assert {row[4] for row in rows} == {masked_id} and {row[13] for row in rows} == {masked_card}
+    assert ('id="reveal-form"' in pages[0]) is permitted
+
+    revealed = client.post(f"/ledger/records/{record.pk}/reveal/")
+    viewed = LedgerEvent.objects.filter(action=LedgerEvent.Action.NUMBERS_VIEWED, record=record)
+    logged = PersonalDataView.objects.filter(household=ledger.wang, user=user)
+    if not permitted:
+        assert revealed.status_code == 403
+        assert not viewed.exists() and not logged.exists()
+        return
+    page = revealed.content.decode()
+    assert revealed.status_code == 200 and "no-cache" in revealed["Cache-Control"]
+    assert id_number in page and card in page and 'id="full-numbers"' in page
+    assert viewed.get().user == user  # in the record's history …
+    assert logged.get().via == PersonalDataView.Via.PAGE  # … and in the archive's access log
+    assert id_number not in client.get(record_url).content.decode()  # once, not from now on
 
 
 def test_a_reviewer_above_with_the_permission_sees_full_numbers_a_sibling_never(ledger: LedgerWorld) -> None:
@@ -270,10 +289,33 @@ def test_a_reviewer_above_with_the_permission_sees_full_numbers_a_sibling_never(
     record = ledger.add(help_input(ledger.wang))
     grant_full_numbers(world.users["city_reviewer"])
     grant_full_numbers(world.users["sibling_reporter"])
-    page = world.client("city_reviewer").get(f"/ledger/records/{record.pk}/").content.decode()
+    page = world.client("city_reviewer").post(f"/ledger/records/{record.pk}/reveal/").content.decode()
     assert ledger.wang.head_id_number in page
-    sibling = world.client("sibling_reporter").get(f"/ledger/records/{record.pk}/")
+    sibling = world.client("sibling_reporter").post(f"/ledger/records/{record.pk}/reveal/")
     assert sibling.status_code == 404 and ledger.wang.head_id_number not in sibling.content.decode()
+    assert LedgerEvent.objects.filter(action=LedgerEvent.Action.NUMBERS_VIEWED).count() == 1
+
+
+def test_a_person_not_on_file_is_logged_in_the_record_history_alone(ledger: LedgerWorld) -> None:
+    world = ledger.world
+    record = ledger.add(
+        help_input(
+            recipient_kind=HelpRecord.RecipientKind.PERSON,
+            name="孙强",
+            id_number=new_id_number(),
+            person_category=HelpRecord.PersonCategory.FRONTLINE,
+            source="union",
+            channel=HelpRecord.Channel.BANK_CARD,
+            card_number="6222020200112233445",
+            bank="中国工商银行",
+            amount=Decimal("500.00"),
+        )
+    )
+    grant_full_numbers(world.users["county_reviewer"])
+    page = world.client("county_reviewer").post(f"/ledger/records/{record.pk}/reveal/").content.decode()
+    assert record.id_number in page
+    assert LedgerEvent.objects.get(action=LedgerEvent.Action.NUMBERS_VIEWED).record == record
+    assert not PersonalDataView.objects.exists()
 
 
 # --- the record form ---------------------------------------------------------------------------------------

@@ -21,12 +21,14 @@ from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Router
 from ninja.params.functions import Path
 
 from songnuan.api.campaigns import CampaignId, user_of, visible_campaign
 from songnuan.api.errors import ApiError
+from songnuan.api.households import DetailQuery
 from songnuan.api.schemas import MAX_ID, Message, NamedRef, local_time
 from songnuan.api.schemas_ledger import (
     AllocationIn,
@@ -51,6 +53,7 @@ from songnuan.api.schemas_ledger import (
     TotalsQuery,
 )
 from songnuan.archive.idnumbers import mask_card, mask_id_number
+from songnuan.archive.models import PersonalDataView
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.selectors import unit_takes_part
 from songnuan.ledger import selectors, services
@@ -136,7 +139,7 @@ def _user_name(user: User | None) -> str | None:
     return user.get_full_name() or user.get_username()
 
 
-def record_out(user: User, record: HelpRecord) -> HelpRecordOut:
+def record_out(user: User, record: HelpRecord, *, full: bool = False) -> HelpRecordOut:
     try:  # selected with the record where a list is read (no query per row)
         reversed_by: int | None = record.reversed_by.pk
     except HelpRecord.DoesNotExist:
@@ -151,7 +154,7 @@ def record_out(user: User, record: HelpRecord) -> HelpRecordOut:
         recipient_kind_label=record.get_recipient_kind_display(),
         household_id=record.household_id,
         name=record.name,
-        id_number=selectors.shown_id_number(user, record),
+        id_number=selectors.shown_id_number(user, record, full=full),
         person_category=record.person_category,
         credit_code=record.credit_code,
         enterprise_kind=record.enterprise_kind,
@@ -165,7 +168,7 @@ def record_out(user: User, record: HelpRecord) -> HelpRecordOut:
         channel=record.channel,
         channel_label=record.get_channel_display(),
         cash_reason=record.cash_reason,
-        card_number=selectors.shown_card_number(user, record),
+        card_number=selectors.shown_card_number(user, record, full=full),
         bank=record.bank,
         paid_on=record.paid_on,
         note=record.note,
@@ -200,8 +203,9 @@ def _shown_values(values: object, masked: bool) -> dict[str, str]:
     return shown
 
 
-def record_detail(user: User, record: HelpRecord) -> HelpRecordDetail:
-    masked = not may_see_personal_data(user, record.unit)
+def record_detail(user: User, record: HelpRecord, *, full: bool = False) -> HelpRecordDetail:
+    """The record and its history; the personal numbers masked unless `full` (asked for, allowed, logged)."""
+    masked = not (full and may_see_personal_data(user, record.unit))
     events = (
         LedgerEvent.objects.filter(Q(record=record) | Q(record__reverses=record))
         .select_related("user")
@@ -215,7 +219,7 @@ def record_detail(user: User, record: HelpRecord) -> HelpRecordDetail:
         and not HelpRecord.objects.filter(reverses=record).exists()
     )
     return HelpRecordDetail(
-        **record_out(user, record).model_dump(),
+        **record_out(user, record, full=full).model_dump(),
         history=[
             EventOut(
                 at=local_time(event.at),  # type: ignore[arg-type]
@@ -364,9 +368,20 @@ def record_add(
     url_name="ledger-record",
     summary="一条发放记录及其变更记录",
 )
-def record_show(request: HttpRequest, record_id: int = RecordId) -> HelpRecordDetail:
+def record_show(
+    request: HttpRequest, response: HttpResponse, query: Query[DetailQuery], record_id: int = RecordId
+) -> HelpRecordDetail:
+    """With `full=1` the full ID and card numbers, for a user who may see them; each such read is logged
+    (the record's history, and the archive's access log for a filed household)."""
     user = user_of(request)
-    return record_detail(user, _record(user, record_id))
+    record = _record(user, record_id)
+    if query.full != "1":
+        return record_detail(user, record)
+    if not may_see_personal_data(user, record.unit):
+        raise ApiError(403, _("您无权查看完整的身份证号和卡号"))
+    services.numbers_viewed(user=user, record=record, via=PersonalDataView.Via.API)
+    add_never_cache_headers(response)  # the full numbers are not kept in any cache
+    return record_detail(user, record, full=True)
 
 
 @router.put(

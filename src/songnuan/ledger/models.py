@@ -505,6 +505,7 @@ class LedgerEvent(models.Model):
         BATCH_CREATED = "batch-created", _("生成代发批次")
         BATCH_SENT = "batch-sent", _("送银行")
         BATCH_CANCELLED = "batch-cancelled", _("作废代发批次")
+        NUMBERS_VIEWED = "numbers-viewed", _("查看完整号码")
         BATCH_RECONCILED = "batch-reconciled", _("银行回盘对账")
         ROSTER_IMPORTED = "roster-imported", _("导入花名册")
         ACTIVITY_ADDED = "activity-added", _("登记活动")

@@ -157,16 +157,17 @@ def totals_by_item(campaign: Campaign, unit: Unit, *, subtree: bool = False) -> 
     return totals
 
 
-def shown_id_number(user: User, record: HelpRecord) -> str:
-    """The recipient's ID number as `user` may see it."""
-    if not record.id_number or may_see_personal_data(user, record.unit):
+def shown_id_number(user: User, record: HelpRecord, *, full: bool = False) -> str:
+    """The recipient's ID number as shown to `user`: masked, as in the archive, unless the full numbers were
+    asked for (`full`) by a user who may see them — and the caller logs that (`services.numbers_viewed`)."""
+    if not record.id_number or (full and may_see_personal_data(user, record.unit)):
         return record.id_number
     return mask_id_number(record.id_number)
 
 
-def shown_card_number(user: User, record: HelpRecord) -> str:
-    """The card number as `user` may see it."""
-    if not record.card_number or may_see_personal_data(user, record.unit):
+def shown_card_number(user: User, record: HelpRecord, *, full: bool = False) -> str:
+    """The card number as shown to `user` (see `shown_id_number`)."""
+    if not record.card_number or (full and may_see_personal_data(user, record.unit)):
         return record.card_number
     return mask_card(record.card_number)
 

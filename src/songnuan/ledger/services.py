@@ -45,14 +45,19 @@ from songnuan.archive.idnumbers import (
     normalize_id_number,
     parse_id_number,
 )
-from songnuan.archive.models import Household
-from songnuan.archive.services import as_text
+from songnuan.archive.models import Household, PersonalDataView
+from songnuan.archive.services import as_text, personal_data_viewed
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.services import notice_file_refusal
 from songnuan.ledger import rules
 from songnuan.ledger.models import FundSource, HelpItem, HelpRecord, LedgerEvent, Receipt
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import may_allocate, may_approve_help, may_enter_ledger
+from songnuan.orgs.permissions import (
+    may_allocate,
+    may_approve_help,
+    may_enter_ledger,
+    may_see_personal_data,
+)
 
 Channel = HelpRecord.Channel
 Kind = HelpRecord.RecipientKind
@@ -604,6 +609,25 @@ def _event(
         new=new or {},
         note=note,
         **links,
+    )
+
+
+def numbers_viewed(*, user: User, record: HelpRecord, via: str) -> None:
+    """Let `user` see `record`'s full ID and card numbers, and log it: in the record's history (whoever sees
+    the record sees who looked), and for a filed household in the archive's access log as well. `via` is one
+    of `PersonalDataView.Via`."""
+    if not may_see_personal_data(user, record.unit):
+        raise PermissionDenied(_("您无权查看完整的身份证号和卡号"))
+    if record.household_id is not None:
+        household = Household.objects.get(pk=record.household_id)
+        personal_data_viewed(user=user, households=[household], via=via)
+    _event(
+        LedgerEvent.Action.NUMBERS_VIEWED,
+        user=user,
+        campaign=record.campaign,
+        unit=record.unit,
+        new={"via": str(PersonalDataView.Via(via).label)},
+        record=record,
     )
 
 

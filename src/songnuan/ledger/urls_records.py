@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern] = [
     ),
     path("<int:campaign_id>/<int:unit_id>/history/", views.history, name="history"),
     path("records/<int:pk>/", views.record_detail, name="record"),
+    path("records/<int:pk>/reveal/", views.record_reveal, name="record-reveal"),
     path("records/<int:pk>/edit/", views.record_edit, name="record-edit"),
     path("records/<int:pk>/delete/", views.record_delete, name="record-delete"),
     path("records/<int:pk>/approve/", views.record_approve, name="record-approve"),

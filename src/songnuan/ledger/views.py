@@ -32,6 +32,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from songnuan.archive.idnumbers import mask_card, mask_id_number
+from songnuan.archive.models import PersonalDataView
 from songnuan.archive.services import person_name
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.selectors import unit_takes_part
@@ -109,10 +110,6 @@ def unit_context(user: User, campaign: Campaign, unit: Unit) -> dict[str, Any]:
         "may_enter": may_enter_ledger(user, unit),
         "may_review": can_see_rollup(user, unit),
     }
-
-
-def _full(user: User, unit: Unit) -> bool:
-    return may_see_personal_data(user, unit)
 
 
 # --- choosing a campaign and a unit ----------------------------------------------------------------------
@@ -387,9 +384,21 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _record_page(request, _record(request, pk), full=False)
+
+
+@login_required
+@require_POST
+@never_cache  # the full numbers are not kept in the browser's cache
+def record_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The record with its full ID and card numbers (its history too), for a user who may see them: logged."""
     record = _record(request, pk)
+    services.numbers_viewed(user=user_of(request), record=record, via=PersonalDataView.Via.PAGE)
+    return _record_page(request, record, full=True)
+
+
+def _record_page(request: HttpRequest, record: HelpRecord, *, full: bool) -> HttpResponse:
     user = user_of(request)
-    full = _full(user, record.unit)
     draft = record.state == HelpRecord.State.DRAFT
     may_enter = may_enter_ledger(user, record.unit)
     reversal = HelpRecord.objects.filter(reverses=record).first()
@@ -405,8 +414,11 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             **unit_context(user, record.campaign, record.unit),
             "record": record,
-            "id_number": selectors.shown_id_number(user, record),
-            "card_number": selectors.shown_card_number(user, record),
+            "id_number": selectors.shown_id_number(user, record, full=full),
+            "card_number": selectors.shown_card_number(user, record, full=full),
+            "may_reveal": not full
+            and bool(record.id_number or record.card_number)
+            and may_see_personal_data(user, record.unit),
             "reversal": reversal,
             "may_edit": draft and may_enter,
             "may_approve_help": may_approve_help(user, record.unit),
@@ -743,7 +755,6 @@ def history(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpRespons
     """Every change to the unit's ledger in the campaign, refused attempts included."""
     campaign, unit = campaign_unit(request, campaign_id, unit_id)
     user = user_of(request)
-    full = _full(user, unit)
     only_refused = request.GET.get("refused") == "1"
     events = selectors.unit_events(campaign, unit)
     if only_refused:
@@ -755,8 +766,7 @@ def history(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpRespons
         {
             **unit_context(user, campaign, unit),
             "page": page,
-            "rows": history_rows(page, full=full),
-            "full": full,
+            "rows": history_rows(page, full=False),  # the full numbers: on a record's page, logged
             "only_refused": only_refused,
         },
     )
