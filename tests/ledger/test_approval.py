@@ -15,7 +15,9 @@ from django.core.exceptions import PermissionDenied
 from songnuan.archive.services import household_close
 from songnuan.ledger.models import HelpRecord, LedgerEvent
 from songnuan.ledger.services import (
+    ARISEN_AT_APPROVAL,
     LedgerError,
+    approve_refusal,
     help_record_approve,
     help_record_delete,
     help_record_edit,
@@ -164,6 +166,40 @@ def test_a_warning_needs_an_explanation_before_approval(ledger: LedgerWorld) -> 
     )
     assert explained.warnings and explained.explanation.startswith("春节前后")
     assert ledger.approve(explained).state == State.APPROVED
+
+
+def test_a_warning_arisen_since_saving_stops_the_approval_until_explained(ledger: LedgerWorld) -> None:
+    first = ledger.add(help_input(ledger.wang))
+    assert first.warnings == []
+    second = ledger.add(help_input(ledger.wang, explanation="春节前后各慰问一次"))  # the duplicate, explained
+    assert [w["code"] for w in second.warnings] == ["duplicate"]
+    with pytest.raises(LedgerError, match="审核时发现新的提醒") as refused:
+        ledger.approve(first)  # saved before the second existed: the duplicate arose since
+    assert [p.code for p in refused.value.problems] == ["duplicate"]
+    first.refresh_from_db()
+    assert first.state == State.DRAFT and [w["code"] for w in first.warnings] == ["duplicate"]  # kept
+    event = LedgerEvent.objects.filter(record=first, action=LedgerEvent.Action.RECORD_EDITED).get()
+    assert "重复发放" in event.new["warnings"] and "审核时发现" in event.note
+    reviewer = ledger.world.users["city_reviewer"]
+    assert "情况说明" in (approve_refusal(reviewer, first) or "")
+    # An explanation written earlier for other warnings would not do either: the enterer writes it anew.
+    explained = help_record_edit(
+        user=ledger.world.users["county_reporter"],
+        record=first,
+        data=help_input(ledger.wang, explanation="两次慰问对象相同，经主席办公会同意"),
+    )
+    assert approve_refusal(reviewer, explained) is None
+    assert ledger.approve(explained).state == State.APPROVED
+
+
+def test_an_earlier_explanation_does_not_cover_a_warning_arisen_at_approval(ledger: LedgerWorld) -> None:
+    record = ledger.add(help_input(ledger.wang, explanation="为上一条提醒写的说明"))
+    record.warnings = [{"code": "duplicate", "message": "是否重复发放？", ARISEN_AT_APPROVAL: True}]
+    record.save(update_fields=["warnings"])
+    refusal = approve_refusal(ledger.world.users["city_reviewer"], record)
+    assert refusal is not None and "审核时发现新的提醒" in refusal
+    with pytest.raises(LedgerError, match="审核时发现新的提醒"):
+        ledger.approve(record)
 
 
 @pytest.mark.parametrize(

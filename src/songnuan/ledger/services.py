@@ -840,6 +840,12 @@ def input_of(record: HelpRecord) -> HelpInput:
     )
 
 
+#: A warning that arose after the record was saved (another record since, the money spent …), found when a
+#: reviewer tried to approve it: the explanation the record has was not written for it. Saving the record
+#: again (its explanation) stores its warnings afresh, without the mark.
+ARISEN_AT_APPROVAL = "arisen_at_approval"
+
+
 def approve_refusal(user: User, record: HelpRecord) -> str | None:
     """Why `user` may not approve `record` now (None: it may) — the page asks before offering the button."""
     if not may_approve_help(user, record.unit):
@@ -852,13 +858,32 @@ def approve_refusal(user: User, record: HelpRecord) -> str | None:
         return _("这条记录有提醒（{what}），须由录入人写明情况说明后才能审核").format(
             what="；".join(w["message"] for w in record.warnings)
         )
+    unexplained = [w["message"] for w in record.warnings if w.get(ARISEN_AT_APPROVAL)]
+    if unexplained:
+        return _("审核时发现新的提醒（{what}），须由录入人补充情况说明后才能审核").format(
+            what="；".join(unexplained)
+        )
     return None
 
 
-@transaction.atomic
 def help_record_approve(*, user: User, record: HelpRecord) -> HelpRecord:
     """Approve a draft: a reviewer of the unit or above, not who entered it; the rules checked again (the
-    file may have ended, the money been spent since). Card payments then wait for a bank batch."""
+    file may have ended, the money been spent since). Card payments then wait for a bank batch. A warning
+    that arose since the record was saved is written on it (kept, unlike a refusal) and the approval waits
+    for the enterer's explanation of it."""
+    approved = _approve(user, record)
+    if isinstance(approved, HelpRecord):
+        return approved
+    raise LedgerError(
+        _("审核时发现新的提醒（{what}），已记在这条记录上，须由录入人补充情况说明后才能审核").format(
+            what="；".join(problem.message for problem in approved)
+        ),
+        approved,
+    )
+
+
+@transaction.atomic
+def _approve(user: User, record: HelpRecord) -> HelpRecord | list[Problem]:
     _lock_unit(record.unit)
     record = (
         HelpRecord.objects.select_for_update()
@@ -875,6 +900,26 @@ def help_record_approve(*, user: User, record: HelpRecord) -> HelpRecord:
     )
     if found.errors:
         raise LedgerError(refusal_message(found.errors, record.name), found.errors)
+    saved = {str(w.get("code")) for w in record.warnings}
+    arisen = [problem for problem in found.warnings if problem.code not in saved]
+    if arisen:
+        old = "；".join(str(w.get("message")) for w in record.warnings)
+        record.warnings = [
+            {**problem.as_dict(), **({ARISEN_AT_APPROVAL: True} if problem in arisen else {})}
+            for problem in found.warnings
+        ]
+        record.save(update_fields=["warnings"])
+        _event(
+            LedgerEvent.Action.RECORD_EDITED,
+            user=user,
+            campaign=record.campaign,
+            unit=record.unit,
+            old={"warnings": old},
+            new={"warnings": "；".join(problem.message for problem in found.warnings)},
+            note=_("审核时发现新的提醒，待录入人补充情况说明"),
+            record=record,
+        )
+        return arisen
     before = snapshot(record)
     record.state = HelpRecord.State.APPROVED
     record.approved_by = user
