@@ -220,3 +220,51 @@ def test_station_list_is_not_imported_but_a_station_is_kept(ledger: LedgerWorld)
         data=StationInput(name="站", address="路", opened_on=dt.date(2017, 1, 1)),
     )
     assert station.closed_on is None
+
+
+def test_importing_the_same_list_again_creates_nothing_new(ledger: LedgerWorld, tmp_path: Path) -> None:
+    text = (
+        "交通工具,包租数量,运送农民工（人次）,发车日期,线路\n"
+        "汽车,1,45,2018-02-01,荆门—信阳\n"
+        "汽车,1,45,2018-02-01,荆门—信阳\n"  # two coaches booked alike: two activities
+        "专列,1,1200,2018-02-03,荆门—成都\n"
+    )
+    first = _import(ledger, "return-trip", _csv(tmp_path / "返乡.csv", text))
+    assert (first.created, first.existing) == (3, 0)
+    again = _import(ledger, "return-trip", _csv(tmp_path / "返乡（再次）.csv", text))
+    assert (again.created, again.existing, again.rows) == (0, 3, 3)
+    # The list grown by a row: only that row is new.
+    grown = _import(
+        ledger, "return-trip", _csv(tmp_path / "返乡（补充）.csv", text + "汽车,1,45,2018-02-01,荆门—信阳\n")
+    )
+    assert (grown.created, grown.existing) == (1, 3)
+    assert Activity.objects.filter(subkind="coach").count() == 3
+    assert LedgerEvent.objects.filter(action=LedgerEvent.Action.ACTIVITIES_IMPORTED).count() == 2
+    assert Activity.objects.filter(import_key="").count() == 0  # every imported row carries its key
+
+
+def test_a_refused_activity_is_in_the_history(ledger: LedgerWorld) -> None:
+    from songnuan.ledger.activities import ActivityInput, activity_add, activity_edit
+    from songnuan.ledger.services import LedgerError
+
+    world = ledger.world
+    user = world.users["county_reporter"]
+    bad = ActivityInput(kind="return-trip", subkind="coach", on=dt.date(2019, 5, 1), quantity=1, people=40)
+    with pytest.raises(LedgerError):
+        activity_add(user=user, campaign=world.campaign, unit=world.county, data=bad)
+    refused = LedgerEvent.objects.get(action=LedgerEvent.Action.REFUSED)
+    assert refused.user == user and refused.unit == world.county and "不能保存" in refused.note
+    assert refused.new["subkind"] == "coach" and refused.new["people"] == "40"
+    good = activity_add(
+        user=user,
+        campaign=world.campaign,
+        unit=world.county,
+        data=ActivityInput(
+            kind="return-trip", subkind="coach", on=dt.date(2018, 2, 1), quantity=1, people=40
+        ),
+    )
+    with pytest.raises(LedgerError):
+        activity_edit(user=user, activity=good, data=bad)
+    assert LedgerEvent.objects.filter(action=LedgerEvent.Action.REFUSED, activity=good).count() == 1
+    good.refresh_from_db()
+    assert good.on == dt.date(2018, 2, 1)  # the refused edit changed nothing

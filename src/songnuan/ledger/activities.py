@@ -467,9 +467,29 @@ def _apply(activity: Activity, data: ActivityInput, found: CheckedActivity) -> N
     activity.household = found.household
 
 
-def _refusal(data: ActivityInput, problems: Sequence[Problem]) -> LedgerError:
+def _refusal(
+    data: ActivityInput,
+    problems: Sequence[Problem],
+    *,
+    user: User,
+    campaign: Campaign,
+    unit: Unit,
+    activity: Activity | None = None,
+) -> LedgerError:
+    """The error to raise, after writing the refused attempt to the history (outside the refused change), as
+    a refused payment is."""
     head = _("{kind}记录不能保存：").format(kind=kind_label(data.kind))
-    return LedgerError(head + "；".join(problem.message for problem in problems), problems)
+    message = head + "；".join(problem.message for problem in problems)
+    LedgerEvent.objects.create(
+        action=LedgerEvent.Action.REFUSED,
+        user=user,
+        campaign=campaign,
+        unit=unit,
+        new={name: as_text(value) for name, value in vars(data).items() if value not in (None, "")},
+        note=message,
+        activity=activity,
+    )
+    return LedgerError(message, problems)
 
 
 def _may_enter(user: User, unit: Unit) -> None:
@@ -483,7 +503,7 @@ def activity_add(*, user: User, campaign: Campaign, unit: Unit, data: ActivityIn
     data = counted_household(data)
     found = check_activity(campaign=campaign, unit=unit, data=data)
     if found.errors:
-        raise _refusal(data, found.errors)
+        raise _refusal(data, found.errors, user=user, campaign=campaign, unit=unit)
     with transaction.atomic():
         activity = Activity(campaign=campaign, unit=unit, entered_by=user)
         _apply(activity, data, found)
@@ -512,22 +532,25 @@ def activity_edit(*, user: User, activity: Activity, data: ActivityInput) -> Act
             .get(pk=activity.pk)
         )
         found = check_activity(campaign=locked.campaign, unit=locked.unit, data=data)
-        if found.errors:
-            raise _refusal(data, found.errors)
-        before = activity_snapshot(locked)
-        _apply(locked, data, found)
-        locked.save()
-        old, new = _changes(before, activity_snapshot(locked))
-        if new:
-            LedgerEvent.objects.create(
-                action=LedgerEvent.Action.ACTIVITY_EDITED,
-                user=user,
-                campaign=locked.campaign,
-                unit=locked.unit,
-                old=old,
-                new=new,
-                activity=locked,
-            )
+        if not found.errors:
+            before = activity_snapshot(locked)
+            _apply(locked, data, found)
+            locked.save()
+            old, new = _changes(before, activity_snapshot(locked))
+            if new:
+                LedgerEvent.objects.create(
+                    action=LedgerEvent.Action.ACTIVITY_EDITED,
+                    user=user,
+                    campaign=locked.campaign,
+                    unit=locked.unit,
+                    old=old,
+                    new=new,
+                    activity=locked,
+                )
+    if found.errors:  # written after the lock's transaction, so that the refused attempt stays in the history
+        raise _refusal(
+            data, found.errors, user=user, campaign=locked.campaign, unit=locked.unit, activity=locked
+        )
     return locked
 
 
@@ -549,21 +572,29 @@ def activity_delete(*, user: User, activity: Activity) -> None:
 
 
 def activities_add_many(
-    *, user: User, campaign: Campaign, unit: Unit, rows: Iterable[ActivityInput], note: str
+    *,
+    user: User,
+    campaign: Campaign,
+    unit: Unit,
+    rows: Iterable[ActivityInput],
+    note: str,
+    keys: Sequence[str] = (),
 ) -> int:
-    """Record already checked activities together (an import's good rows): all or none, one history entry
-    naming the import (`note`). The rows are checked again here, so nothing unchecked is ever written."""
+    """Record already checked activities together (an import's good rows, with their `keys`: see
+    `Activity.import_key`): all or none, one history entry naming the import (`note`). The rows are checked
+    again here, so nothing unchecked is ever written."""
     _may_enter(user, unit)
     teams = {team.pk: team for team in Team.objects.filter(campaign=campaign, unit=unit)}
     stations = {station.pk: station for station in Station.objects.filter(unit=unit)}
     made: list[Activity] = []
-    for data in rows:
+    for position, data in enumerate(rows):
         data = counted_household(data)
         found = check_activity(campaign=campaign, unit=unit, data=data, teams=teams, stations=stations)
         if found.errors:
-            raise _refusal(data, found.errors)
+            raise _refusal(data, found.errors, user=user, campaign=campaign, unit=unit)
         activity = Activity(campaign=campaign, unit=unit, entered_by=user)
         _apply(activity, data, found)
+        activity.import_key = keys[position] if position < len(keys) else ""
         made.append(activity)
     with transaction.atomic():
         Activity.objects.bulk_create(made, batch_size=1000)

@@ -10,7 +10,9 @@ itself cannot be used (unreadable, a needed column missing), nothing at all.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from songnuan.archive.services import as_text
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.list_reader import UnreadableFile, open_list
 from songnuan.formkit.values import BLANK_MARKS, DATE_TEXT, decimal_from_float, normalize_text
@@ -36,7 +39,7 @@ from songnuan.ledger.activities import (
     check_activity,
     counted_household,
 )
-from songnuan.ledger.models import Station, Team
+from songnuan.ledger.models import Activity, Station, Team
 from songnuan.ledger.services import LedgerError
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import may_enter_ledger
@@ -204,11 +207,19 @@ class ImportOutcome:
     file_name: str
     list_kind: str
     created: int = 0
+    existing: int = 0  # rows imported before (this list again): nothing new
     rejected: list[RejectedRow] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
-        return self.created + len(self.rejected)
+        return self.created + self.existing + len(self.rejected)
+
+
+def import_key(list_code: str, data: ActivityInput, occurrence: int) -> str:
+    """The row's content digest, and which of the file's identical rows it is (two coaches booked alike are
+    two activities; the same list imported again is none)."""
+    content = "\x1f".join(f"{name}={as_text(value)}" for name, value in sorted(vars(data).items()))
+    return hashlib.sha256(f"{list_code}\x1e{content}\x1e{occurrence}".encode()).hexdigest()
 
 
 class _CellError(ValueError):
@@ -432,13 +443,31 @@ def import_activities(
             ) from None
     finally:
         reading.close()
-    if good:
-        note = _("导入“{name}”（{title}）：{n}条，退回{m}行").format(
-            name=file_name, title=list_kind.title, n=len(good), m=len(outcome.rejected)
+    seen: Counter[str] = Counter()
+    keyed: list[tuple[str, ActivityInput]] = []
+    for data in good:
+        first = import_key(list_code, data, 0)
+        seen[first] += 1
+        keyed.append((import_key(list_code, data, seen[first] - 1), data))
+    held = set(
+        Activity.objects.filter(
+            campaign=campaign, unit=unit, import_key__in=[key for key, _data in keyed]
+        ).values_list("import_key", flat=True)
+    )
+    new = [(key, data) for key, data in keyed if key not in held]
+    outcome.existing = len(keyed) - len(new)
+    if new:
+        note = _("导入“{name}”（{title}）：{n}条，已导入过{k}条，退回{m}行").format(
+            name=file_name, title=list_kind.title, n=len(new), k=outcome.existing, m=len(outcome.rejected)
         )
         try:
             outcome.created = activities_add_many(
-                user=user, campaign=campaign, unit=unit, rows=good, note=note
+                user=user,
+                campaign=campaign,
+                unit=unit,
+                rows=[data for _key, data in new],
+                note=note,
+                keys=[key for key, _data in new],
             )
         except LedgerError as problem:  # checked above: only a change made meanwhile gets here
             raise ImportRefused(problem.message) from None

@@ -472,11 +472,21 @@ class Activity(models.Model):
     )
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField(auto_now_add=True)
+    #: An imported row's content digest (and which of the file's identical rows it is): importing the same
+    #: list again creates nothing new. Blank for an activity entered on a page.
+    import_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("送温暖活动记录")
         verbose_name_plural = _("送温暖活动记录")
         indexes = [models.Index(fields=["campaign", "unit", "kind"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "import_key"],
+                condition=~models.Q(import_key=""),
+                name="activity_import_key_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.on}"

@@ -378,6 +378,8 @@ def activity_import_view(
         if outcome is not None:
             if outcome.created:
                 messages.success(request, _("已导入 {n} 条记录").format(n=outcome.created))
+            if outcome.existing:
+                messages.info(request, _("{n} 行以前已导入过，没有重复登记").format(n=outcome.existing))
             if outcome.rejected:
                 messages.warning(request, _("{n} 行未导入，原因见下表").format(n=len(outcome.rejected)))
     return render(
