@@ -114,9 +114,14 @@ def basis_unknown(basis: str, *, living_line: Decimal | None, cost: Decimal | No
     return False
 
 
+_CARD_GAPS = re.compile(r"[\s\-]")
+
+
 def normalize_card(text: str) -> str:
     """A card number as digits only (spaces and dashes people type between groups dropped)."""
-    return re.sub(r"[\s\-]", "", text or "")
+    if text and text.isdigit():  # most are typed plain (digits hold no space or dash): no regex a row
+        return text
+    return _CARD_GAPS.sub("", text or "")
 
 
 def mask_name(name: str) -> str:
