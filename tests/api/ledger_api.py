@@ -17,6 +17,9 @@ from tests.ledger.ledgerworld import LedgerWorld, build_ledger_world, card, new_
 from ..world import World
 from .helpers import add_county_admin
 
+#: A small valid PDF, as evidence (凭证): the upload check reads the file's first bytes.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
 #: Who enters each unit's ledger in the tests.
 ENTERER = {
     "city": "city_admin",

@@ -23,7 +23,7 @@ from ..world import World
 from .ledger_api import build_ledger_api
 from .test_schema_fuzz import connection_kept_open  # noqa: F401  (a fixture)
 
-EXAMPLES = 25  # per operation and user: 12 operations × 2 users × 25 requests
+EXAMPLES = 25  # per operation and user: 14 operations × 2 users × 25 requests
 
 
 def _ledger_operations() -> list[Any]:
@@ -47,7 +47,7 @@ def test_no_ledger_answer_outside_the_document(
     records = [record.pk for record in api.records.values()]
     receipts = list(Receipt.objects.values_list("pk", flat=True))
     operations = _ledger_operations()
-    assert len(operations) == 12
+    assert len(operations) == 14
 
     for operation in operations:
 

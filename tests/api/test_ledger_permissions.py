@@ -13,17 +13,19 @@ A 200 means the step was done; a 403 or 404 that nothing changed.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from songnuan.ledger.models import FundSource, HelpRecord, LedgerEvent, Receipt
 from songnuan.ledger.services import help_record_approve, receipt_add
 
 from ..world import World
 from .helpers import data_of, send
-from .ledger_api import ENTERER, LedgerApi, build_ledger_api, person_body, record_url, unit_url
+from .ledger_api import ENTERER, PDF, LedgerApi, build_ledger_api, person_body, record_url, unit_url
 
 ROLES = {"reporter": "county_reporter", "reviewer": "county_reviewer", "admin": "county_admin"}
 TARGETS = {"own": "county", "below": "enterprise", "sibling": "sibling", "above": "city"}
@@ -70,6 +72,13 @@ MATRIX = [
     ("receipt-reverse", "reporter", 200, 404, 404, 404),
     ("receipt-reverse", "reviewer", 200, 403, 404, 404),
     ("receipt-reverse", "admin", 200, 403, 404, 404),
+    # the evidence: uploaded as a draft is edited, downloaded as the record is read
+    ("evidence-upload", "reporter", 200, 404, 404, 404),
+    ("evidence-upload", "reviewer", 200, 403, 404, 404),
+    ("evidence-upload", "admin", 200, 403, 404, 404),
+    ("evidence", "reporter", 200, 404, 404, 404),
+    ("evidence", "reviewer", 200, 200, 404, 404),
+    ("evidence", "admin", 200, 200, 404, 404),
 ]
 
 #: endpoint → (method, per-unit "u:<what>" or per-record "r:<action>" / receipt "receipt", body)
@@ -91,6 +100,8 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "approve": ("POST", "r:approve", None),
     "reverse": ("POST", "r:reverse", {"reason": "重复录入"}),
     "receipt-reverse": ("POST", "receipt", {"reason": "登记错了"}),
+    "evidence-upload": ("POST", "r:evidence", None),  # multipart: the file, below
+    "evidence": ("GET", "r:evidence", None),
 }
 
 CASES = [
@@ -100,18 +111,23 @@ CASES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def test_the_matrix_covers_every_endpoint_and_role() -> None:
     assert {(endpoint, role) for endpoint, role, *_s in MATRIX} == {(e, r) for e in ENDPOINTS for r in ROLES}
 
 
-def _state(api: LedgerApi) -> tuple[int, int, int, list[tuple[int, str, str]]]:
+def _state(api: LedgerApi) -> tuple[int, int, int, list[tuple[int, str, str, str]]]:
     """What a refused request must leave as it was."""
-    records = list(HelpRecord.objects.order_by("pk").values_list("pk", "state", "amount"))
+    records = list(HelpRecord.objects.order_by("pk").values_list("pk", "state", "amount", "evidence"))
     return (
         Receipt.objects.count(),
         HelpRecord.objects.count(),
         LedgerEvent.objects.exclude(action=LedgerEvent.Action.REFUSED).count(),
-        [(pk, state, str(amount)) for pk, state, amount in records],
+        [(pk, state, str(amount), evidence) for pk, state, amount, evidence in records],
     )
 
 
@@ -153,10 +169,20 @@ def test_permission(world: World, endpoint: str, role: str, target: str, expecte
     if endpoint == "record-full":
         url += "?full=1"
         world.users[ROLES[role]].user_permissions.add(Permission.objects.get(codename="view_personal_data"))
+    if endpoint == "evidence":
+        record.evidence.save("roster.pdf", SimpleUploadedFile("roster.pdf", PDF), save=True)
     before = _state(api)
 
-    response = send(world.client(ROLES[role]), method, url, body)
+    client = world.client(ROLES[role])
+    if endpoint == "evidence-upload":  # multipart/form-data, not JSON
+        response = client.post(url, {"evidence": SimpleUploadedFile("签收表.pdf", PDF)})
+    else:
+        response = send(client, method, url, body)
 
+    if endpoint == "evidence" and expected == 200:
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
+        return
     assert response.status_code == expected, data_of(response)
     data = data_of(response)
     if expected != 200:
@@ -170,6 +196,11 @@ def test_permission(world: World, endpoint: str, role: str, target: str, expecte
         assert data["state"] == "draft" and data["unit"]["id"] == unit.pk
     elif endpoint == "record-full":
         assert data["id_number"] == record.id_number and data["card_number"] == record.card_number
+    elif endpoint == "evidence-upload":
+        assert data["id"] == record.pk and data["evidence"] is True
+        record.refresh_from_db()
+        with record.evidence.open("rb") as stored:
+            assert stored.read() == PDF
     elif endpoint in ("record", "record-edit"):
         assert data["id"] == record.pk
         assert data["amount"] == ("600.00" if endpoint == "record-edit" else "500.00")

@@ -20,11 +20,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Router
-from ninja.params.functions import Path
+from ninja import NinjaAPI, Query, Router, UploadedFile
+from ninja.params.functions import File, Path
 
 from songnuan.api.campaigns import CampaignId, user_of, visible_campaign
 from songnuan.api.errors import ApiError
@@ -56,6 +56,7 @@ from songnuan.archive.idnumbers import mask_card, mask_id_number
 from songnuan.archive.models import PersonalDataView
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.selectors import unit_takes_part
+from songnuan.campaigns.services import NOTICE_MAX_BYTES
 from songnuan.ledger import selectors, services
 from songnuan.ledger.models import FundSource, HelpRecord, LedgerEvent, Receipt
 from songnuan.ledger.rules import CENT
@@ -76,6 +77,11 @@ RECORD = "/ledger/records/{record_id}"
 UnitId: Any = Path(..., ge=1, le=MAX_ID, description="单位编号")
 RecordId: Any = Path(..., ge=1, le=MAX_ID, description="发放记录编号")
 ReceiptId: Any = Path(..., ge=1, le=MAX_ID, description="资金登记编号")
+EvidenceFile: Any = File(
+    ...,
+    description=f"凭证文件（签收表、照片）：PDF、Word（.doc、.docx）、WPS、OFD 或 JPG、PNG，"
+    f"最大 {NOTICE_MAX_BYTES // 1048576} MB",
+)
 READ = {400: Message, 401: Message, 403: Message, 404: Message}
 WRITE = {400: LedgerRefusal, 401: Message, 403: Message, 404: Message, 409: Message}
 
@@ -188,6 +194,7 @@ def record_out(user: User, record: HelpRecord, *, full: bool = False) -> HelpRec
         approved_at=local_time(record.approved_at),
         reverses=record.reverses_id,
         reversed_by=reversed_by,
+        evidence=bool(record.evidence),
     )
 
 
@@ -452,6 +459,59 @@ def record_reverse(request: HttpRequest, body: ReasonIn, record_id: int = Record
     except services.LedgerError as error:
         raise _conflict_or_refusal(error, conflict and bool(body.reason.strip())) from None
     return record_detail(user, _record(user, reversal.pk))
+
+
+#: What a download of the evidence may be, as the 200 of the operation's document says.
+EVIDENCE_MEDIA = sorted({*selectors.EVIDENCE_TYPES.values(), "application/octet-stream"})
+
+
+@router.post(
+    f"{RECORD}/evidence",
+    response={200: HelpRecordDetail, **WRITE},
+    url_name="ledger-record-evidence-upload",
+    summary="上传或替换待审核记录的凭证（multipart/form-data，字段 evidence）",
+)
+def record_evidence_upload(
+    request: HttpRequest, evidence: UploadedFile = EvidenceFile, record_id: int = RecordId
+) -> HelpRecordDetail:
+    """A change of the draft, as the page's form with a file chosen: for whoever may edit it, the file checked
+    as the page checks it and the record re-checked by the ledger's rules; a refusal leaves it as it was."""
+    user = user_of(request)
+    record = _record(user, record_id)
+    may_enter = may_enter_ledger(user, record.unit)
+    conflict = may_enter and record.state != HelpRecord.State.DRAFT
+    # A record the user may not change is refused as a PUT is (403, 409), before the file is looked at.
+    upload = evidence if may_enter and not conflict else None
+    try:
+        services.help_record_edit(user=user, record=record, data=services.input_of(record), evidence=upload)
+    except services.LedgerError as error:
+        raise _conflict_or_refusal(error, conflict) from None
+    return record_detail(user, _record(user, record_id))
+
+
+@router.get(
+    f"{RECORD}/evidence",
+    response={200: None, **READ},
+    url_name="ledger-record-evidence",
+    summary="下载发放记录的凭证文件（附件）",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "凭证文件，作为附件下载",
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}} for media in EVIDENCE_MEDIA
+                },
+            }
+        }
+    },
+)
+def record_evidence(request: HttpRequest, record_id: int = RecordId) -> FileResponse:
+    """The file as the record page's link gives it (a saved attachment, never shown in place, not cached)."""
+    user = user_of(request)
+    response = selectors.evidence_download(_record(user, record_id))
+    if response is None:
+        raise ApiError(404, _("这条发放记录没有凭证文件"))
+    return response
 
 
 # --- money raised and passed down --------------------------------------------------------------------------

@@ -312,6 +312,7 @@ class HelpRecordOut(Schema):
     approved_at: dt.datetime | None
     reverses: int | None = Field(description="本条冲销的记录编号")
     reversed_by: int | None = Field(description="冲销本条的记录编号")
+    evidence: bool = Field(description="是否有凭证文件（GET /api/ledger/records/{record_id}/evidence 下载）")
 
 
 class HelpRecordList(Schema):

@@ -574,6 +574,7 @@ RECORD_FIELDS = (
     "paid_on",
     "note",
     "explanation",
+    "evidence",  # the stored file's name: an upload or a replacement is a change in the history
     "state",
     "payment",
 )

@@ -12,7 +12,6 @@ fields they concern, PermissionDenied as 403. ID and card numbers are shown as `
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,14 +58,6 @@ from songnuan.orgs.permissions import (
 )
 
 PER_PAGE = 50
-EVIDENCE_TYPES = {
-    "pdf": "application/pdf",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "doc": "application/msword",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
 
 
 # --- lookups (the other ledger pages may use these too) ---------------------------------------------------
@@ -483,24 +474,9 @@ def record_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def record_evidence(request: HttpRequest, pk: int) -> FileResponse:
     """The evidence, to whoever sees the record: through this view only, never a public media address."""
-    record = _record(request, pk)
-    if not record.evidence:
+    response = selectors.evidence_download(_record(request, pk))
+    if response is None:
         raise Http404
-    try:
-        handle = record.evidence.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    extension = os.path.splitext(record.evidence.name or "")[1].lstrip(".").lower()
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=_("凭证_{pk}_{name}.{ext}").format(pk=record.pk, name=record.name, ext=extension or "bin"),
-        content_type=EVIDENCE_TYPES.get(extension, "application/octet-stream"),
-    )
-    # Whatever a stored file holds, a browser saves it and never renders it in place.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "no-store"
     return response
 
 
