@@ -39,8 +39,8 @@ from songnuan.formkit.engine import Value as FormValue
 from songnuan.ledger.models import Activity, FundSource, HelpItem, HelpRecord, Receipt, Station
 from songnuan.orgs.models import Unit
 
-TEN_THOUSAND = Decimal(10_000)
 MONEY_PLACES = Decimal("0.0001")
+NO_MONEY = Decimal("0.0000")
 
 #: SQL text and its parameters (`%s` placeholders, as Django's cursors take them on every database).
 Sql = tuple[str, list[Any]]
@@ -311,18 +311,20 @@ def _run(campaign: Campaign, form: Form, scope: Scope, *, grouped: bool = False)
 def _money(raw: Any) -> Decimal:
     """Yuan (a float on SQLite, whose sums of cents are off in the 10th place) → 万元 to 4 places."""
     yuan = raw if isinstance(raw, Decimal) else Decimal(repr(raw) if isinstance(raw, float) else raw)
-    return (yuan / TEN_THOUSAND).quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+    # scaleb shifts the exponent (exact, and cheaper than dividing by 10,000: 550,000 values for a city).
+    return yuan.scaleb(-4).quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
 
 
 def _count(raw: Any) -> int:
-    return raw if isinstance(raw, int) else int(Decimal(str(raw)).to_integral_value(rounding=ROUND_HALF_UP))
+    return raw if type(raw) is int else int(Decimal(str(raw)).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
 class _Plan:
     """How a form's raw aggregates become its values, worked out once per form."""
 
-    direct: tuple[tuple[str, str, bool], ...]  # (item code, "<kind>:", money)
+    #: Per record kind ("<kind>:"), its items: (item code, money); all None when the unit keeps none of it.
+    direct: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]
     sums: tuple[tuple[str, tuple[str, ...]], ...]  # (item code, the items it adds)
 
 
@@ -333,7 +335,7 @@ def _plan(form: Form) -> _Plan:
     known = _PLANS.get(id(form))
     if known is not None and known[0] is form:  # the form kept alive with its plan: its id is its own
         return known[1]
-    direct: list[tuple[str, str, bool]] = []
+    by_kind: dict[str, list[tuple[str, bool]]] = {}
     sums: list[tuple[str, tuple[str, ...]]] = []
     for item in derivable(form):
         derivation = item.derivation
@@ -341,22 +343,27 @@ def _plan(form: Form) -> _Plan:
         if derivation.items:
             sums.append((item.code, derivation.items))
         else:
-            direct.append((item.code, f"{derivation.records}:", item.kind is ItemKind.MONEY))
-    plan = _Plan(tuple(direct), tuple(sums))
+            by_kind.setdefault(f"{derivation.records}:", []).append((item.code, item.kind is ItemKind.MONEY))
+    plan = _Plan(tuple((kind, tuple(items)) for kind, items in by_kind.items()), tuple(sums))
     _PLANS[id(form)] = (form, plan)
     return plan
 
 
 def _values(form: Form, raw: Mapping[str, Any]) -> dict[str, FormValue]:
     values: dict[str, FormValue] = {}
-    for code, kind, money in _plan(form).direct:
+    plan = _plan(form)
+    for kind, items in plan.direct:
         if not raw.get(kind):
-            values[code] = None  # no records of this kind: the ledger says nothing
-        elif money:
-            values[code] = _money(raw.get(code) or 0)
-        else:
-            values[code] = _count(raw.get(code) or 0)
-    for code, parts in _plan(form).sums:
+            for code, _money_item in items:
+                values[code] = None  # no records of this kind: the ledger says nothing
+            continue
+        for code, money in items:  # 550,000 values for a city's units: the common cases first
+            value = raw.get(code) or 0
+            if money:
+                values[code] = _money(value) if value else NO_MONEY
+            else:
+                values[code] = value if type(value) is int else _count(value)
+    for code, parts in plan.sums:
         known = [value for part in parts if (value := values.get(part)) is not None]
         values[code] = sum(known[1:], start=known[0]) if known else None
     return values
