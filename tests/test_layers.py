@@ -16,7 +16,7 @@ import pytest
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "songnuan"
 LAYER = {
-    "site": 0,  # the site shell: templates and static files only, imports no songnuan app
+    "site": 0,  # the site shell: templates, static files, the download response; imports no songnuan app
     "formkit": 0,
     "orgs": 1,
     "campaigns": 2,

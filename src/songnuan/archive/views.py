@@ -29,7 +29,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -62,6 +62,7 @@ from songnuan.archive.models import Household, HouseholdEvent, ImportJob, Member
 from songnuan.archive.transitions import Action
 from songnuan.formkit.excel_writer import XLSX
 from songnuan.orgs.permissions import has_personal_data_permission, may_see_personal_data
+from songnuan.site.downloads import attachment
 
 PER_PAGE = 50
 RECENT_IMPORTS = 20
@@ -171,13 +172,7 @@ def export(request: HttpRequest) -> HttpResponse:
     else:
         data = exports.households_xlsx(found.iterator(chunk_size=2000), full_numbers=False)
     today = timezone.localdate().isoformat()
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=_("困难职工档案_{date}.xlsx").format(date=today)
-    )
-    if full:
-        response["Cache-Control"] = "no-store"
-    return response
+    return attachment(data, XLSX, _("困难职工档案_{date}.xlsx").format(date=today), private=full)
 
 
 # --- a new file ------------------------------------------------------------------------------------------
@@ -580,11 +575,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
     """The blank register to fill for an import (headings and notes only, no personal data)."""
     if not page_selectors.may_import(_user(request)):
         raise PermissionDenied
-    response = HttpResponse(exports.import_template_xlsx(), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=_("困难职工档案导入模板.xlsx")
-    )
-    return response
+    return attachment(exports.import_template_xlsx(), XLSX, _("困难职工档案导入模板.xlsx"))
 
 
 @login_required
@@ -647,8 +638,5 @@ def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if not job.rejected_file:
         raise Http404
-    response = HttpResponse(bytes(job.rejected_file), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=_("未导入的行_{name}.xlsx").format(name=Path(job.file_name).stem)
-    )
-    return response
+    name = _("未导入的行_{name}.xlsx").format(name=Path(job.file_name).stem)
+    return attachment(bytes(job.rejected_file), XLSX, name)

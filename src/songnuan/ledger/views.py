@@ -25,7 +25,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -56,6 +55,7 @@ from songnuan.orgs.permissions import (
     may_see_ledger,
     may_see_personal_data,
 )
+from songnuan.site.downloads import attachment
 
 PER_PAGE = 50
 
@@ -229,14 +229,12 @@ def records_export(request: HttpRequest, campaign_id: int, unit_id: int) -> Http
         id_number=lambda r: selectors.shown_id_number(user, r),
         card_number=lambda r: selectors.shown_card_number(user, r),
     )
-    return _xlsx(data, _("帮扶发放记录_{unit}_{date}.xlsx").format(unit=unit.name, date=timezone.localdate()))
-
-
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(
+        data,
+        XLSX,
+        _("帮扶发放记录_{unit}_{date}.xlsx").format(unit=unit.name, date=timezone.localdate()),
+        private=True,
+    )
 
 
 # --- the record form -------------------------------------------------------------------------------------
@@ -644,8 +642,11 @@ def receipts_export(request: HttpRequest, campaign_id: int, unit_id: int) -> Htt
     data = exports.receipts_xlsx(
         selectors.receipts(campaign, unit), title=_("{unit}筹集和下拨资金").format(unit=unit.name)
     )
-    return _xlsx(
-        data, _("筹集和下拨资金_{unit}_{date}.xlsx").format(unit=unit.name, date=timezone.localdate())
+    return attachment(
+        data,
+        XLSX,
+        _("筹集和下拨资金_{unit}_{date}.xlsx").format(unit=unit.name, date=timezone.localdate()),
+        private=True,
     )
 
 

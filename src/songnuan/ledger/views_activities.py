@@ -24,7 +24,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -43,6 +42,7 @@ from songnuan.ledger.models import Activity, Station, Team
 from songnuan.ledger.services import LedgerError
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import can_see_rollup, may_enter_ledger, may_see_ledger
+from songnuan.site.downloads import attachment
 
 Kind = Activity.Kind
 
@@ -102,12 +102,6 @@ def _show_problems(form: Any, problem: LedgerError) -> None:
             placed = True
     if not placed:
         form.add_error(None, problem.message)
-
-
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
 
 
 def _context(request: HttpRequest, campaign: Campaign | None, unit: Unit, **more: Any) -> dict[str, Any]:
@@ -207,8 +201,10 @@ def activity_export(request: HttpRequest, campaign_id: int, unit_id: int, kind: 
         rows=rows,
         sheet_name=activities.kind_label(kind)[:31],
     )
-    return _xlsx(
-        data, _("{kind}_{date}.xlsx").format(kind=activities.kind_label(kind), date=timezone.localdate())
+    return attachment(
+        data,
+        XLSX,
+        _("{kind}_{date}.xlsx").format(kind=activities.kind_label(kind), date=timezone.localdate()),
     )
 
 
@@ -412,7 +408,7 @@ def activity_import_template(
         rows=[],
         sheet_name=str(listed.title)[:31],
     )
-    return _xlsx(data, _("{title}导入模板.xlsx").format(title=listed.title))
+    return attachment(data, XLSX, _("{title}导入模板.xlsx").format(title=listed.title))
 
 
 # --- 联帮促 teams ----------------------------------------------------------------------------------------
@@ -463,7 +459,7 @@ def team_export(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpRes
         rows=rows,
         sheet_name=_("联帮促工作组"),
     )
-    return _xlsx(data, _("联帮促工作组_{date}.xlsx").format(date=timezone.localdate()))
+    return attachment(data, XLSX, _("联帮促工作组_{date}.xlsx").format(date=timezone.localdate()))
 
 
 @login_required
@@ -594,7 +590,7 @@ def station_export(request: HttpRequest, unit_id: int) -> HttpResponse:
         rows=rows,
         sheet_name=_("服务站点"),
     )
-    return _xlsx(data, _("户外劳动者服务站点_{date}.xlsx").format(date=timezone.localdate()))
+    return attachment(data, XLSX, _("户外劳动者服务站点_{date}.xlsx").format(date=timezone.localdate()))
 
 
 @login_required

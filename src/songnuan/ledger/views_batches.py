@@ -19,7 +19,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,6 +31,7 @@ from songnuan.ledger.services import LedgerError
 from songnuan.ledger.views import unit_context
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import may_approve_help, may_see_ledger, may_see_personal_data
+from songnuan.site.downloads import attachment
 
 
 class BatchForm(forms.Form):
@@ -136,13 +136,6 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     return _detail(request, _batch(request, batch_id))
 
 
-def _download(data: bytes, content_type: str, file_name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=file_name)
-    response["Cache-Control"] = "no-store"  # full card and ID numbers
-    return response
-
-
 @login_required
 @require_GET
 def batch_export_xlsx(request: HttpRequest, batch_id: int) -> HttpResponse:
@@ -152,7 +145,8 @@ def batch_export_xlsx(request: HttpRequest, batch_id: int) -> HttpResponse:
     except LedgerError as refusal:
         messages.error(request, refusal.message)
         return redirect("ledger:batch-detail", batch.pk)
-    return _download(data, XLSX, _("代发文件_{number}.xlsx").format(number=batch.number))
+    # full card and ID numbers: kept by no cache
+    return attachment(data, XLSX, _("代发文件_{number}.xlsx").format(number=batch.number), private=True)
 
 
 @login_required
@@ -164,7 +158,8 @@ def batch_export_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
     except LedgerError as refusal:
         messages.error(request, refusal.message)
         return redirect("ledger:batch-detail", batch.pk)
-    return _download(data, "text/csv; charset=gbk", _("代发文件_{number}.csv").format(number=batch.number))
+    name = _("代发文件_{number}.csv").format(number=batch.number)
+    return attachment(data, "text/csv; charset=gbk", name, private=True)
 
 
 @login_required

@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -23,6 +22,7 @@ from songnuan.ledger import reports
 from songnuan.ledger.views import campaign_unit
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import can_see_rollup, may_enter_ledger
+from songnuan.site.downloads import attachment
 
 
 def _target(request: HttpRequest, campaign_id: int, unit_id: int, *, rollup: bool) -> tuple[Campaign, Unit]:
@@ -30,12 +30,6 @@ def _target(request: HttpRequest, campaign_id: int, unit_id: int, *, rollup: boo
     if rollup and not can_see_rollup(request.user, unit):
         raise PermissionDenied(_("台账汇总只有本单位或上级单位的审核员、管理员可以查看"))
     return campaign, unit
-
-
-def _download(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
 
 
 @login_required
@@ -64,7 +58,7 @@ def rollup(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpResponse
 def rollup_export(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpResponse:
     campaign, unit = _target(request, campaign_id, unit_id, rollup=True)
     table = reports.rollup(campaign, unit)
-    return _download(reports.rollup_xlsx(table), reports.rollup_filename(table))
+    return attachment(reports.rollup_xlsx(table), XLSX, reports.rollup_filename(table))
 
 
 def _publicity(request: HttpRequest, campaign_id: int, unit_id: int) -> tuple[reports.Publicity, bool]:
@@ -96,4 +90,4 @@ def publicity(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpRespo
 @require_GET
 def publicity_export(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpResponse:
     notice, _may_subtree = _publicity(request, campaign_id, unit_id)
-    return _download(reports.publicity_xlsx(notice), reports.publicity_filename(notice))
+    return attachment(reports.publicity_xlsx(notice), XLSX, reports.publicity_filename(notice))

@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -23,6 +22,7 @@ from songnuan.ledger import roster, roster_jobs
 from songnuan.ledger.models import RosterImport
 from songnuan.ledger.views import campaign_unit, user_of
 from songnuan.orgs.permissions import can_see_rollup, may_enter_ledger
+from songnuan.site.downloads import attachment
 
 RECENT_IMPORTS = 20
 ACCEPT = ".xlsx,.xls,.ods,.csv"
@@ -164,8 +164,5 @@ def roster_rejected(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     if not job.rejected_file:
         raise Http404
-    response = HttpResponse(bytes(job.rejected_file), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=_("未导入的行_{name}.xlsx").format(name=Path(job.file_name).stem)
-    )
-    return response
+    name = _("未导入的行_{name}.xlsx").format(name=Path(job.file_name).stem)
+    return attachment(bytes(job.rejected_file), XLSX, name)

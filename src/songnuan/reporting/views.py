@@ -9,7 +9,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -17,6 +16,7 @@ from songnuan.formkit.excel_writer import XLSX, write_form
 from songnuan.orgs.throttle import client_address
 from songnuan.reporting import catalogue
 from songnuan.reporting.forms import UploadTablesForm
+from songnuan.site.downloads import attachment
 
 
 @require_GET
@@ -48,9 +48,7 @@ def form_template(request: HttpRequest, code: str) -> HttpResponse:
     buffer = io.BytesIO()
     write_form(form, buffer)
     filename = f"{form.attachment}_{form.title}.xlsx"
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
+    return attachment(buffer.getvalue(), XLSX, filename)
 
 
 @require_http_methods(["GET", "POST"])

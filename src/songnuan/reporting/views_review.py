@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -29,6 +28,7 @@ from songnuan.reporting import dashboard as dashboards
 from songnuan.reporting import rollup as rollups
 from songnuan.reporting.change_grid import change_grid, change_grid_xlsx
 from songnuan.reporting.models import Submission
+from songnuan.site.downloads import attachment
 
 
 def _rollup_visible_to(request: HttpRequest) -> Callable[[Unit], bool]:
@@ -60,12 +60,6 @@ def _own_submission(campaign: Campaign, unit: Unit, form: Form) -> Submission:
     if submission is None:
         raise Http404
     return submission
-
-
-def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
 
 
 @login_required
@@ -136,9 +130,9 @@ def grid_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code: s
         changes = change_grid(campaign, form, unit, visible=_rollup_visible_to(request))
         if changes is not None:
             name = exports.grid_filename(changes.grid).replace(".xlsx", _("（与上年对比）.xlsx"))
-            return _download(change_grid_xlsx(changes), XLSX, name)
+            return attachment(change_grid_xlsx(changes), XLSX, name)
     table = rollups.comparison_grid(campaign, form, unit, visible=_rollup_visible_to(request))
-    return _download(exports.grid_xlsx(table), XLSX, exports.grid_filename(table))
+    return attachment(exports.grid_xlsx(table), XLSX, exports.grid_filename(table))
 
 
 @login_required
@@ -152,7 +146,7 @@ def export(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str)
         exports.submission_header(submission),
         content=rollups.content_label(campaign, rollup=False),
     )
-    return _download(data, XLSX, exports.form_filename(form, unit.name))
+    return attachment(data, XLSX, exports.form_filename(form, unit.name))
 
 
 @login_required
@@ -166,7 +160,7 @@ def rollup_xlsx(request: HttpRequest, campaign_id: int, unit_id: int, form_code:
         exports.rollup_header(unit, timezone.localdate()),
         content=rollups.content_label(campaign, rollup=True),
     )
-    return _download(data, XLSX, exports.form_filename(form, printing.rollup_unit_name(unit)))
+    return attachment(data, XLSX, exports.form_filename(form, printing.rollup_unit_name(unit)))
 
 
 @login_required
