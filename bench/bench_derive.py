@@ -12,11 +12,15 @@ households of every category, persons, enterprises, every help item, fund source
 --activities activity records (every kind and subkind), receipts (3 per unit) and stations (1 per 5 units),
 inserted by raw executemany (SQLite) or COPY (PostgreSQL); none of that is timed. Then:
 
-  (a) `derive_units(campaign, 附件1)`: every derivable item for every unit's own records (本级), one query;
+  (a) `totals.unit_totals(campaign, 附件1)`: every derivable item for every unit's own records (本级),
+      read from the maintained rows (`songnuan.ledger.totals`);
   (b) the floor: one flat `SELECT unit_id, COUNT(*), SUM(amount + goods) … GROUP BY unit_id` over the
       approved help records plus the same over the activities, on a raw cursor;
-  (s) the SQL that (a) sends, on a raw cursor (a − s is what the ORM and the scaling add);
-  (c) `derive(campaign, 附件1, city, subtree=True)`: the city's whole area (全辖) in one row.
+  (l) `derive_units(campaign, 附件1)`: the same values derived live from the records, one statement;
+  (s) the SQL that (l) sends, on a raw cursor;
+  (c) `derive(campaign, 附件1, city, subtree=True)`: the city's whole area (全辖) in one row;
+  (t) building the maintained rows once; (w, W) the upkeep a ledger write adds (`totals.changed` for one
+      unit: a unit of median size, and the largest).
 
 Goal from issue 12: a / b ≤ 2. Best of --repeat rounds after a warm-up; exit status always 0.
 """
@@ -253,17 +257,32 @@ FLAT = (
 
 
 def measure(data: dict[str, Any], repeat: int) -> dict[str, Any]:
+    from django.db import connection
+
     from songnuan.formkit.definitions import get_form
+    from songnuan.ledger import totals
     from songnuan.ledger.derive import derive, derive_units
 
     form = get_form(FORM_CODE)
     campaign, city = data["campaign"], data["city"]
-    sql_a, params_a = captured_sql(lambda: derive_units(campaign, form))
+    sql_l, params_l = captured_sql(lambda: derive_units(campaign, form))
+    build_seconds, _built = timed(lambda: totals.build(campaign, form))
+    # A unit of middling size (the median of help records a unit) for the cost a write adds.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT unit_id FROM ledger_helprecord WHERE campaign_id = %s GROUP BY unit_id ORDER BY COUNT(*)",
+            [campaign.pk],
+        )
+        by_size = [row[0] for row in cursor.fetchall()]
+    middling, largest = by_size[len(by_size) // 2], by_size[-1]
     runners = {
-        "a": lambda: derive_units(campaign, form),
+        "a": lambda: totals.unit_totals(campaign, form),
         "b": lambda: [run_raw(sql, (campaign.pk,)) for sql in FLAT],
-        "s": lambda: run_raw(sql_a, params_a),
+        "l": lambda: derive_units(campaign, form),
+        "s": lambda: run_raw(sql_l, params_l),
         "c": lambda: derive(campaign, form, city, subtree=True),
+        "w": lambda: totals.changed(campaign.pk, [middling]),
+        "W": lambda: totals.changed(campaign.pk, [largest]),
     }
     runs: dict[str, list[float]] = {key: [] for key in runners}
     outcomes: dict[str, Any] = {}
@@ -275,19 +294,26 @@ def measure(data: dict[str, Any], repeat: int) -> dict[str, Any]:
     best = {key: min(values) for key, values in runs.items()}
     # The derivation agrees with the floor on what both count: approved help money per unit (4A, in 万元).
     flat_money = {row[0]: Decimal(str(row[2] or 0)) for row in outcomes["b"][0]}
-    derived = outcomes["a"]
+    kept, live = outcomes["a"], outcomes["l"]
     differ = sum(
         1
         for unit, money in flat_money.items()
-        if abs((derived.get(unit, {}).get("4A") or Decimal(0)) * 10000 - money) > 1
+        if abs((live.get(unit, {}).get("4A") or Decimal(0)) * 10000 - money) > 1
     )
     return {
         "best": best,
+        "build_seconds": build_seconds,
         "a_over_b": best["a"] / best["b"],
+        "l_over_b": best["l"] / best["b"],
         "s_over_b": best["s"] / best["b"],
         "met": best["a"] / best["b"] <= GOAL,
-        "units_derived": len(derived),
+        "units_derived": len(live),
         "units_differing_on_4A": differ,
+        "kept_equal_live": kept == live,
+        "records_of_units_written": (
+            run_raw("SELECT COUNT(*) FROM ledger_helprecord WHERE unit_id = %s", (middling,))[0][0],
+            run_raw("SELECT COUNT(*) FROM ledger_helprecord WHERE unit_id = %s", (largest,))[0][0],
+        ),
         "city_4A": str(outcomes["c"].get("4A")),
     }
 
@@ -321,16 +347,22 @@ def run_one(db: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def report(result: dict[str, Any]) -> str:
     best = result["best"]
+    middling, largest = result["records_of_units_written"]
     return "\n".join(
         [
             f"{result['db']}: {result['units']} units, {result['help_records']:,} help records (reversals "
             f"included), {result['activities']:,} activities; loaded in {result['load_seconds']} s",
-            f"  (a) derive_units, 附件1, every unit  {best['a']:.3f} s",
-            f"  (b) flat GROUP BY (help + activities) {best['b']:.3f} s",
-            f"  (s) (a)'s SQL on a raw cursor        {best['s']:.3f} s",
-            f"  (c) derive, the city's 全辖           {best['c']:.3f} s",
+            f"  (a) 附件1 of every unit, maintained rows  {best['a']:.3f} s",
+            f"  (b) flat GROUP BY (help + activities)   {best['b']:.3f} s",
+            f"  (l) 附件1 of every unit, live derivation {best['l']:.3f} s",
+            f"  (s) (l)'s SQL on a raw cursor           {best['s']:.3f} s",
+            f"  (c) derive, the city's 全辖             {best['c']:.3f} s",
+            f"  (t) building the maintained rows once   {result['build_seconds']:.3f} s",
+            f"  (w) a write's upkeep, a unit of {middling} records  {best['w'] * 1000:.1f} ms",
+            f"  (W) a write's upkeep, the largest unit ({largest} records)  {best['W'] * 1000:.1f} ms",
             f"  a / b = {result['a_over_b']:.2f} (goal ≤ {GOAL}: {'met' if result['met'] else 'NOT met'}); "
-            f"s / b = {result['s_over_b']:.2f}; units derived {result['units_derived']}, "
+            f"l / b = {result['l_over_b']:.2f}; s / b = {result['s_over_b']:.2f}; maintained = live: "
+            f"{result['kept_equal_live']}; units derived {result['units_derived']}, "
             f"differing from the floor on 4A: {result['units_differing_on_4A']}",
         ]
     )

@@ -8,7 +8,7 @@ import pytest
 
 from songnuan.formkit.definitions import Severity
 from songnuan.formkit.engine import CheckResult, Value, compiled, validate, value_text
-from songnuan.formkit.i18n import use_translator
+from songnuan.formkit.i18n import current_translator, use_translator
 
 from .minimal import minimal_form
 
@@ -179,11 +179,12 @@ def test_generated_rule_messages_are_made_in_the_language_of_the_moment() -> Non
     compiled_form = compiled(FORM)
     broken = {**VALID, "4B": D(10)}
     chinese = {v.rule: v.message for v in compiled_form.validate(broken).errors}
+    previous = current_translator()  # the web project's (Django's) when the whole suite runs
     use_translator(lambda message: "EN " + message)
     try:
         english = {v.rule: v.message for v in compiled_form.validate(broken).errors}
     finally:
-        use_translator(None)
+        use_translator(previous)
     for rule in ("mini.4B.of-which", "mini.4A.parts"):
         assert not chinese[rule].startswith("EN ")
         assert english[rule].startswith("EN ")

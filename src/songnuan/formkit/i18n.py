@@ -24,6 +24,11 @@ def use_translator(translator: Callable[[str], str] | None) -> None:
     _translator = translator if translator is not None else _translation.gettext
 
 
+def current_translator() -> Callable[[str], str]:
+    """The translator in use (to put back after a temporary one)."""
+    return _translator
+
+
 def gettext(message: str) -> str:
     return _translator(message)
 

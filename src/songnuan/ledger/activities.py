@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy
 from songnuan.archive.models import Household
 from songnuan.archive.services import as_text
 from songnuan.campaigns.models import Campaign
-from songnuan.ledger import rules, vocabulary
+from songnuan.ledger import rules, totals, vocabulary
 from songnuan.ledger.models import Activity, LedgerEvent, Station, Team
 from songnuan.ledger.services import LedgerError, Problem
 from songnuan.orgs.models import Unit
@@ -516,6 +516,7 @@ def activity_add(*, user: User, campaign: Campaign, unit: Unit, data: ActivityIn
             new=_nonblank(activity_snapshot(activity)),
             activity=activity,
         )
+        totals.changed(campaign.pk, [unit.pk])
     return activity
 
 
@@ -547,6 +548,7 @@ def activity_edit(*, user: User, activity: Activity, data: ActivityInput) -> Act
                     new=new,
                     activity=locked,
                 )
+                totals.changed(locked.campaign_id, [locked.unit_id])
     if found.errors:  # written after the lock's transaction, so that the refused attempt stays in the history
         raise _refusal(
             data, found.errors, user=user, campaign=locked.campaign, unit=locked.unit, activity=locked
@@ -569,6 +571,7 @@ def activity_delete(*, user: User, activity: Activity) -> None:
         old=_nonblank(activity_snapshot(locked)),
     )
     locked.delete()
+    totals.changed(locked.campaign_id, [locked.unit_id])
 
 
 def activities_add_many(
@@ -609,6 +612,7 @@ def activities_add_many(
             new={"imported": str(len(made)), **{kind: str(n) for kind, n in kinds.items()}},
             note=note,
         )
+        totals.changed(campaign.pk, [unit.pk])
     return len(made)
 
 
@@ -788,6 +792,7 @@ def station_register(*, user: User, unit: Unit, data: StationInput) -> Station:
             opened_on=data.opened_on,
         )
         _station_event(LedgerEvent.Action.STATION_REGISTERED, user, station, {}, station_snapshot(station))
+        totals.changed_everywhere([unit.pk])
         return station
 
 
@@ -827,6 +832,7 @@ def station_edit(*, user: User, station: Station, data: StationInput) -> Station
         locked.opened_on = data.opened_on
         locked.save()
         _station_event(LedgerEvent.Action.STATION_EDITED, user, locked, before, station_snapshot(locked))
+        totals.changed_everywhere([locked.unit_id])
         return locked
 
 
@@ -846,6 +852,7 @@ def station_close(*, user: User, station: Station, on: dt.date) -> Station:
         locked.closed_on = on
         locked.save(update_fields=["closed_on"])
         _station_event(LedgerEvent.Action.STATION_CLOSED, user, locked, before, station_snapshot(locked))
+        totals.changed_everywhere([locked.unit_id])
         return locked
 
 

@@ -53,7 +53,8 @@ class Codes:
     def __init__(self) -> None:
         self._rows: list[tuple[str, int, str, str]] | None = None
 
-    def ids(self, table: str, field: str, codes: Sequence[str]) -> list[int]:
+    def rows(self) -> list[tuple[str, int, str, str]]:
+        """("item" | "source", id, code, form item) of every configured help item and fund source."""
         if self._rows is None:
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -61,9 +62,12 @@ class Codes:
                     f"SELECT 'source', id, code, form_item FROM {FundSource._meta.db_table}"
                 )
                 self._rows = cursor.fetchall()
+        return self._rows
+
+    def ids(self, table: str, field: str, codes: Sequence[str]) -> list[int]:
         wanted = set(codes)
         column = 2 if field == "code" else 3
-        return sorted(row[1] for row in self._rows if row[0] == table and row[column] in wanted)
+        return sorted(row[1] for row in self.rows() if row[0] == table and row[column] in wanted)
 
 
 def _in(column: str, values: Sequence[Any]) -> Sql:

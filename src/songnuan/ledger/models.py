@@ -567,3 +567,52 @@ class LedgerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+# --- maintained totals (ledger/totals.py) ----------------------------------------------------------------
+
+
+class DerivedTotals(models.Model):
+    """One unit's own (本级) ledger-derived values of one form in one campaign, kept current in the same
+    transaction as every ledger write that can change them (`songnuan.ledger.totals`): derived data, rebuilt
+    from the records at will, so deleting a unit or campaign takes its rows along."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    form_code = models.CharField(max_length=64)
+    #: {item code: "0.1234" (万元, a string so that JSON keeps every digit) | 12 (a count) | null (blank)}.
+    values = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("台账派生合计")
+        verbose_name_plural = _("台账派生合计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "form_code", "unit"], name="ledger_totals_one_per_unit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_code} {self.unit_id}"
+
+
+class DerivedTotalsBuild(models.Model):
+    """That a campaign's form has its `DerivedTotals` rows for every unit, and from which derivations: the
+    digest of the form's `ledger` declarations and of the help item and fund source configuration they name.
+    A changed digest (a new form file, an item moved in the admin) makes the next read rebuild them."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    form_code = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("台账派生合计的生成")
+        verbose_name_plural = _("台账派生合计的生成")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "form_code"], name="ledger_totals_built_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_code} {self.built_at:%Y-%m-%d %H:%M}"

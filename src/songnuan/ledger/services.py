@@ -49,7 +49,7 @@ from songnuan.archive.models import Household, PersonalDataView
 from songnuan.archive.services import as_text, personal_data_viewed
 from songnuan.campaigns.models import Campaign
 from songnuan.campaigns.services import notice_file_refusal
-from songnuan.ledger import rules
+from songnuan.ledger import rules, totals
 from songnuan.ledger.models import FundSource, HelpItem, HelpRecord, LedgerEvent, Receipt
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import (
@@ -928,6 +928,7 @@ def _approve(user: User, record: HelpRecord) -> HelpRecord | list[Problem]:
     record.payment = HelpRecord.Payment.QUEUED if record.channel in CARD_CHANNELS else HelpRecord.Payment.NONE
     record.save()
     _record_changed(LedgerEvent.Action.RECORD_APPROVED, user, record, before)
+    totals.changed(record.campaign_id, [record.unit_id])
     return record
 
 
@@ -1009,6 +1010,7 @@ def help_record_reverse(*, user: User, record: HelpRecord, reason: str) -> HelpR
         note=_("冲销第 {pk} 号记录：{reason}").format(pk=record.pk, reason=reason.strip()),
         record=reversal,
     )
+    totals.changed(record.campaign_id, [record.unit_id])
     return reversal
 
 
@@ -1066,6 +1068,7 @@ def receipt_add(
         new=_receipt_text(receipt),
         receipt=receipt,
     )
+    totals.changed(campaign.pk, [unit.pk])
     return receipt
 
 
@@ -1115,6 +1118,7 @@ def allocate(
         new={**_receipt_text(receipt), "unit": taker.name},
         receipt=receipt,
     )
+    totals.changed(campaign.pk, [giver.pk, taker.pk])
     return receipt
 
 
@@ -1160,4 +1164,5 @@ def receipt_reverse(*, user: User, receipt: Receipt, reason: str) -> Receipt:
         note=reason.strip(),
         receipt=receipt,
     )
+    totals.changed(receipt.campaign_id, [receipt.unit_id, owner.pk])
     return reversal
