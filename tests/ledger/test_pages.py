@@ -23,6 +23,7 @@ from songnuan.archive.services import HouseholdInput, household_apply, household
 from songnuan.ledger.models import FundSource, HelpRecord, LedgerEvent, Receipt
 from songnuan.ledger.services import allocate
 from tests.ledger.ledgerworld import LedgerWorld, help_input, household, new_id_number, raise_money
+from tests.matrix import matrix_cases
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -123,16 +124,7 @@ post-reveal       403      403      404     302
 ROLES = {"reporter": "county_reporter", "reviewer": "city_reviewer", "sibling": "sibling_reporter"}
 
 
-def matrix_cases() -> list[Any]:
-    heading, *rows = [line.split() for line in MATRIX.strip().splitlines()]
-    return [
-        pytest.param(action, role, int(cell) if cell.isdigit() else cell, id=f"{action}-{role}")
-        for action, *cells in rows
-        for role, cell in zip(heading[1:], cells, strict=True)
-    ]
-
-
-@pytest.mark.parametrize(("action", "role", "expected"), matrix_cases())
+@pytest.mark.parametrize(("action", "role", "expected"), matrix_cases(MATRIX))
 def test_permission_matrix(ledger: LedgerWorld, action: str, role: str, expected: int | str) -> None:
     world = ledger.world
     draft = ledger.add(help_input(ledger.wang, amount=Decimal("500")))

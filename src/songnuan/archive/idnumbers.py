@@ -135,6 +135,7 @@ def parse_id_number(text: str, *, today: dt.date | None = None) -> ResidentId:
 
 #: A doubled Luhn digit, its digits added (7 → 14 → 5), as a translation of the digit characters.
 _LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+_ZERO = ord("0")
 
 
 def luhn_valid(number: str) -> bool:
@@ -143,8 +144,9 @@ def luhn_valid(number: str) -> bool:
     digits = number if number.isascii() and number.isdigit() else normalize_id_number(number)
     if not (digits.isascii() and digits.isdigit()) or len(digits) < 12:
         return False
-    total = sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))
-    return total % 10 == 0
+    # Summing the characters' bytes spares an int() per digit: each digit is its byte less ord("0").
+    total = sum(digits[-1::-2].encode()) + sum(digits[-2::-2].translate(_LUHN_DOUBLED).encode())
+    return (total - _ZERO * len(digits)) % 10 == 0
 
 
 #: What the masks show of a number; without the permission a search by part of a number uses only these.

@@ -40,7 +40,7 @@ from songnuan.archive.services import as_text
 from songnuan.campaigns.models import Campaign
 from songnuan.ledger import rules, totals, vocabulary
 from songnuan.ledger.models import Activity, LedgerEvent, Station, Team
-from songnuan.ledger.services import LedgerError, Problem
+from songnuan.ledger.services import LedgerError, Problem, record_event
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import may_enter_ledger
 
@@ -480,8 +480,8 @@ def _refusal(
     a refused payment is."""
     head = _("{kind}记录不能保存：").format(kind=kind_label(data.kind))
     message = head + "；".join(problem.message for problem in problems)
-    LedgerEvent.objects.create(
-        action=LedgerEvent.Action.REFUSED,
+    record_event(
+        LedgerEvent.Action.REFUSED,
         user=user,
         campaign=campaign,
         unit=unit,
@@ -508,8 +508,8 @@ def activity_add(*, user: User, campaign: Campaign, unit: Unit, data: ActivityIn
         activity = Activity(campaign=campaign, unit=unit, entered_by=user)
         _apply(activity, data, found)
         activity.save()
-        LedgerEvent.objects.create(
-            action=LedgerEvent.Action.ACTIVITY_ADDED,
+        record_event(
+            LedgerEvent.Action.ACTIVITY_ADDED,
             user=user,
             campaign=campaign,
             unit=unit,
@@ -539,8 +539,8 @@ def activity_edit(*, user: User, activity: Activity, data: ActivityInput) -> Act
             locked.save()
             old, new = _changes(before, activity_snapshot(locked))
             if new:
-                LedgerEvent.objects.create(
-                    action=LedgerEvent.Action.ACTIVITY_EDITED,
+                record_event(
+                    LedgerEvent.Action.ACTIVITY_EDITED,
                     user=user,
                     campaign=locked.campaign,
                     unit=locked.unit,
@@ -563,8 +563,8 @@ def activity_delete(*, user: User, activity: Activity) -> None:
     locked = (
         Activity.objects.select_for_update(of=("self",)).select_related("team", "station").get(pk=activity.pk)
     )
-    LedgerEvent.objects.create(
-        action=LedgerEvent.Action.ACTIVITY_DELETED,
+    record_event(
+        LedgerEvent.Action.ACTIVITY_DELETED,
         user=user,
         campaign=locked.campaign,
         unit=locked.unit,
@@ -604,8 +604,8 @@ def activities_add_many(
         kinds: dict[str, int] = {}
         for activity in made:
             kinds[activity.kind] = kinds.get(activity.kind, 0) + 1
-        LedgerEvent.objects.create(
-            action=LedgerEvent.Action.ACTIVITIES_IMPORTED,
+        record_event(
+            LedgerEvent.Action.ACTIVITIES_IMPORTED,
             user=user,
             campaign=campaign,
             unit=unit,
@@ -694,8 +694,8 @@ def team_create(*, user: User, campaign: Campaign, unit: Unit, data: TeamInput) 
         _team_apply(team, data)
         team.save()
         team.households.set(households)
-        LedgerEvent.objects.create(
-            action=LedgerEvent.Action.TEAM_CREATED,
+        record_event(
+            LedgerEvent.Action.TEAM_CREATED,
             user=user,
             campaign=campaign,
             unit=unit,
@@ -719,8 +719,8 @@ def team_edit(*, user: User, team: Team, data: TeamInput) -> Team:
         locked.households.set(households)
         old, new = _changes(before, team_snapshot(locked))
         if new:
-            LedgerEvent.objects.create(
-                action=LedgerEvent.Action.TEAM_EDITED,
+            record_event(
+                LedgerEvent.Action.TEAM_EDITED,
                 user=user,
                 campaign=locked.campaign,
                 unit=locked.unit,
@@ -808,9 +808,7 @@ def _station_event(
 ) -> None:
     """The station's history row: the fields that changed (all of them when it is registered)."""
     old, new = _changes(before, after) if before else ({}, _nonblank(after))
-    LedgerEvent.objects.create(
-        action=action, user=user, campaign=None, unit=station.unit, station=station, old=old, new=new
-    )
+    record_event(action, user=user, campaign=None, unit=station.unit, station=station, old=old, new=new)
 
 
 def station_edit(*, user: User, station: Station, data: StationInput) -> Station:

@@ -62,7 +62,7 @@ from songnuan.formkit.values import normalize_text
 from songnuan.ledger import rules
 from songnuan.ledger.config import BankFormat, bank_formats
 from songnuan.ledger.models import BatchLine, HelpRecord, LedgerEvent, PaymentBatch
-from songnuan.ledger.services import CARD_CHANNELS, LedgerError, Problem
+from songnuan.ledger.services import CARD_CHANNELS, LedgerError, Problem, record_event
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import (
     may_approve_help,
@@ -324,8 +324,8 @@ def batch_create(
     olds = {record.pk: record.payment for record in records}
     HelpRecord.objects.filter(pk__in=olds).update(payment=Payment.IN_BATCH)
     total = sum((record.amount or Decimal(0) for record in records), Decimal("0.00"))
-    LedgerEvent.objects.create(
-        action=LedgerEvent.Action.BATCH_CREATED,
+    record_event(
+        LedgerEvent.Action.BATCH_CREATED,
         user=user,
         campaign=campaign,
         unit=unit,
@@ -369,8 +369,8 @@ def batch_mark_sent(*, user: User, batch: PaymentBatch) -> PaymentBatch:
     batch.state = PaymentBatch.State.SENT
     batch.sent_at = timezone.now()
     batch.save(update_fields=["state", "sent_at"])
-    LedgerEvent.objects.create(
-        action=LedgerEvent.Action.BATCH_SENT,
+    record_event(
+        LedgerEvent.Action.BATCH_SENT,
         user=user,
         campaign=batch.campaign,
         unit=batch.unit,
@@ -409,8 +409,8 @@ def batch_cancel(*, user: User, batch: PaymentBatch, reason: str) -> PaymentBatc
         ).update(payment=state)
     batch.state = BatchState.CANCELLED
     batch.save(update_fields=["state"])
-    LedgerEvent.objects.create(
-        action=LedgerEvent.Action.BATCH_CANCELLED,
+    record_event(
+        LedgerEvent.Action.BATCH_CANCELLED,
         user=user,
         campaign=batch.campaign,
         unit=batch.unit,
@@ -914,8 +914,8 @@ def batch_reconcile(*, user: User, batch: PaymentBatch, file_name: str, stream: 
         with transaction.atomic():
             return _reconcile(user, batch, file_name, path, sha)
     except LedgerError as refusal:
-        LedgerEvent.objects.create(
-            action=LedgerEvent.Action.REFUSED,
+        record_event(
+            LedgerEvent.Action.REFUSED,
             user=user,
             campaign=batch.campaign,
             unit=batch.unit,
@@ -999,8 +999,8 @@ def _reconcile(user: User, batch: PaymentBatch, file_name: str, path: Path, sha:
         unmatched=[_unmatched_text(row) for row in unmatched],
         still_pending=still,
     )
-    LedgerEvent.objects.create(
-        action=LedgerEvent.Action.BATCH_RECONCILED,
+    record_event(
+        LedgerEvent.Action.BATCH_RECONCILED,
         user=user,
         campaign=batch.campaign,
         unit=batch.unit,

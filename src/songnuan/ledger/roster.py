@@ -64,6 +64,7 @@ from songnuan.ledger.services import (
     check_channel,
     duplicate_problem,
     local_date,
+    record_event,
     unfiled_problem,
     value_of,
 )
@@ -309,6 +310,10 @@ class RosterReader:
         self.user, self.job, self.campaign = user, job, job.campaign
         self.default_unit = job.unit
         self.indexes = tuple(mapping.get(name) for name in FIELD_NAMES)  # None: not mapped
+        # Every field mapped: one C call picks a row's cells in field order (`values`' common case).
+        mapped = [index for index in self.indexes if index is not None]
+        self.pick = operator.itemgetter(*mapped) if len(mapped) == len(self.indexes) > 1 else None
+        self.widest = max(mapped, default=-1)
         self.names = _Names()
         self.today = timezone.localdate()
         self.now = timezone.now()
@@ -338,6 +343,11 @@ class RosterReader:
         """The row's value of each field in `FIELD_NAMES` order: text stripped, None for a blank cell (empty
         or a blank mark such as "-"), a cell beyond the row's end, or a field without a column."""
         count, blank = len(cells), BLANK_MARKS
+        if self.pick is not None and count > self.widest:  # most rows: every field mapped and present
+            return [
+                (None if (text := value.strip()) in blank else text) if value.__class__ is str else value
+                for value in self.pick(cells)
+            ]
         values: list[Any] = []
         append = values.append
         for index in self.indexes:
@@ -766,8 +776,8 @@ def roster_import(
             progress=progress,
             fraction_read=fraction_read,
         )
-        LedgerEvent.objects.create(
-            action=LedgerEvent.Action.ROSTER_IMPORTED,
+        record_event(
+            LedgerEvent.Action.ROSTER_IMPORTED,
             user=user,
             campaign=job.campaign,
             unit=job.unit,

@@ -590,17 +590,19 @@ def _changes(before: dict[str, str], after: dict[str, str]) -> tuple[dict[str, s
     return {n: before.get(n, "") for n in changed}, {n: after[n] for n in changed}
 
 
-def _event(
+def record_event(
     action: str,
     *,
     user: User | None,
-    campaign: Campaign,
+    campaign: Campaign | None,
     unit: Unit,
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
     note: str = "",
     **links: Any,
 ) -> LedgerEvent:
+    """One line of the ledger's history (every write of the ledger writes one): who, what, old and new,
+    and the record, receipt, batch, activity, team or station it concerns (`links`)."""
     return LedgerEvent.objects.create(
         action=action,
         user=user,
@@ -622,7 +624,7 @@ def numbers_viewed(*, user: User, record: HelpRecord, via: str) -> None:
     if record.household_id is not None:
         household = Household.objects.get(pk=record.household_id)
         personal_data_viewed(user=user, households=[household], via=via)
-    _event(
+    record_event(
         LedgerEvent.Action.NUMBERS_VIEWED,
         user=user,
         campaign=record.campaign,
@@ -635,7 +637,9 @@ def numbers_viewed(*, user: User, record: HelpRecord, via: str) -> None:
 def _record_changed(action: str, user: User, record: HelpRecord, before: dict[str, str]) -> None:
     """The history row of a change to `record`: the fields that differ from `before` (its snapshot)."""
     old, new = _changes(before, snapshot(record))
-    _event(action, user=user, campaign=record.campaign, unit=record.unit, old=old, new=new, record=record)
+    record_event(
+        action, user=user, campaign=record.campaign, unit=record.unit, old=old, new=new, record=record
+    )
 
 
 def _input_text(data: HelpInput) -> dict[str, str]:
@@ -663,7 +667,7 @@ def _refuse(
 ) -> LedgerError:
     """The error to raise, after writing the refused attempt to the history (outside the refused change)."""
     message = refusal_message(problems, who or data.name.strip())
-    _event(
+    record_event(
         LedgerEvent.Action.REFUSED,
         user=user,
         campaign=campaign,
@@ -739,7 +743,7 @@ def help_record_add(
             if evidence is not None:
                 record.evidence.save(evidence.name or "evidence", evidence, save=False)
             record.save()
-            _event(
+            record_event(
                 LedgerEvent.Action.RECORD_ADDED,
                 user=user,
                 campaign=campaign,
@@ -804,7 +808,7 @@ def help_record_edit(
 def help_record_delete(*, user: User, record: HelpRecord) -> None:
     """Delete a draft entered by mistake; the history keeps what it held."""
     record = _draft_of_own_unit(user, record, _("删除"))
-    _event(
+    record_event(
         LedgerEvent.Action.RECORD_DELETED,
         user=user,
         campaign=record.campaign,
@@ -910,7 +914,7 @@ def _approve(user: User, record: HelpRecord) -> HelpRecord | list[Problem]:
             for problem in found.warnings
         ]
         record.save(update_fields=["warnings"])
-        _event(
+        record_event(
             LedgerEvent.Action.RECORD_EDITED,
             user=user,
             campaign=record.campaign,
@@ -991,7 +995,7 @@ def help_record_reverse(*, user: User, record: HelpRecord, reason: str) -> HelpR
         old, new = _changes(before, snapshot(record))
     else:
         old, new = {}, {}
-    _event(
+    record_event(
         LedgerEvent.Action.RECORD_REVERSED,
         user=user,
         campaign=record.campaign,
@@ -1001,7 +1005,7 @@ def help_record_reverse(*, user: User, record: HelpRecord, reason: str) -> HelpR
         note=reason.strip(),
         record=record,
     )
-    _event(
+    record_event(
         LedgerEvent.Action.RECORD_ADDED,
         user=user,
         campaign=record.campaign,
@@ -1060,7 +1064,7 @@ def receipt_add(
         note=note.strip(),
         entered_by=user,
     )
-    _event(
+    record_event(
         LedgerEvent.Action.RECEIPT_ADDED,
         user=user,
         campaign=campaign,
@@ -1110,7 +1114,7 @@ def allocate(
         reference=reference.strip(),
         entered_by=user,
     )
-    _event(
+    record_event(
         LedgerEvent.Action.ALLOCATED,
         user=user,
         campaign=campaign,
@@ -1155,7 +1159,7 @@ def receipt_reverse(*, user: User, receipt: Receipt, reason: str) -> Receipt:
         entered_by=user,
         reverses=receipt,
     )
-    _event(
+    record_event(
         LedgerEvent.Action.RECEIPT_REVERSED,
         user=user,
         campaign=receipt.campaign,
