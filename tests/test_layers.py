@@ -1,10 +1,11 @@
-"""The apps stand in layers: formkit ← orgs ← campaigns ← notices ← reporting, archive ← api, demo (← config);
-notices (站内通知) sits below reporting so that reporting's transitions can write them. The site
-shell (`site`: the base template and shared CSS) imports no app at all.
+"""The apps stand in layers: formkit ← orgs ← campaigns ← notices ← reporting, archive, ledger ← checks ← api,
+demo (← config); notices (站内通知) sits below reporting so that reporting's transitions can write them;
+checks (spot checks and self-checks) reads the ledger and the archive. The site shell (`site`: the base
+template and shared CSS) imports no app at all.
 
 An app imports only from its own layer or below, never a sibling's views, and formkit imports nothing from
-Django (it is the pure table package the command line uses too). Read from the source, so an import inside a
-function counts as much as one at the top.
+Django (it is the pure table package the command line uses too), nor do checks' sampling and statistics.
+Read from the source, so an import inside a function counts as much as one at the top.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ LAYER = {
     "reporting": 4,
     "archive": 4,
     "ledger": 4,  # beside archive (its households) and reporting (which shows the ledger's figures)
-    "api": 5,
-    "demo": 5,
-    "config": 6,  # the project: settings and URLs name every app
+    "checks": 5,  # spot checks of the ledger's payments to the archive's households, self-checks of both
+    "api": 6,
+    "demo": 6,
+    "config": 7,  # the project: settings and URLs name every app
 }
+#: Plain Python beside an app's Django code: what they compute is tested and benchmarked without a database.
+WITHOUT_DJANGO = {("checks", "sampling.py"), ("checks", "stats.py")}
 
 
 def imported_modules(path: Path, root: Path = SOURCE.parent) -> list[tuple[int, str]]:
@@ -70,6 +74,8 @@ def violations(path: Path, source: Path = SOURCE) -> list[str]:
     for line, module in imported_modules(path, source.parent):
         if own == "formkit" and module.split(".")[0] == "django":
             wrong.append(f"{line}: {module} (formkit imports nothing from Django)")
+        elif parts in WITHOUT_DJANGO and module.split(".")[0] == "django":
+            wrong.append(f"{line}: {module} ({'/'.join(parts)} imports nothing from Django)")
         other = app_of(module)
         if other is None or other == own or other not in LAYER:
             continue
@@ -92,6 +98,7 @@ def test_the_check_finds_what_it_forbids(tmp_path: Path) -> None:
         "formkit/b.py": "def f():\n    from django.db import models\n",
         "reporting/c.py": "import songnuan.archive.views_upload\nfrom songnuan.archive import selectors\n",
         "api/d.py": "from songnuan.reporting.views import x\nfrom songnuan.orgs.models import Unit\n",
+        "checks/stats.py": "import django.db\nfrom songnuan.api import schemas\n",
     }
     for name, text in files.items():
         (source / name).parent.mkdir(parents=True, exist_ok=True)
@@ -110,5 +117,10 @@ def test_the_check_finds_what_it_forbids(tmp_path: Path) -> None:
         "api/d.py": [
             "1: songnuan.reporting.views.x (another app's views)",
             "1: songnuan.reporting.views (another app's views)",
+        ],
+        "checks/stats.py": [
+            "1: django.db (checks/stats.py imports nothing from Django)",
+            "2: songnuan.api.schemas (layer 6 above checks's 5)",
+            "2: songnuan.api (layer 6 above checks's 5)",
         ],
     }

@@ -26,6 +26,10 @@ SAMPLE = {
     "form_code": "warmth-2018",
     "record_id": "1",
     "receipt_id": "1",
+    "check_id": "1",
+    "sampled_id": "1",
+    "task_id": "1",
+    "finding_id": "1",
 }
 METHODS = {"get", "put", "post", "delete", "patch"}
 

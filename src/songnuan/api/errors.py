@@ -33,6 +33,10 @@ NOT_THERE = {
     "form_code": "没有这张表",
     "record_id": "没有这条发放记录",
     "receipt_id": "没有这条资金登记",
+    "check_id": "没有这次抽查",
+    "sampled_id": "没有这户抽中户",
+    "task_id": "没有这项整改任务",
+    "finding_id": "没有这项自查发现",
 }
 
 

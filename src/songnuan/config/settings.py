@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "songnuan.reporting",
     "songnuan.archive",
     "songnuan.ledger",
+    "songnuan.checks",
     "songnuan.api",
     "songnuan.demo",
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("campaigns/", include("songnuan.reporting.urls_campaign")),
     path("archive/", include("songnuan.archive.urls")),
     path("ledger/", include("songnuan.ledger.urls")),
+    path("checks/", include("songnuan.checks.urls")),
     path("notices/", include("songnuan.notices.urls")),
     path("", include("songnuan.reporting.urls_todo")),
     path("", include("songnuan.orgs.urls")),

@@ -279,3 +279,55 @@ def may_allocate(user: User, giver: Unit, taker: Unit) -> bool:
     """Pass money down (下拨) from `giver` to `taker`: an account of the giver (`may_enter_ledger`), to a unit
     strictly below it."""
     return may_enter_ledger(user, giver) and taker.is_below(giver)
+
+
+# --- spot checks (全总电话随机抽查, `checks`) ---------------------------------------------------------------
+
+#: The Django permission of the callers (核查员) who phone the sampled households: full phone numbers on the
+#: call sheets (each view logged) and the results they enter, in the checks of their own unit.
+SPOT_CHECK_CALLER_PERMISSION = "checks.call_households"
+
+
+def may_run_spot_check(user: User, unit: Unit) -> bool:
+    """Draw a spot check over `unit`'s subtree, draw replacements, publish its bulletin: a reviewer or admin
+    of the unit itself (the checking unit acts on its own subtree; a county does not run the city's check)."""
+    account = account_of(user)
+    return (
+        account is not None
+        and account.unit_id == unit.pk
+        and account.role in (Account.Role.REVIEWER, Account.Role.ADMIN)
+        and unit.closed_at is None
+    )
+
+
+def may_call_households(user: User, unit: Unit) -> bool:
+    """See the call sheets (full phone numbers) of a check run by `unit` and enter what the calls found: an
+    account of that unit with the callers' permission."""
+    account = account_of(user)
+    return account is not None and account.unit_id == unit.pk and user.has_perm(SPOT_CHECK_CALLER_PERMISSION)
+
+
+def may_see_spot_check(user: User, unit: Unit) -> bool:
+    """See a check run by `unit` — its plan, progress and results (numbers masked): whoever may run it or call
+    for it, and the reviewers and admins above the unit."""
+    account = account_of(user)
+    if account is None:
+        return False
+    if may_call_households(user, unit):
+        return True
+    return account.role in (Account.Role.REVIEWER, Account.Role.ADMIN) and unit.is_within(account.unit)
+
+
+# --- self-checks (自查, `checks`) ---------------------------------------------------------------------
+
+
+def may_run_self_check(user: User, unit: Unit) -> bool:
+    """Run a self-check of `unit`'s subtree: an account of the unit itself, or a reviewer or admin above it
+    (who sees its ledger)."""
+    return may_see_ledger(user, unit) and (may_enter_ledger(user, unit) or may_approve_help(user, unit))
+
+
+def may_answer_finding(user: User, unit: Unit) -> bool:
+    """Answer a self-check finding about `unit` (corrected or explained): the unit's own staff, or the
+    reviewers and admins above it."""
+    return may_enter_ledger(user, unit) or may_approve_help(user, unit)

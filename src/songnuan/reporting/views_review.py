@@ -23,7 +23,7 @@ from songnuan.formkit.definitions import Form
 from songnuan.formkit.excel_writer import XLSX
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import can_see_rollup, progress_unit_of, unit_visible
-from songnuan.reporting import catalogue, exports, printing, progress
+from songnuan.reporting import catalogue, exports, printing, progress, unit_notes
 from songnuan.reporting import dashboard as dashboards
 from songnuan.reporting import rollup as rollups
 from songnuan.reporting.change_grid import change_grid, change_grid_xlsx
@@ -70,12 +70,15 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if unit is None:
         raise PermissionDenied
     board = dashboards.dashboard(campaign, unit, state=request.GET.get("state"))
+    notes = unit_notes.unit_notes(campaign, [row.unit for row in board.shown], request.user)
     return render(
         request,
         "review/dashboard.html",
         {
             "campaign": campaign,
             "board": board,
+            "rows": [(row, notes.get(row.unit.pk, [])) for row in board.shown],
+            "campaign_notes": unit_notes.campaign_notes(campaign, request.user),
             "filters": [(key, str(label)) for key, label in progress.STATE_LABELS.items()]
             + [(key, str(label)) for key, label in dashboards.EXTRA_FILTERS.items()],
         },

@@ -17,6 +17,7 @@ from django.utils import timezone
 from songnuan.archive import generate, services
 from songnuan.archive.models import Household
 from songnuan.campaigns.models import Campaign
+from songnuan.demo.checks import load_demo_checks
 from songnuan.demo.ledger import (
     align_demo_tables,
     load_demo_activities,
@@ -156,6 +157,7 @@ class Command(BaseCommand):
                 f"已生成帮扶台账：{records} 条发放记录（含被拒绝的录入）、资金筹集和下拨、"
                 "一个已对账的银行代发批次、联帮促工作组、返乡包车、服务站点和媒体报道。"
             )
+        self.stdout.write(load_demo_checks(data["campaign"]["document_number"]).message())
         self.stdout.write(f"演示账号（密码都是 {data['password']}）：")
         for account in Account.objects.select_related("user", "unit").order_by("unit__path", "role"):
             full = "（可查看完整身份证号）" if account.user.has_perm("archive.view_personal_data") else ""

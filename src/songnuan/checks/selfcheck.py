@@ -1,0 +1,913 @@
+"""The self-check (自查): a scan of a unit's ledger and archive (its subtree) in a campaign for breaches
+of the money rules, stored as a `SelfCheck` with its `Finding`s, which the unit answers (corrected or
+explained).
+
+The rules are data (data/selfcheck.toml: code, title, enabled, thresholds); the caps are the ledger's own
+(`HelpItem`) and the archive-first and cap arithmetic is `songnuan.ledger.rules`, as the services apply them
+on save. Only standing records count: approved, not reversed, not a reversal.
+
+Each rule family is a few queries over the subtree that return the breaches only (the database narrows, and
+where the rule's arithmetic is the ledger's, Python confirms the few rows with `rules`), never a query per
+record: a campaign may hold a million help records. Messages name the household or person (ID numbers
+masked), the record and its payment; never a full ID, phone or card number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, ExtractYear, Greatest, Trim, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from songnuan.archive.idnumbers import mask_card, mask_id_number, mask_phone
+from songnuan.archive.models import Household
+from songnuan.campaigns.models import Campaign
+from songnuan.checks.models import Finding, SelfCheck
+from songnuan.ledger import rules as money
+from songnuan.ledger.models import BatchLine, FundSource, HelpItem, HelpRecord, PaymentBatch
+from songnuan.orgs.models import Unit
+from songnuan.orgs.permissions import may_answer_finding, may_run_self_check
+
+CONFIG_FILE = Path(__file__).resolve().parent / "data" / "selfcheck.toml"
+#: Finding rows written per INSERT.
+BULK = 1000
+#: Ids per `IN (…)` list: well below SQLite's limit on parameters.
+CHUNK = 500
+
+
+class SelfCheckError(Exception):
+    """A refused self-check step; `message` is for the user (Chinese)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- the rules as data --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    title: str
+    enabled: bool
+    thresholds: dict[str, Any]
+
+
+@cache
+def configured_rules() -> dict[str, Rule]:
+    """The rules of data/selfcheck.toml by code, in the file's order (read once)."""
+    with CONFIG_FILE.open("rb") as file:
+        raw = tomllib.load(file)
+    return {
+        entry["code"]: Rule(
+            code=entry["code"],
+            title=entry["title"],
+            enabled=bool(entry.get("enabled", True)),
+            thresholds=dict(entry.get("thresholds", {})),
+        )
+        for entry in raw["rules"]
+    }
+
+
+def enabled_rules() -> list[Rule]:
+    return [rule for rule in configured_rules().values() if rule.enabled]
+
+
+def threshold(code: str, name: str) -> Any:
+    return configured_rules()[code].thresholds[name]
+
+
+# --- what a scan finds --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One finding before it is stored: the rule, the unit answerable for it, the message, the records."""
+
+    code: str
+    unit_id: int
+    message: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def record_ids(self) -> tuple[tuple[str, int], ...]:
+        return tuple((one["kind"], one["id"]) for one in self.records)
+
+
+@dataclass(frozen=True)
+class Scope:
+    campaign: Campaign
+    unit: Unit
+
+
+def standing(scope: Scope) -> QuerySet[HelpRecord]:
+    """The subtree's help records of the campaign that still stand: approved, not reversed, not a reversal."""
+    return HelpRecord.objects.filter(
+        campaign=scope.campaign,
+        unit__path__startswith=scope.unit.path,
+        state=HelpRecord.State.APPROVED,
+        reverses__isnull=True,
+        reversed_by__isnull=True,
+    )
+
+
+#: What every message about a record needs, read with it (one row, no further query).
+RECORD_FIELDS = (
+    "pk",
+    "unit_id",
+    "unit__path",
+    "name",
+    "id_number",
+    "household_id",
+    "paid_on",
+    "item__name",
+    "source__name",
+    "amount",
+    "goods_value",
+)
+
+
+def _value_expression() -> Any:
+    zero = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
+    return models.ExpressionWrapper(
+        Coalesce(F("amount"), zero) + Coalesce(F("goods_value"), zero),
+        output_field=DecimalField(max_digits=15, decimal_places=2),
+    )
+
+
+def _yuan(value: Any) -> Decimal:
+    """A money value as the database returned it (SQLite may compute sums in binary), to the cent."""
+    return Decimal(str(value or 0)).quantize(money.CENT)
+
+
+def _value(row: dict[str, Any]) -> Decimal:
+    return _yuan(row["amount"]) + _yuan(row["goods_value"])
+
+
+def _who(name: str, id_number: str) -> str:
+    return _("{name}（身份证号 {id}）").format(name=name, id=mask_id_number(id_number)) if id_number else name
+
+
+def _record_text(row: dict[str, Any]) -> str:
+    """王建国（身份证号 4208**********1234）2018-01-25 “节日慰问” 1000.00 元（记录 12）."""
+    return _("{who} {day}“{item}”{value} 元（发放记录 {id}）").format(
+        who=_who(row["name"], row["id_number"]),
+        day=row["paid_on"],
+        item=row["item__name"],
+        value=_value(row),
+        id=row["pk"],
+    )
+
+
+def _help(pk: int) -> dict[str, Any]:
+    return {"kind": "help", "id": pk}
+
+
+def _household(pk: int) -> dict[str, Any]:
+    return {"kind": "household", "id": pk}
+
+
+def _common_unit(paths: Iterable[str]) -> int:
+    """The id of the lowest unit above (or at) every one of `paths`: who answers for a finding that spans
+    several units of the subtree."""
+    segments = [path.rstrip("/").split("/") for path in paths]
+    common: list[str] = []
+    for parts in zip(*segments, strict=False):
+        if any(part != parts[0] for part in parts):
+            break
+        common.append(parts[0])
+    return int(common[-1])
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+# --- 依档帮扶: bound money to someone not on file at the payment --------------------------------------------
+
+
+def scan_archive_first(scope: Scope) -> list[Breach]:
+    """Bound money (FundSource.archive_first) to a person or enterprise, to a household never filed
+    (bound-unfiled), filed after the payment date (bound-filed-late), or whose file had ended by then
+    (bound-file-ended): `rules.file_open_on`, the filing date taken in China time. One query."""
+    rows = (
+        standing(scope)
+        .filter(source__archive_first=True)
+        .annotate(filed_on=TruncDate("household__filed_at"))
+        .filter(
+            Q(household__isnull=True)
+            | Q(household__filed_at__isnull=True)
+            | Q(filed_on__gt=F("paid_on"))
+            | Q(household__ended_on__lte=F("paid_on"))
+        )
+        .values(*RECORD_FIELDS, "recipient_kind", "filed_on", "household__ended_on", "household__status")
+        .order_by("pk")
+    )
+    found: list[Breach] = []
+    for row in rows:
+        filed_on, ended_on, day = row["filed_on"], row["household__ended_on"], row["paid_on"]
+        if row["household_id"] is not None and money.file_open_on(filed_on, ended_on, day):
+            continue  # the database's reading of the date disagrees with the rule's: the rule decides
+        what = _record_text(row)
+        if row["household_id"] is None:
+            code = "bound-unfiled"
+            message = _("{what}：“{source}”发给了{kind}，中央和省级帮扶资金只能发给建档困难职工家庭").format(
+                what=what,
+                source=row["source__name"],
+                kind=HelpRecord.RecipientKind(row["recipient_kind"]).label,
+            )
+        elif filed_on is None:
+            code = "bound-unfiled"
+            message = _("{what}：档案尚未审核建档，却使用了“{source}”").format(
+                what=what, source=row["source__name"]
+            )
+        elif filed_on > day:
+            code = "bound-filed-late"
+            message = _("{what}：档案 {filed} 才建档，晚于发放日期，“{source}”须先建档、后帮扶").format(
+                what=what, filed=filed_on, source=row["source__name"]
+            )
+        else:
+            code = "bound-file-ended"
+            status = _("已解困脱困") if row["household__status"] == Household.Status.OUT else _("已注销")
+            message = _("{what}：档案 {ended} {status}，发放时已不在档，不能使用“{source}”").format(
+                what=what, ended=ended_on, status=status, source=row["source__name"]
+            )
+        found.append(Breach(code, row["unit_id"], message, [_help(row["pk"])]))
+    return found
+
+
+# --- cash ---------------------------------------------------------------------------------------------------
+
+
+def scan_cash(scope: Scope) -> list[Breach]:
+    """Cash from a bound source (cash-bound); cash from any other source without a reason (cash-no-reason),
+    as the services refuse them. One query."""
+    rows = (
+        standing(scope)
+        .filter(channel=HelpRecord.Channel.CASH)
+        .annotate(reason=Trim("cash_reason"))
+        .filter(Q(source__archive_first=True) | Q(reason=""))
+        .values(*RECORD_FIELDS, "source__archive_first")
+        .order_by("pk")
+    )
+    found: list[Breach] = []
+    for row in rows:
+        if row["source__archive_first"]:
+            message = _("{what}：“{source}”以现金发放，中央和省级帮扶资金须通过阳光5·1卡或银行卡发放").format(
+                what=_record_text(row), source=row["source__name"]
+            )
+            found.append(Breach("cash-bound", row["unit_id"], message, [_help(row["pk"])]))
+        else:
+            message = _("{what}：现金发放，未写明原因").format(what=_record_text(row))
+            found.append(Breach("cash-no-reason", row["unit_id"], message, [_help(row["pk"])]))
+    return found
+
+
+# --- the same household helped twice for the same item ------------------------------------------------------
+
+
+def scan_repeats(scope: Scope) -> list[Breach]:
+    """A household with two or more standing records of one item in the campaign, within the subtree
+    (repeat-item): one finding per household and item, naming every record. One query (the twin looked up by
+    the (campaign, household, item) index)."""
+    twins = (
+        standing(scope)
+        .filter(household=OuterRef("household"), item=OuterRef("item"))
+        .exclude(pk=OuterRef("pk"))
+    )
+    rows = (
+        standing(scope)
+        .filter(household__isnull=False)
+        .filter(Exists(twins))
+        .values(*RECORD_FIELDS, "item_id")
+        .order_by("household_id", "item_id", "paid_on", "pk")
+    )
+    groups: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["household_id"], row["item_id"]), []).append(row)
+    found: list[Breach] = []
+    for group in groups.values():
+        first = group[0]
+        message = _("{who}在本次活动中{count}次领取“{item}”：{records}").format(
+            who=_who(first["name"], first["id_number"]),
+            count=len(group),
+            item=first["item__name"],
+            records="；".join(
+                _("{day} {value} 元（发放记录 {id}）").format(day=r["paid_on"], value=_value(r), id=r["pk"])
+                for r in group
+            ),
+        )
+        found.append(
+            Breach(
+                "repeat-item",
+                _common_unit(r["unit__path"] for r in group),
+                message,
+                [_household(first["household_id"])] + [_help(r["pk"]) for r in group],
+            )
+        )
+    return found
+
+
+# --- caps ---------------------------------------------------------------------------------------------------
+
+
+def _items() -> dict[int, HelpItem]:
+    return {item.pk: item for item in HelpItem.objects.all()}
+
+
+def caps_in_force() -> dict[str, dict[str, str]]:
+    """The items' caps as configured now: what the cap rules ran with (stored in the summary)."""
+    return {
+        item.code: {
+            "basis": item.cap_basis,
+            "per_payment": "" if item.per_payment is None else str(item.per_payment),
+            "per_year": "" if item.per_year is None else str(item.per_year),
+        }
+        for item in HelpItem.objects.all()
+        if item.cap_basis or item.per_payment is not None or item.per_year is not None
+    }
+
+
+def _payment_over(item: HelpItem) -> Q | None:
+    """Where a payment of `item` is over its per-payment cap (`rules.cap_for`), as a condition; None: the
+    item has no such cap."""
+    conditions: list[Q] = []
+    if item.per_payment is not None:
+        conditions.append(Q(paid_value__gt=item.per_payment))
+    if item.cap_basis == HelpItem.CapBasis.COST:
+        conditions.append(Q(cost_basis__isnull=False, paid_value__gt=F("cost_basis")))
+    elif item.cap_basis == HelpItem.CapBasis.LIVING_LINE_10_MONTHS:
+        conditions.append(
+            Q(
+                household__minimum_living_line__isnull=False,
+                paid_value__gt=F("household__minimum_living_line") * 10,
+            )
+        )
+    if not conditions:
+        return None
+    over = conditions[0]
+    for condition in conditions[1:]:
+        over |= condition
+    return Q(item_id=item.pk) & over
+
+
+def _year_over(item: HelpItem) -> Q | None:
+    """Where a household's yearly total of `item` (`total`) is over its per-year cap, as a condition."""
+    conditions: list[Q] = []
+    if item.per_year is not None:
+        conditions.append(Q(total__gt=item.per_year))
+    if item.cap_basis == HelpItem.CapBasis.LIVING_LINE_YEAR:
+        line_cap = (
+            F("household__minimum_living_line") * 12 * Greatest(F("household__household_size"), Value(1))
+        )
+        conditions.append(Q(household__minimum_living_line__isnull=False, total__gt=line_cap))
+    if not conditions:
+        return None
+    over = conditions[0]
+    for condition in conditions[1:]:
+        over |= condition
+    return Q(item_id=item.pk) & over
+
+
+def _cap(item: HelpItem, living_line: Any, size: Any, cost: Any) -> money.Cap:
+    return money.cap_for(
+        item.cap_basis,
+        per_payment=item.per_payment,
+        per_year=item.per_year,
+        living_line=None if living_line is None else _yuan(living_line),
+        household_size=size,
+        cost=None if cost is None else _yuan(cost),
+    )
+
+
+def scan_caps(scope: Scope) -> list[Breach]:
+    """Payments over the item's per-payment cap (cap-payment), and households whose year's total of an item
+    (any campaign, any unit: the cap is the household's) is over the per-year cap (cap-year), the caps as the
+    ledger configures them (`rules.cap_for`); enterprises have no caps. One query for the items, one for the
+    payments, one for the yearly totals and one per 500 households over a yearly cap."""
+    items = _items()
+    found: list[Breach] = []
+    payment_conditions = [c for c in (_payment_over(item) for item in items.values()) if c is not None]
+    if payment_conditions:
+        over = payment_conditions[0]
+        for condition in payment_conditions[1:]:
+            over |= condition
+        rows = (
+            standing(scope)
+            .exclude(recipient_kind=HelpRecord.RecipientKind.ENTERPRISE)
+            .annotate(paid_value=_value_expression())
+            .filter(over)
+            .values(
+                *RECORD_FIELDS,
+                "item_id",
+                "cost_basis",
+                "household__minimum_living_line",
+                "household__household_size",
+            )
+            .order_by("pk")
+        )
+        for row in rows:
+            item = items[row["item_id"]]
+            cap = _cap(
+                item,
+                row["household__minimum_living_line"],
+                row["household__household_size"],
+                row["cost_basis"],
+            )
+            if cap.per_payment is None or _value(row) <= cap.per_payment:
+                continue
+            message = _("{what}：超过“{item}”单次限额 {cap} 元").format(
+                what=_record_text(row), item=item.name, cap=cap.per_payment
+            )
+            found.append(Breach("cap-payment", row["unit_id"], message, [_help(row["pk"])]))
+    found += _scan_year_caps(scope, items)
+    return found
+
+
+def _scan_year_caps(scope: Scope, items: dict[int, HelpItem]) -> list[Breach]:
+    year_conditions = [c for c in (_year_over(item) for item in items.values()) if c is not None]
+    if not year_conditions:
+        return []
+    over = year_conditions[0]
+    for condition in year_conditions[1:]:
+        over |= condition
+    campaign = scope.campaign
+    helped = standing(scope).filter(household__isnull=False).values("household_id")
+    totals = (
+        HelpRecord.objects.filter(
+            state=HelpRecord.State.APPROVED,
+            reverses__isnull=True,
+            reversed_by__isnull=True,
+            household_id__in=helped,
+            paid_on__gte=dt.date(campaign.period_start.year, 1, 1),
+            paid_on__lte=dt.date(campaign.period_end.year, 12, 31),
+        )
+        .annotate(year=ExtractYear("paid_on"))
+        .values(
+            "household_id", "item_id", "year", "household__minimum_living_line", "household__household_size"
+        )
+        .annotate(total=Sum(_value_expression()))
+        .filter(over)
+        .order_by("household_id", "item_id", "year")
+    )
+    over_caps: dict[tuple[int, int, int], tuple[Decimal, Decimal]] = {}
+    for year_total in totals:
+        item = items[year_total["item_id"]]
+        year_cap = _cap(
+            item, year_total["household__minimum_living_line"], year_total["household__household_size"], None
+        ).per_year
+        total = _yuan(year_total["total"])
+        if year_cap is not None and total > year_cap:
+            over_caps[(year_total["household_id"], year_total["item_id"], year_total["year"])] = (
+                total,
+                year_cap,
+            )
+    if not over_caps:
+        return []
+    households = sorted({household for household, _item, _year in over_caps})
+    in_scope: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
+    for ids in _chunks(households):
+        rows = (
+            standing(scope)
+            .filter(household_id__in=ids)
+            .values(*RECORD_FIELDS, "item_id")
+            .order_by("paid_on", "pk")
+        )
+        for row in rows:
+            key = (row["household_id"], row["item_id"], row["paid_on"].year)
+            if key in over_caps:
+                in_scope.setdefault(key, []).append(row)
+    found: list[Breach] = []
+    for key, group in sorted(in_scope.items()):
+        total, cap_per_year = over_caps[key]
+        first = group[0]
+        message = _(
+            "{who}{year}年共领取“{item}”{total} 元，超过每户每年限额 {cap} 元；本次活动的发放：{records}"
+        ).format(
+            who=_who(first["name"], first["id_number"]),
+            year=key[2],
+            item=first["item__name"],
+            total=total,
+            cap=cap_per_year,
+            records="；".join(
+                _("{day} {value} 元（发放记录 {id}）").format(day=r["paid_on"], value=_value(r), id=r["pk"])
+                for r in group
+            ),
+        )
+        found.append(
+            Breach(
+                "cap-year",
+                _common_unit(r["unit__path"] for r in group),
+                message,
+                [_household(key[0])] + [_help(r["pk"]) for r in group],
+            )
+        )
+    return found
+
+
+# --- cards and phones ---------------------------------------------------------------------------------------
+
+
+def scan_cards(scope: Scope) -> list[Breach]:
+    """One card number in the campaign's standing payments to two or more households (card-shared): one
+    finding per card. Two queries: the cards, then their records."""
+    base = standing(scope).filter(household__isnull=False).exclude(card_number="")
+    shared = (
+        base.values("card_number")
+        .annotate(households=Count("household", distinct=True))
+        .filter(households__gt=1)
+        .values("card_number")
+    )
+    rows = (
+        base.filter(card_number__in=shared)
+        .values(*RECORD_FIELDS, "card_number")
+        .order_by("card_number", "household_id", "pk")
+    )
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["card_number"], []).append(row)
+    found: list[Breach] = []
+    for card, group in groups.items():
+        households: dict[int, dict[str, Any]] = {}
+        for row in group:
+            households.setdefault(row["household_id"], row)
+        message = _("卡号 {card} 用于{count}户的发放：{who}").format(
+            card=mask_card(card),
+            count=len(households),
+            who="、".join(_who(r["name"], r["id_number"]) for r in households.values()),
+        )
+        found.append(
+            Breach(
+                "card-shared",
+                _common_unit(r["unit__path"] for r in group),
+                message,
+                [_household(pk) for pk in households] + [_help(r["pk"]) for r in group],
+            )
+        )
+    return found
+
+
+def scan_phones(scope: Scope) -> list[Breach]:
+    """One phone number on the open files (applied or filed) of `threshold` households or more in the
+    subtree (phone-shared): one finding per number. Two queries."""
+    least = int(threshold("phone-shared", "households"))
+    files = Household.objects.filter(
+        unit__path__startswith=scope.unit.path,
+        status__in=(Household.Status.APPLIED, Household.Status.FILED),
+    ).exclude(phone="")
+    shared = (
+        files.values("phone").annotate(households=Count("pk")).filter(households__gte=least).values("phone")
+    )
+    rows = (
+        files.filter(phone__in=shared)
+        .values("pk", "phone", "head_name", "head_id_number", "unit__path")
+        .order_by("phone", "pk")
+    )
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["phone"], []).append(dict(row))
+    found: list[Breach] = []
+    for phone, group in groups.items():
+        message = _("手机号 {phone} 登记在{count}户的档案中（达到 {least} 户即列出）：{who}").format(
+            phone=mask_phone(phone),
+            count=len(group),
+            least=least,
+            who="、".join(_who(r["head_name"], r["head_id_number"]) for r in group),
+        )
+        found.append(
+            Breach(
+                "phone-shared",
+                _common_unit(r["unit__path"] for r in group),
+                message,
+                [_household(r["pk"]) for r in group],
+            )
+        )
+    return found
+
+
+# --- evidence and the bank ----------------------------------------------------------------------------------
+
+
+def scan_evidence(scope: Scope) -> list[Breach]:
+    """Standing records without evidence (签收表、照片) attached (no-evidence). One query."""
+    rows = (
+        standing(scope)
+        .filter(Q(evidence="") | Q(evidence__isnull=True))
+        .values(*RECORD_FIELDS)
+        .order_by("pk")
+    )
+    return [
+        Breach(
+            "no-evidence",
+            row["unit_id"],
+            _("{what}：没有上传凭证（签收表、照片）").format(what=_record_text(row)),
+            [_help(row["pk"])],
+        )
+        for row in rows
+    ]
+
+
+def scan_bank(scope: Scope) -> list[Breach]:
+    """A bank batch line the bank's return file settled as paid (in a batch not cancelled) whose amount is not
+    the record's (bank-amount-differs). The return file's amount must equal the line's to be taken, so the
+    line's amount is what the bank paid. One query."""
+    lines = (
+        BatchLine.objects.filter(
+            outcome=BatchLine.Outcome.PAID,
+            record__in=standing(scope),
+        )
+        .exclude(batch__state=PaymentBatch.State.CANCELLED)
+        .filter(Q(record__amount__isnull=True) | ~Q(amount=F("record__amount")))
+        .values(
+            "pk",
+            "amount",
+            "batch__number",
+            "seq",
+            *(f"record__{name}" for name in RECORD_FIELDS),
+        )
+        .order_by("record_id", "pk")
+    )
+    found: list[Breach] = []
+    for line in lines:
+        row = {name: line[f"record__{name}"] for name in RECORD_FIELDS}
+        message = _("{what}：银行代发批次 {batch} 第 {seq} 笔到账 {paid} 元，与记录金额不符").format(
+            what=_record_text(row), batch=line["batch__number"], seq=line["seq"], paid=_yuan(line["amount"])
+        )
+        found.append(Breach("bank-amount-differs", row["unit_id"], message, [_help(row["pk"])]))
+    return found
+
+
+# --- the files of the households helped ---------------------------------------------------------------------
+
+
+def scan_files(scope: Scope) -> list[Breach]:
+    """Filed households the campaign's standing records helped: whose last yearly review (or filing) was more
+    than `days` before a payment (review-stale), and which have no complete 四明确 plan (no-plan). One query
+    each; one finding per household, naming its records.
+
+    Only the latest review is stored on the file: a review after the payment hides whether there was one in
+    the year before it, so such a household is not listed (the rule never accuses wrongly)."""
+    found: list[Breach] = []
+    if configured_rules()["review-stale"].enabled:
+        found += _scan_stale_reviews(scope)
+    if configured_rules()["no-plan"].enabled:
+        found += _scan_plans(scope)
+    return found
+
+
+def _households_helped(scope: Scope) -> QuerySet[HelpRecord]:
+    return standing(scope).filter(household__status=Household.Status.FILED)
+
+
+def _scan_stale_reviews(scope: Scope) -> list[Breach]:
+    days = int(threshold("review-stale", "days"))
+    # Narrowed in the database by a constant (the latest payment date the campaign allows), confirmed per
+    # payment below: date arithmetic on a column differs between SQLite and PostgreSQL.
+    latest = scope.campaign.period_end - dt.timedelta(days=days)
+    before = dt.datetime.combine(latest, dt.time(), tzinfo=timezone.get_current_timezone())
+    rows = (
+        _households_helped(scope)
+        .annotate(reviewed=Coalesce("household__last_reviewed_at", "household__filed_at"))
+        .filter(reviewed__lt=before)
+        .values(
+            *RECORD_FIELDS,
+            "reviewed",
+            "household__head_name",
+            "household__head_id_number",
+            "household__unit__path",
+            "household__unit_id",
+        )
+        .order_by("household_id", "paid_on", "pk")
+    )
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        reviewed_on = timezone.localdate(row["reviewed"])
+        if row["paid_on"] - reviewed_on > dt.timedelta(days=days):
+            groups.setdefault(row["household_id"], []).append(row)
+    found: list[Breach] = []
+    for household_id, group in groups.items():
+        first = group[0]
+        message = _("{who}：最近一次年审（或建档）是 {reviewed}，距发放已超过 {days} 天：{records}").format(
+            who=_who(first["household__head_name"], first["household__head_id_number"]),
+            reviewed=timezone.localdate(first["reviewed"]),
+            days=days,
+            records="；".join(
+                _("{day}“{item}”{value} 元（发放记录 {id}）").format(
+                    day=r["paid_on"], item=r["item__name"], value=_value(r), id=r["pk"]
+                )
+                for r in group
+            ),
+        )
+        found.append(
+            Breach(
+                "review-stale",
+                first["household__unit_id"],
+                message,
+                [_household(household_id)] + [_help(r["pk"]) for r in group],
+            )
+        )
+    return found
+
+
+#: The four parts of a 四明确 plan and their names (those of `Plan.missing`).
+PLAN_PARTS = {
+    "contact": gettext_lazy("联系人（单位）"),
+    "deadline": gettext_lazy("期限"),
+    "measures": gettext_lazy("措施"),
+    "path": gettext_lazy("路径"),
+}
+
+
+def _scan_plans(scope: Scope) -> list[Breach]:
+    incomplete = (
+        Q(household__plan__isnull=True)
+        | Q(household__plan__contact="")
+        | Q(household__plan__deadline__isnull=True)
+        | Q(household__plan__measures="")
+        | Q(household__plan__path="")
+    )
+    rows = (
+        _households_helped(scope)
+        .filter(incomplete)
+        .values(
+            "pk",
+            "household_id",
+            "household__head_name",
+            "household__head_id_number",
+            "household__unit_id",
+            "household__plan__id",
+            *(f"household__plan__{part}" for part in PLAN_PARTS),
+        )
+        .order_by("household_id", "pk")
+    )
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["household_id"], []).append(row)
+    found: list[Breach] = []
+    for household_id, group in groups.items():
+        first = group[0]
+        who = _who(first["household__head_name"], first["household__head_id_number"])
+        ids = "、".join(str(r["pk"]) for r in group)
+        if first["household__plan__id"] is None:
+            message = _("{who}：已建档并在本次活动中受助（发放记录 {ids}），没有“四明确”帮扶计划").format(
+                who=who, ids=ids
+            )
+        else:
+            missing = "、".join(
+                str(label) for part, label in PLAN_PARTS.items() if not first[f"household__plan__{part}"]
+            )
+            message = _(
+                "{who}：已建档并在本次活动中受助（发放记录 {ids}），“四明确”帮扶计划缺{missing}"
+            ).format(who=who, ids=ids, missing=missing)
+        found.append(
+            Breach(
+                "no-plan",
+                first["household__unit_id"],
+                message,
+                [_household(household_id)] + [_help(r["pk"]) for r in group],
+            )
+        )
+    return found
+
+
+# --- the scan -----------------------------------------------------------------------------------------------
+
+#: Each family and the rule codes it reports.
+FAMILIES: tuple[tuple[Callable[[Scope], list[Breach]], tuple[str, ...]], ...] = (
+    (scan_archive_first, ("bound-unfiled", "bound-filed-late", "bound-file-ended")),
+    (scan_cash, ("cash-bound", "cash-no-reason")),
+    (scan_repeats, ("repeat-item",)),
+    (scan_caps, ("cap-payment", "cap-year")),
+    (scan_cards, ("card-shared",)),
+    (scan_phones, ("phone-shared",)),
+    (scan_evidence, ("no-evidence",)),
+    (scan_bank, ("bank-amount-differs",)),
+    (scan_files, ("review-stale", "no-plan")),
+)
+
+
+def scan(campaign: Campaign, unit: Unit) -> list[Breach]:
+    """Every enabled rule over `unit`'s subtree in `campaign`. Reads only; asks no permission."""
+    enabled = {rule.code for rule in enabled_rules()}
+    scope = Scope(campaign, unit)
+    found: list[Breach] = []
+    for family, codes in FAMILIES:
+        if enabled.intersection(codes):
+            found += [breach for breach in family(scope) if breach.code in enabled]
+    return found
+
+
+def summary_of(found: Sequence[Breach]) -> dict[str, Any]:
+    """{code: findings} for every enabled rule, and "thresholds": what the rules ran with (the caps too)."""
+    counts: dict[str, Any] = {rule.code: 0 for rule in enabled_rules()}
+    for breach in found:
+        counts[breach.code] += 1
+    thresholds: dict[str, Any] = {
+        rule.code: dict(rule.thresholds) for rule in enabled_rules() if rule.thresholds
+    }
+    if "cap-payment" in counts or "cap-year" in counts:
+        thresholds["caps"] = caps_in_force()
+    thresholds["bound_sources"] = sorted(
+        FundSource.objects.filter(archive_first=True).values_list("code", flat=True)
+    )
+    counts["thresholds"] = thresholds
+    return counts
+
+
+# --- services -----------------------------------------------------------------------------------------------
+
+
+def self_check_run(*, user: User, campaign: Campaign, unit: Unit) -> SelfCheck:
+    """Scan `unit`'s subtree in `campaign` and store what was found, in one transaction."""
+    if not may_run_self_check(user, unit):
+        raise PermissionDenied(_("您无权对{unit}进行自查").format(unit=unit.name))
+    with transaction.atomic():
+        found = scan(campaign, unit)
+        check = SelfCheck.objects.create(campaign=campaign, unit=unit, run_by=user, summary=summary_of(found))
+        Finding.objects.bulk_create(
+            (
+                Finding(
+                    self_check=check,
+                    code=breach.code,
+                    unit_id=breach.unit_id,
+                    message=breach.message,
+                    records=breach.records,
+                )
+                for breach in found
+            ),
+            batch_size=BULK,
+        )
+    return check
+
+
+ANSWER_STATES = (Finding.State.CORRECTED, Finding.State.EXPLAINED)
+
+
+def finding_answer(*, user: User, finding: Finding, state: str, answer: str) -> Finding:
+    """Mark `finding` corrected (已纠正) or explained (已说明), with the answer saying how or why."""
+    if not may_answer_finding(user, finding.unit):
+        raise PermissionDenied(_("您无权答复{unit}的自查发现").format(unit=finding.unit.name))
+    if state not in ANSWER_STATES:
+        raise SelfCheckError(_("请选择“已纠正”或“已说明”"))
+    text = answer.strip()
+    if not text:
+        raise SelfCheckError(_("请填写纠正情况或说明，不能为空"))
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().get(pk=finding.pk)
+        locked.state = state
+        locked.answer = text
+        locked.answered_by = user
+        locked.answered_at = timezone.now()
+        locked.save(update_fields=["state", "answer", "answered_by", "answered_at"])
+    return locked
+
+
+# --- selectors ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelfCheckSummary:
+    """The latest self-check of a unit in a campaign, as reviewers see it beside the tables."""
+
+    self_check: SelfCheck
+    #: (code, title, findings) for every rule the check ran, in the rules' order.
+    counts: list[tuple[str, str, int]]
+    thresholds: dict[str, Any]
+    open: int  # findings not yet answered
+
+    @property
+    def total(self) -> int:
+        return sum(count for _code, _title, count in self.counts)
+
+
+def latest_summary(campaign: Campaign, unit: Unit) -> SelfCheckSummary | None:
+    """The unit's latest self-check of its subtree in the campaign, or None when it never ran one. Two
+    queries. The caller has asked `may_see_ledger` for `unit`."""
+    check = SelfCheck.objects.filter(campaign=campaign, unit=unit).order_by("-run_at", "-pk").first()
+    if check is None:
+        return None
+    rules = configured_rules()
+    counts = [
+        (code, rules[code].title if code in rules else code, int(count))
+        for code, count in check.summary.items()
+        if code != "thresholds"
+    ]
+    order = list(rules)
+    counts.sort(key=lambda entry: order.index(entry[0]) if entry[0] in order else len(order))
+    still_open = check.findings.filter(state=Finding.State.OPEN).count()
+    return SelfCheckSummary(check, counts, dict(check.summary.get("thresholds", {})), still_open)
