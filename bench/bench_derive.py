@@ -30,9 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -44,8 +42,9 @@ from bench_rollup import (
     DEFAULT_PG_URL,
     captured_sql,
     machine,
+    migrated_scratch,
+    rerun_per_database,
     run_raw,
-    scratch_database,
     timed,
     tree_shape,
 )
@@ -319,15 +318,9 @@ def measure(data: dict[str, Any], repeat: int) -> dict[str, Any]:
 
 
 def run_one(db: str, args: argparse.Namespace) -> dict[str, Any]:
-    with scratch_database(db, args.pg_url, "derive") as url:
-        os.environ["DATABASE_URL"] = url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "songnuan.config.settings")
-        import django
-        from django.core.management import call_command
+    with migrated_scratch(db, args.pg_url, "derive"):
         from django.db import connection
 
-        django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
         data = load(args.units, args.help_records, args.activities, random.Random(args.seed))
         if connection.vendor == "postgresql":
             version = run_raw("SHOW server_version", ())[0][0]
@@ -383,10 +376,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     if args.db == "both":
-        for db in ("sqlite", "postgres"):
-            command = [sys.executable, __file__, *[a for a in (argv or sys.argv[1:]) if a != "both"]]
-            command[command.index("--db") + 1 : command.index("--db") + 1] = [db]
-            subprocess.run(command, check=False)
+        rerun_per_database(__file__, argv)
         return
     print(json.dumps(machine(), ensure_ascii=False) if args.json else f"machine: {machine()}")
     result = run_one(args.db, args)

@@ -521,3 +521,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def rerun_per_database(script: str, argv: Sequence[str] | None) -> None:
+    """`--db both`: the script again for SQLite, then for PostgreSQL, each in its own process."""
+    for db in ("sqlite", "postgres"):
+        command = [sys.executable, script, *[a for a in (argv or sys.argv[1:]) if a != "both"]]
+        command[command.index("--db") + 1 : command.index("--db") + 1] = [db]
+        subprocess.run(command, check=False)
+
+
+@contextlib.contextmanager
+def migrated_scratch(db: str, pg_url: str, name: str) -> Iterator[str]:
+    """A scratch database (`scratch_database`), Django set up on it and every migration applied."""
+    with scratch_database(db, pg_url, name) as url:
+        os.environ["DATABASE_URL"] = url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "songnuan.config.settings")
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0, interactive=False)
+        yield url

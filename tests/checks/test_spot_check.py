@@ -240,3 +240,21 @@ def test_results_by_stratum_and_overall(
     first = sheet[0]
     assert "*" in first.masked_id and first.payments[0].amount == Decimal("800.00")
     assert [a.disposition for a in first.attempts] == ["self"]
+
+
+def test_the_raw_sample_rows_name_every_column_of_the_model() -> None:
+    from songnuan.checks.services import SAMPLE_COLUMNS
+
+    columns = [f.column for f in SampledHousehold._meta.concrete_fields if not f.primary_key]
+    assert list(SAMPLE_COLUMNS) == columns  # a new field must be given a value when a sample is written
+
+
+def test_a_household_paid_by_two_strata_is_in_the_first_in_path_order(world: World, helped: Any) -> None:
+    from tests.checks.checksworld import paid
+
+    shared = helped["sibling"][0]
+    paid(world, world.county, shared)  # the county stands before the sibling in the tree
+    frame = campaign_frame(campaign_id=world.campaign.pk, unit=world.city, bound_only=True, level=1)
+    assert shared.pk in frame.strata[world.county.pk] and shared.pk not in frame.strata[world.sibling.pk]
+    assert frame.strata[world.county.pk] == sorted(frame.strata[world.county.pk])
+    assert frame.size == 14

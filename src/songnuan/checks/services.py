@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from songnuan.archive.bulk import column_adapter, insert_rows
 from songnuan.campaigns.models import Campaign
 from songnuan.checks import sampling, stats
 from songnuan.checks.frames import Frame, campaign_frame
@@ -183,26 +184,32 @@ def spot_check_draw(*, user: User, request: DrawRequest) -> SpotCheck:
         frame_digest=sampling.frame_digest(frame.strata),
         drawn_by=user,
     )
-    rows: list[SampledHousehold] = []
-    for key, stratum_plan in sorted(planned.strata.items()):
-        stratum = Stratum.objects.create(
-            spot_check=check,
-            unit=frame.units[key],
-            size=stratum_plan.size,
-            wanted=stratum_plan.wanted,
-            taken=stratum_plan.taken,
-        )
-        rows += [
-            SampledHousehold(
+    Stratum.objects.bulk_create(
+        [
+            Stratum(
                 spot_check=check,
-                stratum=stratum,
-                household_id=household_id,
-                position=position,
-                in_sample=position < stratum_plan.taken,
+                unit=frame.units[key],
+                size=stratum_plan.size,
+                wanted=stratum_plan.wanted,
+                taken=stratum_plan.taken,
             )
-            for position, household_id in enumerate(drawn.drawn.get(key, ()))
+            for key, stratum_plan in sorted(planned.strata.items())
         ]
-    SampledHousehold.objects.bulk_create(rows, batch_size=2000)
+    )
+    stratum_ids = {stratum.unit_id: stratum.pk for stratum in Stratum.objects.filter(spot_check=check)}
+    # Written raw (one COPY or executemany): a national sample is tens of thousands of rows, which
+    # `bulk_create` would turn into objects and adapt value by value (BENCHMARKS.md, issue 13).
+    blank = _blank_sample_row()
+    insert_rows(
+        SampledHousehold,
+        SAMPLE_COLUMNS,
+        [
+            (check.pk, stratum_ids[key], household_id, position, position < stratum_plan.taken, *blank)
+            for key, stratum_plan in sorted(planned.strata.items())
+            for position, household_id in enumerate(drawn.drawn.get(key, ()))
+        ],
+    )
+
     record_event(
         CheckEvent.Action.DRAWN,
         user=user,
@@ -220,6 +227,13 @@ def spot_check_draw(*, user: User, request: DrawRequest) -> SpotCheck:
         ),
     )
     return check
+
+
+def _blank_sample_row() -> tuple[object, ...]:
+    """The answers' columns of a household just drawn, as the database takes them."""
+    now = timezone.now()
+    adapt = column_adapter(SampledHousehold, "updated_at")
+    return (None, None, None, "", "", "", None, "", "", False, "", 0, adapt(now) if adapt else now)
 
 
 def _locked(sampled: SampledHousehold) -> SampledHousehold:
@@ -384,6 +398,22 @@ ANSWER_FIELDS = (
     "knows_contact",
     "satisfaction",
     "note",
+)
+
+
+#: The columns of a drawn household's row: the five that vary, then the answers and the rest, all blank.
+SAMPLE_COLUMNS = (
+    "spot_check_id",
+    "stratum_id",
+    "household_id",
+    "position",
+    "in_sample",
+    "replaces_id",
+    *ANSWER_FIELDS,
+    "interviewed",
+    "verdict",
+    "version",
+    "updated_at",
 )
 
 
