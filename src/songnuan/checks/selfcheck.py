@@ -440,7 +440,8 @@ def scan_caps(scope: Scope) -> list[Breach]:
 
 
 def _scan_year_caps(scope: Scope, items: dict[int, HelpItem]) -> list[Breach]:
-    year_conditions = [c for c in (_year_over(item) for item in items.values()) if c is not None]
+    capped = {pk: condition for pk, item in items.items() if (condition := _year_over(item)) is not None}
+    year_conditions = list(capped.values())
     if not year_conditions:
         return []
     over = year_conditions[0]
@@ -454,6 +455,7 @@ def _scan_year_caps(scope: Scope, items: dict[int, HelpItem]) -> list[Breach]:
             reverses__isnull=True,
             reversed_by__isnull=True,
             household_id__in=helped,
+            item_id__in=list(capped),  # only items with a yearly cap: the rest can never be over one
             paid_on__gte=dt.date(campaign.period_start.year, 1, 1),
             paid_on__lte=dt.date(campaign.period_end.year, 12, 31),
         )
