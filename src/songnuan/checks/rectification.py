@@ -40,6 +40,7 @@ from songnuan.checks.stats import Verdict
 from songnuan.ledger.models import HelpRecord
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import may_enter_ledger, may_run_spot_check, units_visible_to
+from songnuan.reporting.services import DocumentRefused, check_pdf
 
 #: The verdicts that make a rectification task: the household contradicted the ledger.
 DISCREPANCIES = frozenset({Verdict.AMOUNT_DIFFERS, Verdict.DENIES, Verdict.CASH})
@@ -52,9 +53,6 @@ TASK_RETURNED = CheckEvent.Action.TASK_RETURNED
 #: The largest evidence file: a few scanned pages or photos are far below it.
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 #: What a web page starts with; a PDF never carries it in its first kilobyte.
-_MARKUP = (b"<html", b"<script", b"<!doctype", b"<svg", b"<body", b"<head", b"<iframe", b"<object", b"<embed")
-_PDF_HEAD = 1024
-_PDF_TAIL = 2048  # %%EOF ends a PDF; some writers add a little after it
 _MAGIC = {
     "pdf": b"%PDF-",
     "jpg": b"\xff\xd8\xff",
@@ -160,20 +158,10 @@ def _state_label(state: str) -> str:
 def evidence_kind(data: bytes, name: str) -> str:
     """pdf, jpg or png, judged by the content; CheckError (naming the file) for anything else."""
     if data.startswith(_MAGIC["pdf"]):
-        if any(tag in data[5 : 5 + _PDF_HEAD].lower() for tag in _MARKUP):
-            raise CheckError(
-                _("“{name}”不是真正的 PDF：文件开头是网页代码（HTML），请重新导出为 PDF 后上传").format(
-                    name=name
-                ),
-                "evidence",
-            )
-        if b"%%EOF" not in data[-_PDF_TAIL:]:
-            raise CheckError(
-                _("“{name}”不是完整的 PDF：找不到文件结尾，文件可能已损坏或没有传完，请重新上传").format(
-                    name=name
-                ),
-                "evidence",
-            )
+        try:
+            check_pdf(data, name)  # the activity report's PDF check: the same rules for every upload
+        except DocumentRefused as refused:
+            raise CheckError(str(refused), "evidence") from None
         return "pdf"
     for kind in ("jpg", "png"):
         if data.startswith(_MAGIC[kind]):
@@ -189,24 +177,20 @@ def evidence_kind(data: bytes, name: str) -> str:
 def _checked_evidence(evidence: UploadedFile[Any]) -> tuple[str, bytes]:
     """The name to store the evidence under (its extension from its content) and its bytes."""
     name = os.path.basename(evidence.name or "") or _("未命名文件")
+    too_big = CheckError(
+        _("“{name}”超过 {mb} MB，不能上传；请压缩后再传").format(
+            name=name, mb=EVIDENCE_MAX_BYTES // (1024 * 1024)
+        ),
+        "evidence",
+    )
     if evidence.size is None or evidence.size > EVIDENCE_MAX_BYTES:
-        raise CheckError(
-            _("“{name}”超过 {mb} MB，不能上传；请压缩后再传").format(
-                name=name, mb=EVIDENCE_MAX_BYTES // (1024 * 1024)
-            ),
-            "evidence",
-        )
+        raise too_big
     if evidence.size == 0:
         raise CheckError(_("“{name}”是空文件，请重新选择").format(name=name), "evidence")
     evidence.seek(0)
     data = b"".join(evidence.chunks())
     if len(data) > EVIDENCE_MAX_BYTES:  # the size the client declared is not proof
-        raise CheckError(
-            _("“{name}”超过 {mb} MB，不能上传；请压缩后再传").format(
-                name=name, mb=EVIDENCE_MAX_BYTES // (1024 * 1024)
-            ),
-            "evidence",
-        )
+        raise too_big
     kind = evidence_kind(data, name)
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return f"{stem or 'evidence'}.{kind}", data

@@ -577,7 +577,7 @@ def sniff_document(data: bytes, name: str) -> str | None:
     would inflate beyond any real report.
     """
     if data.startswith(b"%PDF-"):
-        _check_pdf(data, name)
+        check_pdf(data, name)
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
         # Counted before zipfile builds an object per member: 20 MB can name 400,000 empty ones.
@@ -612,7 +612,9 @@ def _macro_message(name: str) -> str:
     ).format(name=name)
 
 
-def _check_pdf(data: bytes, name: str) -> None:
+def check_pdf(data: bytes, name: str) -> None:
+    """DocumentRefused unless `data` (starting %PDF-) is a real, whole PDF: no web page behind the header,
+    its end (%%EOF) there, objects and a cross-reference. Uploaded PDFs of every app pass here."""
     head = data[5 : 5 + _PDF_HEAD].lower()
     if any(tag in head for tag in _MARKUP):
         raise DocumentRefused(
