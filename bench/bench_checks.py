@@ -383,6 +383,12 @@ def load(units: int, households: int, help_records: int) -> dict[str, Any]:
             },
             where=f"{record} % 100 = 3",
         )
+        # The reversed records carry their flag, as the ledger writes it with each reversal.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {HelpRecord._meta.db_table} SET is_reversed = TRUE WHERE id IN "
+                f"(SELECT reverses_id FROM {HelpRecord._meta.db_table} WHERE reverses_id IS NOT NULL)"
+            )
         timings["plans_and_bank"] = time.perf_counter() - mark
         mark = time.perf_counter()
     timings["commit"] = time.perf_counter() - mark

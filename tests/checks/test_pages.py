@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from songnuan.checks.models import CallAttempt, CheckEvent, SampledHousehold, SpotCheck
@@ -33,6 +34,7 @@ household       200     403      403    403      302
 post-draw       drawn   drawn    drawn  403      302
 post-call       called  403      403    403      302
 post-answers    answered 403     403    403      302
+post-replace    replaced 403     403    403      302
 """
 ROLES = {
     "caller": "city_admin",
@@ -42,11 +44,12 @@ ROLES = {
 }
 
 
-def state() -> tuple[int, int, int]:
+def state() -> tuple[int, int, int, int]:
     return (
         SpotCheck.objects.count(),
         CallAttempt.objects.count(),
         SampledHousehold.objects.filter(interviewed=True).count(),
+        SampledHousehold.objects.filter(replaces__isnull=False).count(),
     )
 
 
@@ -57,12 +60,12 @@ def test_permission_matrix(world: World, helped: Any, action: str, role: str, ex
     target = SampledHousehold.objects.filter(spot_check=check, in_sample=True).order_by(
         "stratum__unit__path", "position"
     )[0]
-    if action == "post-answers":
+    if action in ("post-answers", "post-replace"):
         CallAttempt.objects.create(
             sampled=target,
             number=1,
             at="2018-02-01T10:00:00+08:00",
-            disposition="self",
+            disposition="self" if action == "post-answers" else "invalid",  # 空号: a reserve replaces it
             caller=world.users["city_admin"],
         )
     client = Client() if role == "anon" else world.client(ROLES[role])
@@ -98,6 +101,7 @@ def test_permission_matrix(world: World, helped: Any, action: str, role: str, ex
                 "answers": "1",
             },
         ),
+        "post-replace": (f"/checks/households/{target.pk}/", {"replace": "1"}),
     }
     if action in gets:
         response = client.get(gets[action])
@@ -120,6 +124,7 @@ def test_permission_matrix(world: World, helped: Any, action: str, role: str, ex
         "drawn": after[0] == before[0] + 1,
         "called": after[1] == before[1] + 1,
         "answered": after[2] == before[2] + 1,
+        "replaced": after[3] == before[3] + 1,
     }
     assert done[str(expected)], [str(m) for m in get_messages(response.wsgi_request)]
 
@@ -182,19 +187,24 @@ self-check      200       200       200       200       403     302
 post-publish    published published 403       403       403     302
 post-answer     403       403       answered  answered  403     302
 post-accept     accepted  accepted  403       403       403     302
+post-return     returned  returned  403       403       403     302
+task-evidence   200       200       200       200       403     302
 post-self-check ran       ran       ran       ran       403     302
+post-finding    answered-finding answered-finding answered-finding answered-finding 403 302
 """
 RESULT_ROLES = {**ROLES, "sibling": "sibling_reporter"}
 
 
 def results_state() -> tuple[int, ...]:
-    from songnuan.checks.models import RectificationTask, SelfCheck
+    from songnuan.checks.models import Finding, RectificationTask, SelfCheck
 
     return (
         SpotCheck.objects.filter(state="published").count(),
         RectificationTask.objects.filter(state="answered").count(),
         RectificationTask.objects.filter(state="accepted").count(),
         SelfCheck.objects.count(),
+        RectificationTask.objects.filter(state="returned").count(),
+        Finding.objects.exclude(state="open").count(),
     )
 
 
@@ -227,10 +237,20 @@ def test_results_permission_matrix(
             user=world.users["city_reviewer"], spot_check=check, deadline=deadline
         )
         assert task.unit == world.county
-        if action == "post-accept":
+        if action in ("post-accept", "post-return", "task-evidence"):
+            evidence = SimpleUploadedFile("补发凭证.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
             rectification.task_answer(
-                user=world.users["county_reporter"], task=task, answer="已补发", evidence=None
+                user=world.users["county_reporter"], task=task, answer="已补发", evidence=evidence
             )
+    finding = None
+    if action == "post-finding":
+        from songnuan.checks import selfcheck
+
+        ran = selfcheck.self_check_run(
+            user=world.users["county_reporter"], campaign=world.campaign, unit=world.county
+        )
+        finding = ran.findings.filter(unit=world.county).first()
+        assert finding is not None  # the county's payments carry no evidence
     client = Client() if role == "anon" else world.client(RESULT_ROLES[role])
     before = results_state()
     c, u = world.campaign.pk, world.county.pk
@@ -241,6 +261,7 @@ def test_results_permission_matrix(
         "tasks": "/checks/tasks/",
         "task": f"/checks/tasks/{task.pk if task else 0}/",
         "self-check": f"/checks/self/{c}/{u}/",
+        "task-evidence": f"/checks/tasks/{task.pk if task else 0}/evidence/",
     }
     posts = {
         "post-publish": (
@@ -250,6 +271,11 @@ def test_results_permission_matrix(
         "post-answer": (f"/checks/tasks/{task.pk if task else 0}/", {"text": "已核实补发", "answer": "1"}),
         "post-accept": (f"/checks/tasks/{task.pk if task else 0}/", {"accept": "1"}),
         "post-self-check": (f"/checks/self/{c}/{u}/", {}),
+        "post-return": (f"/checks/tasks/{task.pk if task else 0}/", {"reason": "凭证不清楚", "return": "1"}),
+        "post-finding": (
+            f"/checks/findings/{finding.pk if finding else 0}/answer/",
+            {"state": "explained", "answer": "签收表在档案室"},
+        ),
     }
     if action in gets:
         response = client.get(gets[action])
@@ -272,6 +298,8 @@ def test_results_permission_matrix(
         "answered": after[1] == before[1] + 1,
         "accepted": after[2] == before[2] + 1,
         "ran": after[3] == before[3] + 1,
+        "returned": after[4] == before[4] + 1,
+        "answered-finding": after[5] == before[5] + 1,
     }
     assert done[str(expected)], [str(m) for m in get_messages(response.wsgi_request)]
 

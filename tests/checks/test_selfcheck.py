@@ -18,10 +18,11 @@ from songnuan.archive.idnumbers import mask_id_number
 from songnuan.archive.models import Household, Plan
 from songnuan.campaigns.models import Campaign
 from songnuan.checks import selfcheck
-from songnuan.checks.models import Finding, SelfCheck
+from songnuan.checks.models import Finding, SelfCheck, SelfCheckEvent
 from songnuan.checks.selfcheck import Breach, Scope, SelfCheckError
 from songnuan.ledger.models import BatchLine, FundSource, HelpItem, HelpRecord, PaymentBatch
 from songnuan.orgs.models import Unit
+from songnuan.orgs.services import unit_create
 from tests.ledger.ledgerworld import CHINA, LedgerWorld, build_ledger_world, household, new_id_number
 from tests.world import World
 
@@ -273,13 +274,15 @@ def test_one_card_for_several_households_is_found(ledger: LedgerWorld) -> None:
     assert CARD not in breaches[0].message and CARD[-4:] in breaches[0].message
 
 
-def test_one_phone_on_three_open_files_is_found(ledger: LedgerWorld) -> None:
+def test_one_phone_on_three_helped_households_is_found(ledger: LedgerWorld) -> None:
     world = ledger.world
+    for target in (ledger.wang, ledger.li, ledger.zhao, ledger.zhang):
+        record(ledger, target)
     Household.objects.filter(pk__in=[ledger.wang.pk, ledger.li.pk, ledger.zhao.pk]).update(
         phone="13800001111"
     )
-    below = household(world, "孙丽", unit=world.enterprise)
-    Household.objects.filter(pk__in=[ledger.zhang.pk, below.pk]).update(phone="13900002222")  # one closed
+    below = household(world, "孙丽", unit=world.enterprise)  # on file, not helped in the campaign
+    Household.objects.filter(pk__in=[ledger.zhang.pk, below.pk]).update(phone="13900002222")
     breaches = selfcheck.scan_phones(Scope(world.campaign, world.county))
     assert [(b.code, b.record_ids) for b in breaches] == [
         ("phone-shared", files(ledger.wang, ledger.li, ledger.zhao))
@@ -287,6 +290,21 @@ def test_one_phone_on_three_open_files_is_found(ledger: LedgerWorld) -> None:
     assert "13800001111" not in breaches[0].message and "1111" in breaches[0].message
     Household.objects.filter(pk=ledger.zhao.pk).update(phone="")
     assert found(selfcheck.scan_phones, ledger) == set()
+
+
+def test_a_phone_shared_by_files_the_campaign_did_not_help_is_not_the_campaigns_finding(
+    ledger: LedgerWorld,
+) -> None:
+    """The rule reads the campaign's records, never the whole archive: three files with one phone, only one
+    of them helped, are not a finding of this campaign's self-check."""
+    record(ledger, ledger.wang)
+    Household.objects.filter(pk__in=[ledger.wang.pk, ledger.li.pk, ledger.zhao.pk]).update(
+        phone="13800001111"
+    )
+    assert found(selfcheck.scan_phones, ledger) == set()
+    reversal(ledger, record(ledger, ledger.li))
+    record(ledger, ledger.zhao)
+    assert found(selfcheck.scan_phones, ledger) == set()  # li's payment was reversed: two helped
 
 
 # --- evidence and the bank ----------------------------------------------------------------------------------
@@ -419,6 +437,7 @@ def test_the_scan_finds_exactly_the_planted_breaches(ledger: LedgerWorld) -> Non
         ledger, ledger.li, item="visit", source="union", amount=Decimal(500), evidence="", card_number=CARD
     )
     line(batch(ledger), first, "700.00")
+    record(ledger, ledger.zhao, source="union", item="other")  # the third helped household with that phone
 
     # Not breaches: a draft, a reversed payment and its reversal, another county's breach.
     person(ledger, "周强", state=HelpRecord.State.DRAFT)
@@ -537,6 +556,39 @@ def test_the_unit_and_the_reviewers_above_answer_a_finding(ledger: LedgerWorld, 
     assert summary is not None and summary.open == 0 and summary.total == 1
 
 
+def test_a_run_and_every_answer_leave_an_audit_row_and_a_second_answer_keeps_the_first(
+    ledger: LedgerWorld,
+) -> None:
+    finding = _one_finding(ledger)
+    world = ledger.world
+    run = SelfCheckEvent.objects.get(self_check=finding.self_check)
+    assert (run.action, run.user, run.new["findings"]) == (
+        SelfCheckEvent.Action.RUN,
+        world.users["county_reviewer"],
+        "1",
+    )
+    selfcheck.finding_answer(
+        user=world.users["county_reporter"], finding=finding, state="explained", answer="签收表在档案室"
+    )
+    selfcheck.finding_answer(
+        user=world.users["city_admin"], finding=finding, state="corrected", answer="签收表已补传"
+    )
+    answers = list(finding.events.order_by("at", "pk"))
+    assert [(e.user.username, e.old, e.new) for e in answers] == [
+        (
+            "county_reporter",
+            {"state": "open", "answer": ""},
+            {"state": "explained", "answer": "签收表在档案室"},
+        ),
+        (
+            "city_admin",
+            {"state": "explained", "answer": "签收表在档案室"},
+            {"state": "corrected", "answer": "签收表已补传"},
+        ),
+    ]
+    assert all(e.action == SelfCheckEvent.Action.ANSWERED and e.at is not None for e in answers)
+
+
 @pytest.mark.parametrize("username", ["sibling_reporter", "enterprise_reporter"])
 def test_others_may_not_answer_a_finding(ledger: LedgerWorld, username: str) -> None:
     finding = _one_finding(ledger)
@@ -545,6 +597,7 @@ def test_others_may_not_answer_a_finding(ledger: LedgerWorld, username: str) -> 
             user=ledger.world.users[username], finding=finding, state="corrected", answer="已改"
         )
     assert Finding.objects.get(pk=finding.pk).state == Finding.State.OPEN
+    assert not finding.events.exists()
 
 
 @pytest.mark.parametrize(
@@ -573,3 +626,22 @@ def test_the_latest_summary_shows_the_last_run_with_the_rules_titles(ledger: Led
     assert ("no-evidence", "发放记录没有凭证", 2) in summary.counts
     assert [code for code, _title, _count in summary.counts] == list(selfcheck.configured_rules())
     assert summary.thresholds["phone-shared"] == {"households": 3}
+
+
+# --- the root and another tree ------------------------------------------------------------------------------
+
+
+def test_the_roots_scan_reads_every_unit_and_keeps_out_of_another_tree(ledger: LedgerWorld) -> None:
+    """The one root's scan reads the campaign with no condition on units (so the database reads its records in
+    order); once another root shares the system, the first root's scan keeps to its own tree."""
+    world = ledger.world
+    inside = person(ledger, unit=world.enterprise)  # bound money to a person: a breach
+    assert Scope(world.campaign, world.city).whole_tree
+    assert not Scope(world.campaign, world.county).whole_tree
+    assert found(selfcheck.scan_archive_first, ledger, world.city) == {("bound-unfiled", helps(inside))}
+
+    other = unit_create(name="宜昌市总工会", kind=Unit.Kind.CITY)
+    outside = person(ledger, "郑明", unit=other)
+    assert not Scope(world.campaign, world.city).whole_tree
+    assert found(selfcheck.scan_archive_first, ledger, world.city) == {("bound-unfiled", helps(inside))}
+    assert found(selfcheck.scan_archive_first, ledger, other) == {("bound-unfiled", helps(outside))}

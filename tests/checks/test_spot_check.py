@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from songnuan.archive.models import Household
 from songnuan.checks.frames import campaign_frame
 from songnuan.checks.models import CheckEvent, SampledHousehold, SpotCheck
 from songnuan.checks.services import (
@@ -24,7 +25,8 @@ from songnuan.checks.services import (
 )
 from songnuan.checks.stats import Verdict
 from songnuan.orgs.models import Unit
-from tests.checks.checksworld import caller, request
+from songnuan.orgs.services import unit_create
+from tests.checks.checksworld import caller, filed, paid, request
 from tests.world import World
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +51,31 @@ def test_the_frame_is_the_standing_approved_help_by_stratum(world: World, helped
     assert helped["outside"][1].pk not in everything.strata[world.county.pk]  # nor a reversed payment
     deeper = campaign_frame(campaign_id=world.campaign.pk, unit=world.city, bound_only=True, level=2)
     assert len(deeper.strata[world.enterprise.pk]) == 3 and len(deeper.strata[world.county.pk]) == 9
+
+
+def test_a_household_paid_by_two_strata_is_in_the_first_in_path_order(world: World, helped: Any) -> None:
+    both = helped["sibling"][0]
+    paid(world, world.county, both)  # the county comes first in path order (it was made first)
+    paid(world, world.sibling, both)
+    assert world.county.path < world.sibling.path
+    frame = campaign_frame(campaign_id=world.campaign.pk, unit=world.city, bound_only=True, level=1)
+    assert both.pk in frame.strata[world.county.pk] and both.pk not in frame.strata[world.sibling.pk]
+    assert frame.strata[world.county.pk] == sorted(frame.strata[world.county.pk])
+    assert frame.size == 14  # counted once
+
+
+def test_the_roots_frame_keeps_out_of_another_tree(world: World, helped: Any) -> None:
+    """The one root's frame is read with no condition on units; with a second root on the system, the first
+    root's frame still holds only its own tree's households."""
+    alone = campaign_frame(campaign_id=world.campaign.pk, unit=world.city, bound_only=True, level=1)
+    other = unit_create(name="宜昌市总工会", kind=Unit.Kind.CITY)
+    stranger = filed(world, world.sibling, "宜昌1")
+    Household.objects.filter(pk=stranger.pk).update(unit=other)  # filed there (no account of ours is)
+    paid(world, other, stranger)
+    shared = campaign_frame(campaign_id=world.campaign.pk, unit=world.city, bound_only=True, level=1)
+    assert shared.strata == alone.strata and stranger.pk not in shared.strata[world.county.pk]
+    theirs = campaign_frame(campaign_id=world.campaign.pk, unit=other, bound_only=True, level=0)
+    assert theirs.strata == {other.pk: [stranger.pk]}
 
 
 def test_the_same_seed_draws_the_same_sample(world: World, helped: Any) -> None:

@@ -331,6 +331,9 @@ def test_a_reversal_negates_the_record_and_both_are_in_the_history(ledger: Ledge
     assert reversal.note == "发放对象有误" and reversal.approved_by == world.users["county_reviewer"]
     record.refresh_from_db()
     assert record.state == State.APPROVED and record.payment == Payment.NONE  # it left the bank queue
+    # Marked in the same write, so what stands is a plain filter: neither the record nor its reversal.
+    assert record.is_reversed and not reversal.is_reversed
+    assert not HelpRecord.objects.filter(HelpRecord.standing(), pk__in=[record.pk, reversal.pk]).exists()
 
     reversed_event = LedgerEvent.objects.get(record=record, action=Action.RECORD_REVERSED)
     assert reversed_event.user == world.users["county_reviewer"] and reversed_event.note == "发放对象有误"

@@ -31,7 +31,14 @@ from songnuan.ledger.activities import (
     station_register,
 )
 from songnuan.ledger.derive import derive_units
-from songnuan.ledger.models import Activity, DerivedTotals, DerivedTotalsBuild, FundSource, HelpItem
+from songnuan.ledger.models import (
+    Activity,
+    DerivedTotals,
+    DerivedTotalsBuild,
+    FundSource,
+    HelpItem,
+    HelpRecord,
+)
 from songnuan.ledger.services import allocate, help_record_reverse, receipt_reverse
 from tests.ledger.ledgerworld import LedgerWorld, help_input, household, raise_money
 
@@ -188,6 +195,27 @@ def test_the_command_finds_a_difference_and_rebuilds(kept: LedgerWorld) -> None:
     agree(kept)
     with pytest.raises(CommandError, match="no campaign"):
         call_command("ledger_totals", campaign=987654)
+
+
+def test_the_command_finds_and_mends_a_wrong_reversal_mark(kept: LedgerWorld) -> None:
+    """A reversal written around `HelpRecord.save` (raw SQL) leaves its record marked as standing: the check
+    says so and the rebuild sets the mark from the reversals."""
+    world = kept.world
+    record = kept.approve(kept.add(help_input(kept.wang)))
+    other = kept.approve(kept.add(help_input(kept.li)))
+    help_record_reverse(user=world.users["county_reviewer"], record=record, reason="发放对象有误")
+    call_command("ledger_totals")
+    HelpRecord.objects.filter(pk=record.pk).update(is_reversed=False)
+    HelpRecord.objects.filter(pk=other.pk).update(is_reversed=True)
+    assert totals.reversal_marks_wrong(world.campaign) == sorted([record.pk, other.pk])
+    with pytest.raises(CommandError, match="2 difference"):
+        call_command("ledger_totals", campaign=world.campaign.pk)
+    call_command("ledger_totals", rebuild=True)
+    assert (
+        HelpRecord.objects.get(pk=record.pk).is_reversed
+        and not HelpRecord.objects.get(pk=other.pk).is_reversed
+    )
+    call_command("ledger_totals")
 
 
 def test_one_unit_is_read_without_the_others(kept: LedgerWorld) -> None:

@@ -32,6 +32,7 @@ def test_postgres_url(monkeypatch: pytest.MonkeyPatch) -> None:
         "PASSWORD": "",
         "HOST": "127.0.0.1",
         "PORT": "5432",
+        "OPTIONS": {"options": "-c jit=off"},
         "TEST": {"NAME": None},
     }
 

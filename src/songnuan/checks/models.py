@@ -170,7 +170,26 @@ class CallAttempt(models.Model):
         return f"{self.sampled_id}#{self.number}"
 
 
-class CheckEvent(models.Model):
+class Event(models.Model):
+    """Who did what when, and the values before and after: the audit row of the checks' records."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("操作"), max_length=20)
+    old = models.JSONField(_("原值"), default=dict, blank=True)
+    new = models.JSONField(_("新值"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class CheckEvent(Event):
     """One change to a check, or one look at its call sheets (full phone numbers): who, when, what."""
 
     class Action(models.TextChoices):
@@ -184,26 +203,16 @@ class CheckEvent(models.Model):
         TASK_ACCEPTED = "task-accepted", _("整改通过")
         TASK_RETURNED = "task-returned", _("退回整改")
 
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+"
-    )
     action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
     spot_check = models.ForeignKey(SpotCheck, on_delete=models.CASCADE, related_name="events")
     sampled = models.ForeignKey(
         SampledHousehold, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
-    old = models.JSONField(_("原值"), default=dict, blank=True)
-    new = models.JSONField(_("新值"), default=dict, blank=True)
     note = models.TextField(_("备注"), blank=True)
 
-    class Meta:
+    class Meta(Event.Meta):
         verbose_name = _("抽查变更记录")
         verbose_name_plural = _("抽查变更记录")
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
 
 class RectificationTask(models.Model):
@@ -293,3 +302,22 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message[:40]}"
+
+
+class SelfCheckEvent(Event):
+    """One self-check run, or one answer to a finding (an answer given again keeps the earlier one here):
+    who, when, old, new."""
+
+    class Action(models.TextChoices):
+        RUN = "run", _("运行自查")
+        ANSWERED = "answered", _("答复自查发现")
+
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    self_check = models.ForeignKey(SelfCheck, on_delete=models.CASCADE, related_name="events")
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+
+    class Meta(Event.Meta):
+        verbose_name = _("自查变更记录")
+        verbose_name_plural = _("自查变更记录")

@@ -69,12 +69,10 @@ def responsible_units(spot_check: SpotCheck, household_ids: list[int]) -> dict[i
     such payment are left out."""
     paid = (
         HelpRecord.objects.filter(
+            HelpRecord.standing(),
             campaign_id=spot_check.campaign_id,
             household_id__in=household_ids,
-            state=HelpRecord.State.APPROVED,
             unit__path__startswith=spot_check.unit.path,
-            reverses__isnull=True,
-            reversed_by__isnull=True,
         )
         .values("household_id", "unit_id", "unit__path")
         .annotate(total=Sum("amount"))

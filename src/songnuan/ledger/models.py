@@ -7,9 +7,12 @@ Money is yuan in `Decimal` (two places). Blank is not zero: an amount not given 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Func
+from django.db.models.lookups import IsNull
 from django.utils.translation import gettext_lazy as _
 
 from songnuan.archive.models import Household
@@ -122,6 +125,19 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.source} {self.amount}"
+
+
+class Unindexed(Func):
+    """A column as a value no index serves, on SQLite (unary plus); the column itself elsewhere.
+
+    SQLite takes `reverses_id IS NULL` to the unique index on `reverses`, which it believes holds one row a
+    value, and walks the NULLs of every campaign — nearly the whole table — instead of the campaign's own
+    records. PostgreSQL counts the NULLs and needs no such help."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
 
 
 # --- help given -------------------------------------------------------------------------------------------
@@ -248,6 +264,10 @@ class HelpRecord(models.Model):
         "RosterImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="records"
     )
     import_row = models.PositiveIntegerField(_("导入文件行号"), null=True, blank=True)
+    #: Set when a reversal of this record is written (in the same transaction): what stands is then a plain
+    #: filter on the row, not a look for a reversal per record — the frame of a spot check and every
+    #: self-check rule read a campaign's records that way.
+    is_reversed = models.BooleanField(_("已冲销"), default=False, db_default=False, editable=False)
 
     class Meta:
         verbose_name = _("帮扶发放记录")
@@ -267,6 +287,22 @@ class HelpRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.item} {self.amount}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding and self.reverses_id is not None:
+            # What `is_reversed` stands for; kept here so no way of writing a reversal can forget it.
+            HelpRecord.objects.filter(pk=self.reverses_id).update(is_reversed=True)
+
+    @staticmethod
+    def standing(related: str = "") -> models.Q:
+        """Payments that stand: approved, not a reversal, not reversed (`related`: through that relation)."""
+        at = f"{related}__" if related else ""
+        not_a_reversal = IsNull(Unindexed(F(f"{at}reverses")), True)
+        return models.Q(
+            not_a_reversal, **{f"{at}state": HelpRecord.State.APPROVED, f"{at}is_reversed": False}
+        )
 
     @property
     def value(self) -> Decimal:

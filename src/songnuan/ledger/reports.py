@@ -38,7 +38,7 @@ def _money(value: object) -> Decimal:
 
 def _standing() -> Q:
     """Approved records neither reversed nor reversals: the payments that stand."""
-    return Q(state=HelpRecord.State.APPROVED, reverses__isnull=True, reversed_by__isnull=True)
+    return HelpRecord.standing()
 
 
 def _reached(key: str, kind: str) -> Count:

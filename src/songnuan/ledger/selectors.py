@@ -143,7 +143,7 @@ def totals_by_item(campaign: Campaign, unit: Unit, *, subtree: bool = False) -> 
         counted(HelpRecord.objects.filter(_in(unit, subtree), campaign=campaign))
         .values("item")
         .annotate(
-            records=Count("pk", filter=Q(reverses__isnull=True, reversed_by__isnull=True)),
+            records=Count("pk", filter=Q(reverses__isnull=True, is_reversed=False)),
             amount=Sum("amount"),
             goods=Sum("goods_value"),
         )

@@ -460,7 +460,7 @@ def budget_problem(source: FundSource, left: Decimal, wanted: Decimal) -> Proble
 
 def _live(records: models.QuerySet[HelpRecord]) -> models.QuerySet[HelpRecord]:
     """Records that still stand: not reversals, not reversed."""
-    return records.filter(reverses__isnull=True, reversed_by__isnull=True)
+    return records.filter(reverses__isnull=True, is_reversed=False)
 
 
 def _check_repeats(found: Checked, facts: Facts) -> None:

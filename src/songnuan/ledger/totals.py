@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.definitions import Form, get_form
@@ -228,3 +229,35 @@ def verify(campaign: Campaign) -> list[Difference]:
 def rebuild(campaign: Campaign) -> dict[str, int]:
     """Build every derivable form of the campaign afresh: {form code: units with ledger records}."""
     return {form.code: build(campaign, form) for form in _forms(campaign)}
+
+
+# --- the reversal marks -------------------------------------------------------------------------------------
+
+
+def _marked_wrong(campaign: Campaign) -> Any:
+    has_reversal = Exists(HelpRecord.objects.filter(reverses=OuterRef("pk")))
+    return (
+        HelpRecord.objects.filter(campaign=campaign)
+        .alias(has_reversal=has_reversal)
+        .filter(Q(is_reversed=True, has_reversal=False) | Q(is_reversed=False, has_reversal=True))
+    )
+
+
+def reversal_marks_wrong(campaign: Campaign) -> list[int]:
+    """Records whose `is_reversed` disagrees with whether a reversal of them exists (a writer that went
+    around `HelpRecord.save`, e.g. raw SQL): what stands would be wrong everywhere it is read."""
+    return list(_marked_wrong(campaign).order_by("pk").values_list("pk", flat=True))
+
+
+def mend_reversal_marks(campaign: Campaign) -> int:
+    """Set every record's `is_reversed` from its reversals; how many were wrong."""
+    with transaction.atomic():
+        wrong = reversal_marks_wrong(campaign)
+        reversed_ids = set(
+            HelpRecord.objects.filter(reverses_id__in=wrong).values_list("reverses_id", flat=True)
+        )
+        HelpRecord.objects.filter(pk__in=[pk for pk in wrong if pk in reversed_ids]).update(is_reversed=True)
+        HelpRecord.objects.filter(pk__in=[pk for pk in wrong if pk not in reversed_ids]).update(
+            is_reversed=False
+        )
+    return len(wrong)

@@ -71,6 +71,14 @@ class Unit(models.Model):
         """`other` itself or below it."""
         return self.path.startswith(other.path)
 
+    def holds_every_unit(self) -> bool:
+        """The one root: its subtree is the whole tree, so a query over it needs no condition on units (which
+        would make the database read a campaign's rows unit by unit instead of in order). One query."""
+        return (
+            self.parent_id is None
+            and not Unit.objects.filter(parent__isnull=True).exclude(pk=self.pk).exists()
+        )
+
 
 class Account(models.Model):
     """A user's place in the tree: the unit it belongs to and its role there."""

@@ -1,4 +1,5 @@
-"""Check, or derive afresh, the maintained ledger totals (`songnuan.ledger.totals`).
+"""Check, or derive afresh, the maintained ledger totals (`songnuan.ledger.totals`) and the records' reversal
+marks (`HelpRecord.is_reversed`).
 
 .venv/bin/python manage.py ledger_totals               # compare with the records (exit 1 if any differ)
 .venv/bin/python manage.py ledger_totals --rebuild     # derive every campaign's rows afresh
@@ -31,9 +32,18 @@ class Command(BaseCommand):
         differences = 0
         for campaign in campaigns:
             if options["rebuild"]:
+                mended = totals.mend_reversal_marks(campaign)
+                if mended:
+                    self.stdout.write(f"campaign {campaign.pk}: {mended} reversal mark(s) set right")
                 for code, units in totals.rebuild(campaign).items():
                     self.stdout.write(f"campaign {campaign.pk} {code}: {units} unit(s) rebuilt")
                 continue
+            wrong = totals.reversal_marks_wrong(campaign)
+            for pk in wrong[:50]:
+                self.stdout.write(
+                    f"campaign {campaign.pk} record {pk}: is_reversed disagrees with its reversals"
+                )
+            differences += len(wrong)
             found = totals.verify(campaign)
             for difference in found[:50]:
                 self.stdout.write(
