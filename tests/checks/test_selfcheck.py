@@ -587,6 +587,14 @@ def test_a_run_and_every_answer_leave_an_audit_row_and_a_second_answer_keeps_the
         ),
     ]
     assert all(e.action == SelfCheckEvent.Action.ANSWERED and e.at is not None for e in answers)
+    page = (
+        world.client("county_reporter")
+        .get(f"/checks/self/{world.campaign.pk}/{world.county.pk}/")
+        .content.decode()
+    )
+    history = page[page.index('<details class="history">') :]
+    assert "答复 2 次" in history
+    assert history.index("签收表在档案室") < history.index("签收表已补传")  # oldest first
 
 
 @pytest.mark.parametrize("username", ["sibling_reporter", "enterprise_reporter"])

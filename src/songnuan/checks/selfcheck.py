@@ -36,6 +36,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Sum,
@@ -1042,6 +1043,20 @@ class SelfCheckSummary:
     @property
     def total(self) -> int:
         return sum(count for _code, _title, count in self.counts)
+
+
+def findings_with_answers(check: SelfCheck) -> QuerySet[Finding]:
+    """The check's findings, each with `answers`: every answer given to it, oldest first. Two queries."""
+    answers = (
+        SelfCheckEvent.objects.filter(action=SelfCheckEvent.Action.ANSWERED)
+        .select_related("user")
+        .order_by("at", "pk")
+    )
+    return (
+        check.findings.select_related("unit")
+        .prefetch_related(Prefetch("events", queryset=answers, to_attr="answers"))
+        .order_by("code", "pk")
+    )
 
 
 def latest_summary(campaign: Campaign, unit: Unit) -> SelfCheckSummary | None:

@@ -119,7 +119,7 @@ def self_check(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpResp
         return redirect("checks:self-check", campaign_id=campaign.pk, unit_id=unit.pk)
     summary = selfcheck.latest_summary(campaign, unit)
     findings = (
-        list(summary.self_check.findings.select_related("unit").order_by("code", "pk"))
+        list(selfcheck.findings_with_answers(summary.self_check))
         if summary is not None
         else []
     )
