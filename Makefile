@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # The suite runs in a shuffled order (pytest-randomly) that this seed fixes, so a failure is reproducible;
 # `make test TEST_SEED=default` draws a new order (the seed is printed at the top of the run).
 TEST_SEED ?= 20261202
 
 LOCALE_MO := locale/en/LC_MESSAGES/django.mo
 
-.PHONY: messages run test lint typecheck pytest pytest-pg mutation bench bench-rollup bench-load bench-archive clean secret-key
+.PHONY: messages demo run dev test lint typecheck pytest pytest-pg mutation bench bench-rollup bench-load bench-archive clean secret-key
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.12 或更高版本 (Django 6)。请安装后重试，或用 make PYTHON=... 指定。"; exit 1; }
@@ -38,14 +39,28 @@ messages: secret-key
 	cd src && ../$(BIN)/python -m django makemessages -l en --settings=songnuan.config.settings --add-location=file --no-obsolete
 	msgfmt --check --statistics -o /dev/null locale/en/LC_MESSAGES/django.po
 
-run: secret-key $(LOCALE_MO)
+# The database migrated and the demo city loaded: what `make run` and `make dev` both start from.
+demo: secret-key $(LOCALE_MO)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py seed_demo
+
+define served_at
 	@echo
 	@echo "  送温暖 songnuan  →  http://$(HOST):$(PORT)/login/   （演示账号见上，密码 songnuan-demo）"
 	@echo "  统计表与上传检查（无需登录）： http://$(HOST):$(PORT)/forms/"
 	@echo
+endef
+
+# Served as in production: gunicorn, one sync worker per core (static files by WhiteNoise, from the app).
+run: demo
+	$(served_at)
+	exec $(BIN)/gunicorn songnuan.config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--timeout 120 --graceful-timeout 10 --access-logfile - --error-logfile -
+
+# For development: Django's runserver, which reloads on every change.
+dev: demo
+	$(served_at)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: $(BIN)/.installed

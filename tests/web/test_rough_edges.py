@@ -79,10 +79,14 @@ def test_the_400_csrf_and_500_pages_offer_a_way_back(world: World) -> None:
 
 def test_make_run_serves_the_projects_own_error_pages() -> None:
     """Decided: `make run` runs with DEBUG off (no SONGNUAN_DEBUG), so a person gets the Chinese pages;
-    Django's technical 404 only for a developer who sets SONGNUAN_DEBUG=1 (README: never in production)."""
+    Django's technical 404 only for a developer who sets SONGNUAN_DEBUG=1 (README: never in production). It
+    serves with gunicorn (tests/browser/test_served_by_gunicorn.py drives a browser against it); `make dev`
+    with runserver."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
-    assert "runserver" in recipe and "SONGNUAN_DEBUG" not in recipe
+    assert "gunicorn songnuan.config.wsgi" in recipe and "SONGNUAN_DEBUG" not in recipe
+    development = makefile.split("\ndev:", 1)[1].split("\n\n", 1)[0]
+    assert "runserver" in development and "SONGNUAN_DEBUG" not in development
 
 
 # --- 2. wide pages ------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ def test_postgres_url(monkeypatch: pytest.MonkeyPatch) -> None:
         "HOST": "127.0.0.1",
         "PORT": "5432",
         "OPTIONS": {"options": "-c jit=off"},
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": None},
     }
 
