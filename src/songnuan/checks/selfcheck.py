@@ -562,7 +562,8 @@ def scan_year_caps(scope: Scope) -> list[Breach]:
         ("household__minimum_living_line", "household__household_size") if by_living_line else ()
     )
     campaign = scope.campaign
-    helped = standing(scope).filter(household__isnull=False).values("household_id")
+    # Only households this campaign paid a capped item: a finding names the campaign's payments of that item.
+    helped = standing(scope).filter(household__isnull=False, item_id__in=list(capped)).values("household_id")
     over_caps: dict[tuple[int, int, int], tuple[Decimal, Decimal]] = {}
     # A query a year, the year a range of plain dates: no date function per record (SQLite's are Python).
     for year in range(campaign.period_start.year, campaign.period_end.year + 1):
