@@ -55,12 +55,12 @@ class SamplingError(ValueError):
 # --- the frame ------------------------------------------------------------------------------------
 
 
-def sorted_ids(ids: Sequence[int]) -> list[int]:
-    """A stratum's ids sorted and de-duplicated (cheap when they already are: the database's ORDER BY)."""
-    ordered = sorted(ids)
-    if all(map(operator.lt, ordered, islice(ordered, 1, None))):
-        return ordered
-    return sorted(set(ordered))
+def sorted_ids(ids: Sequence[int]) -> Sequence[int]:
+    """A stratum's ids sorted and de-duplicated: the ids themselves, not a copy, when they already are (the
+    frame's are: one pass to see it, where sorting a national frame's five million ids again took 0.3 s)."""
+    if all(map(operator.lt, ids, islice(ids, 1, None))):
+        return ids
+    return sorted(set(ids))
 
 
 def frame_digest[K: StratumKey](frame: Mapping[K, Sequence[int]]) -> str:
