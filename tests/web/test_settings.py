@@ -32,7 +32,7 @@ def test_postgres_url(monkeypatch: pytest.MonkeyPatch) -> None:
         "PASSWORD": "",
         "HOST": "127.0.0.1",
         "PORT": "5432",
-        "OPTIONS": {"options": "-c jit=off -c random_page_cost=1.1"},
+        "OPTIONS": {"options": "-c jit=off"},
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": None},

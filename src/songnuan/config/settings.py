@@ -138,10 +138,8 @@ def database_from_url(url: str) -> dict[str, Any]:
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
             # No JIT: it spends ≈ 200 ms compiling each larger report query (the self-check's, a roll-up's)
-            # that then runs in less than that. Random reads priced as on an SSD (PostgreSQL's default, 4, is
-            # a spinning disk's): a self-check then fetches the campaign's households by key instead of
-            # hashing the whole archive (1.7 s instead of 3.6 s at 5.5 million files, BENCHMARKS.md).
-            "OPTIONS": {"options": "-c jit=off -c random_page_cost=1.1"},
+            # that then runs in less than that.
+            "OPTIONS": {"options": "-c jit=off"},
             # A connection kept for a minute (checked before reuse): opening one costs ≈ 5 ms a request, and
             # reusing them more than doubled the entry page's throughput under load (issue 14).
             "CONN_MAX_AGE": int(os.environ.get("SONGNUAN_CONN_MAX_AGE", "60")),
