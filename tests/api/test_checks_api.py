@@ -32,7 +32,7 @@ from songnuan.checks.services import AnswersInput, answers_save, call_record, sp
 from songnuan.ledger.models import HelpRecord
 from songnuan.orgs.models import Unit
 
-from ..checks.checksworld import build_helped, caller, request
+from ..checks.checksworld import build_helped, caller, drawn_with_a_household_paid_by, request
 from ..world import FROZEN_TODAY, World
 from .helpers import data_of, schema_problems, send
 
@@ -161,7 +161,7 @@ def helped(world: World) -> dict[str, Any]:
 
 @pytest.fixture
 def check(world: World, helped: Any, frozen_now: dt.datetime) -> SpotCheck:
-    return spot_check_draw(user=world.users["city_reviewer"], request=request(world))
+    return drawn_with_a_household_paid_by(world, world.county)
 
 
 def _state() -> tuple[Any, ...]:

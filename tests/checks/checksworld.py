@@ -89,3 +89,19 @@ def caller(world: World) -> User:
     user = world.users["city_admin"]
     user.user_permissions.add(Permission.objects.get(codename="call_households"))
     return type(user).objects.get(pk=user.pk)  # permissions are cached on the object
+
+
+def drawn_with_a_household_paid_by(world: World, unit: Unit) -> SpotCheck:
+    """The city's check drawn with the first seed from 20180125 whose sample holds a household `unit` itself
+    paid. Which households a seed draws depends on the database's ids (a stratum's order is keyed by its
+    unit's id), so a test that needs one such household must not lean on a single seed."""
+    from songnuan.checks.models import SampledHousehold
+    from songnuan.checks.services import spot_check_draw
+
+    paid = HelpRecord.objects.filter(unit=unit).values("household_id")
+    for seed in range(20180125, 20180125 + 50):
+        check = spot_check_draw(user=world.users["city_reviewer"], request=request(world, seed=seed))
+        if SampledHousehold.objects.filter(spot_check=check, in_sample=True, household_id__in=paid).exists():
+            return check
+        check.delete()
+    raise AssertionError(f"no seed of 50 draws a household {unit.name} paid")

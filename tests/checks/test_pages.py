@@ -13,7 +13,7 @@ from django.test import Client
 
 from songnuan.checks.models import CallAttempt, CheckEvent, SampledHousehold, SpotCheck
 from songnuan.checks.services import spot_check_draw
-from tests.checks.checksworld import caller, request
+from tests.checks.checksworld import caller, drawn_with_a_household_paid_by, request
 from tests.matrix import matrix_cases
 from tests.world import World
 
@@ -219,7 +219,7 @@ def test_results_permission_matrix(
     from songnuan.ledger.models import HelpRecord
 
     user = caller(world)
-    check = spot_check_draw(user=world.users["city_reviewer"], request=request(world))
+    check = drawn_with_a_household_paid_by(world, world.county)
     county_paid = set(HelpRecord.objects.filter(unit=world.county).values_list("household_id", flat=True))
     target = (
         SampledHousehold.objects.filter(spot_check=check, in_sample=True, household_id__in=county_paid)
