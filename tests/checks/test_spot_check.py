@@ -53,17 +53,6 @@ def test_the_frame_is_the_standing_approved_help_by_stratum(world: World, helped
     assert len(deeper.strata[world.enterprise.pk]) == 3 and len(deeper.strata[world.county.pk]) == 9
 
 
-def test_a_household_paid_by_two_strata_is_in_the_first_in_path_order(world: World, helped: Any) -> None:
-    both = helped["sibling"][0]
-    paid(world, world.county, both)  # the county comes first in path order (it was made first)
-    paid(world, world.sibling, both)
-    assert world.county.path < world.sibling.path
-    frame = campaign_frame(campaign_id=world.campaign.pk, unit=world.city, bound_only=True, level=1)
-    assert both.pk in frame.strata[world.county.pk] and both.pk not in frame.strata[world.sibling.pk]
-    assert frame.strata[world.county.pk] == sorted(frame.strata[world.county.pk])
-    assert frame.size == 14  # counted once
-
-
 def test_the_roots_frame_keeps_out_of_another_tree(world: World, helped: Any) -> None:
     """The one root's frame is read with no condition on units; with a second root on the system, the first
     root's frame still holds only its own tree's households."""
