@@ -118,11 +118,7 @@ def self_check(request: HttpRequest, campaign_id: int, unit_id: int) -> HttpResp
         messages.success(request, _("自查完成：发现问题 {n} 项").format(n=done.findings.count()))
         return redirect("checks:self-check", campaign_id=campaign.pk, unit_id=unit.pk)
     summary = selfcheck.latest_summary(campaign, unit)
-    findings = (
-        list(selfcheck.findings_with_answers(summary.self_check))
-        if summary is not None
-        else []
-    )
+    findings = list(selfcheck.findings_with_answers(summary.self_check)) if summary is not None else []
     return render(
         request,
         "checks/self_check.html",
