@@ -52,15 +52,20 @@ define served_at
 	@echo
 endef
 
-# Served as in production: gunicorn, one sync worker per core (static files by WhiteNoise, from the app).
+# Served as in production: gunicorn, one sync worker per core (static files by WhiteNoise, from the app), and
+# the task worker beside it (imports run there); stopping one (Ctrl+C) stops both.
 run: demo
 	$(served_at)
-	exec $(BIN)/gunicorn songnuan.config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	@trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/python manage.py db_worker --no-reload & \
+	$(BIN)/gunicorn songnuan.config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--timeout 120 --graceful-timeout 10 --access-logfile - --error-logfile -
 
-# For development: Django's runserver, which reloads on every change.
+# For development: Django's runserver, which reloads on every change, and the task worker (reloading too).
 dev: demo
 	$(served_at)
+	@trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/python manage.py db_worker --reload & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: $(BIN)/.installed

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import python_calamine
 
-from songnuan.archive import import_jobs, importing
 from songnuan.archive.generate import households
 from songnuan.archive.models import Household, ImportJob
 
+from ..processes import task_worker
 from ..world import World
 from .sessions import log_in
 
@@ -36,9 +34,7 @@ ENTERPRISE = "东宝区恒力水泥有限公司工会"
 def fast_passwords_and_import_dir(settings: Any, tmp_path: Path) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SONGNUAN_IMPORT_DIR = tmp_path / "imports"
-    settings.SONGNUAN_IMPORT_IN_BACKGROUND = (
-        True  # the live server imports in its own thread, as in production
-    )
+    settings.SONGNUAN_IMPORT_IN_BACKGROUND = True  # imports queued for the task worker, as in production
 
 
 def test_apply_file_plan_search_and_close(browser: Any, live_server: Any, world: World) -> None:
@@ -115,24 +111,11 @@ def test_apply_file_plan_search_and_close(browser: Any, live_server: Any, world:
     assert (household.status, household.closed_reason) == (Household.Status.CLOSED, "迁出本市")
 
 
-@pytest.fixture
-def held_import(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """The background import waits for the test to have seen the progress bar, then runs."""
-    release = threading.Event()
-    real: Callable[..., Any] = importing.household_import
-
-    def after_release(**kwargs: Any) -> Any:
-        release.wait(timeout=60)
-        return real(**kwargs)
-
-    monkeypatch.setattr(import_jobs, "household_import", after_release)
-    yield release
-    release.set()
-
-
 def test_an_import_runs_in_the_background_with_progress(
-    browser: Any, live_server: Any, world: World, tmp_path: Path, held_import: threading.Event
+    browser: Any, live_server: Any, world: World, tmp_path: Path
 ) -> None:
+    """Queued by the page, run by the task worker (a real `manage.py db_worker` process, started only once the
+    page shows the job waiting), the page reloading by itself when it is done."""
     rows = [[h.name, h.id_number, h.category, h.phone, ENTERPRISE] for h in households(300, seed=5)]
     rows[10][1] = "110105194912310021"  # a wrong check digit
     rows[20][2] = "低保户"
@@ -148,10 +131,11 @@ def test_an_import_runs_in_the_background_with_progress(
     assert page.locator("#id_head_id_number").input_value() == "1"
     page.click("#mapping-form button[type=submit]")
 
-    # Running: the bar is shown and polls; released, the import finishes and the page reloads by itself.
+    # Queued: the bar is shown and polls; once a worker runs, the import finishes and the page reloads.
     page.wait_for_selector("#import-bar")
-    held_import.set()
-    page.wait_for_selector("#import-done", timeout=60_000)
+    assert ImportJob.objects.get().state == ImportJob.State.RUNNING and not Household.objects.exists()
+    with task_worker(tmp_path / "worker.log"):
+        page.wait_for_selector("#import-done", timeout=60_000)
     assert page.inner_text("#count-created") == "298"
     assert page.inner_text("#count-rejected") == "2"
     job = ImportJob.objects.get()

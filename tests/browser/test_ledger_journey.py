@@ -17,6 +17,7 @@ test world, `tests/ledger/ledgerworld.py`: 东宝区 has 王建国 filed 2017-12
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from songnuan.archive.models import Household
 from songnuan.ledger.models import BatchLine, HelpRecord, PaymentBatch
 from tests.ledger.ledgerworld import LedgerWorld, build_ledger_world, household
 
+from ..processes import task_worker
 from ..world import World
 from .sessions import log_in
 
@@ -40,12 +42,12 @@ A4_POINTS = (595.28, 841.89)
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords_and_import_dir(settings: Any, tmp_path: Path) -> None:
+def fast_passwords_and_import_dir(settings: Any, tmp_path: Path, live_server: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SONGNUAN_IMPORT_DIR = tmp_path / "imports"
-    settings.SONGNUAN_IMPORT_IN_BACKGROUND = (
-        True  # the live server imports in its own thread, as in production
-    )
+    settings.SONGNUAN_IMPORT_IN_BACKGROUND = True  # imports queued for the task worker, as in production
+    with task_worker(tmp_path / "worker.log"):
+        yield
 
 
 class Dialogs:

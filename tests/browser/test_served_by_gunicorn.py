@@ -4,7 +4,6 @@ good in whichever worker answers."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -16,9 +15,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
 
 from tests.browser.sessions import log_in
+from tests.processes import environment
 from tests.world import PASSWORD, World
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -27,14 +26,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 @dataclass(frozen=True)
 class Served:
     url: str
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    return f"postgres://{settings['USER']}{password}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
 
 
 def _free_port() -> int:
@@ -58,7 +49,7 @@ def gunicorn(world: World, tmp_path: Path) -> Iterator[Served]:
             "--workers",
             "2",
         ],
-        env={**os.environ, "DATABASE_URL": _database_url()},
+        env=environment(),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -85,6 +85,7 @@ def test_make_run_serves_the_projects_own_error_pages() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "gunicorn songnuan.config.wsgi" in recipe and "SONGNUAN_DEBUG" not in recipe
+    assert "manage.py db_worker" in recipe  # the task worker runs beside the server (imports)
     development = makefile.split("\ndev:", 1)[1].split("\n\n", 1)[0]
     assert "runserver" in development and "SONGNUAN_DEBUG" not in development
 

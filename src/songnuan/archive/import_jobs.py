@@ -1,9 +1,10 @@
 """An import as the user sees it: upload, check the column mapping, run (with progress), download rejects.
 
 The machinery is shared by every list import (the archive's households here, the ledger's payment roster in
-`songnuan.ledger.roster_jobs`): `store_upload` keeps the upload and reads its header, `start` runs a job in a
-thread (or at once), `run_job` streams the file through an importer with a rejected-rows workbook and a
-progress file and records the outcome on the job, `job_progress` reports it. A job is any model with the
+`songnuan.ledger.roster_jobs`): `store_upload` keeps the upload and reads its header, `start` queues a job
+for the task worker (or runs it at once), `run_job` streams the file through an importer with a rejected-rows
+workbook and a progress file and records the outcome on the job, `job_progress` reports it (and marks failed a
+job whose worker died), `retry` runs such a job again. A job is any model with the
 fields of `ImportJob` (state, stored_path, columns, file_name, the counts, rejected_file, error, …).
 
 Progress is written to a small file beside the upload rather than to the database: on SQLite the import's
@@ -15,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,9 +26,11 @@ from typing import IO, Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, models
+from django.db import IntegrityError, models, transaction
+from django.tasks import Task, task
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from songnuan.archive.importing import (
     ImportOutcome,
@@ -105,34 +108,39 @@ def store_upload(file_name: str, stream: IO[bytes]) -> StoredUpload:
     return StoredUpload(str(stored), digest.hexdigest(), header)
 
 
-def start(run: Callable[..., None], *args: Any, name: str) -> None:
-    """Run `run(*args)` in a thread of its own (with its own connection), or here when background imports
-    are off (tests, the command line)."""
+def start(task: Task[..., None], *args: Any) -> None:
+    """Queue `task(*args)` for the task worker (`manage.py db_worker`, which `make run` starts beside the web
+    server), or run it here when background imports are off (tests, the command line). Queued in the caller's
+    transaction: the worker sees the job only once the job's own change is committed."""
     if settings.SONGNUAN_IMPORT_IN_BACKGROUND:
-        threading.Thread(target=_in_thread, args=(run, *args), name=name, daemon=True).start()
+        task.enqueue(*args)
     else:
-        run(*args)
-
-
-def _in_thread(run: Callable[..., None], *args: Any) -> None:
-    try:
-        run(*args)
-    finally:
-        connection.close()  # the thread's own connection
+        task.call(*args)
 
 
 def _progress_path(job: Any) -> Path:
     return Path(job.stored_path + ".progress")
 
 
+#: What a job whose worker stopped in the middle (killed, the machine restarted) says, once its progress has
+#: not moved for SONGNUAN_IMPORT_STALLED_AFTER seconds.
+STALLED = gettext_lazy("导入进程意外中断（服务重启或进程被终止），没有导入任何数据。请点击“重新导入”再试。")
+
+
 def job_progress(job: Any) -> dict[str, Any]:
-    """{"rows": n, "fraction": 0…1} while running (read from the side file), the outcome when done."""
+    """{"rows": n, "fraction": 0…1} while running (read from the side file), the outcome when done. A job
+    whose worker died (its progress has not moved for SONGNUAN_IMPORT_STALLED_AFTER seconds) is marked failed
+    here: its import's transaction rolled back with the worker, and its upload is kept for `retry`."""
     if job.state == "running":
+        path = _progress_path(job)
         try:
-            data: dict[str, Any] = json.loads(_progress_path(job).read_text())
+            data: dict[str, Any] = json.loads(path.read_text())
+            moved = path.stat().st_mtime
         except (OSError, ValueError):
-            data = {"rows": 0, "fraction": 0.0}
-        return {"state": job.state, **data}
+            return {"state": job.state, "rows": 0, "fraction": 0.0}  # waiting for a worker
+        if time.time() - moved <= settings.SONGNUAN_IMPORT_STALLED_AFTER:
+            return {"state": job.state, **data}
+        _mark_stalled(job)
     return {
         "state": job.state,
         "rows": job.rows_done,
@@ -143,6 +151,33 @@ def job_progress(job: Any) -> dict[str, Any]:
         "warnings": job.warnings,
         "error": job.error,
     }
+
+
+def _mark_stalled(job: Any) -> None:
+    with transaction.atomic():
+        locked = type(job).objects.select_for_update().get(pk=job.pk)
+        if locked.state == "running":
+            locked.state, locked.error, locked.finished_at = "failed", str(STALLED), timezone.now()
+            locked.save(update_fields=["state", "error", "finished_at"])
+    job.refresh_from_db()
+    _progress_path(job).unlink(missing_ok=True)
+
+
+def may_retry(job: Any) -> bool:
+    """A job whose worker died keeps its upload: it can run again."""
+    return bool(job.state == "failed" and job.error == str(STALLED) and Path(job.stored_path).exists())
+
+
+def retry(job: Any, task: Task[..., None], *args: Any) -> None:
+    """Run a job whose worker died again, from its kept upload (the caller has asked who may)."""
+    with transaction.atomic():
+        locked = type(job).objects.select_for_update().get(pk=job.pk)
+        if not may_retry(locked):
+            raise ImportRefused(_("这次导入不能重新开始：只有因进程中断而失败、原文件仍在的导入可以重新导入"))
+        locked.state, locked.error, locked.finished_at = "running", "", None
+        locked.save(update_fields=["state", "error", "finished_at"])
+        start(task, *args)
+    job.refresh_from_db()
 
 
 def run_job(job: models.Model, importer: Importer, *, conflict_message: str) -> ImportOutcome:
@@ -173,6 +208,12 @@ def run_job(job: models.Model, importer: Importer, *, conflict_message: str) -> 
     def progress(rows: int, fraction: float) -> None:
         progress_path.write_text(json.dumps({"rows": rows, "fraction": round(fraction, 4)}))
 
+    job.refresh_from_db()
+    now: str = job.state  # type: ignore[attr-defined]
+    if now != state.RUNNING:  # a task queued twice (run again after a stall): the job is over
+        logger.warning("import %s is %s: not run again", job.pk, now)
+        return ImportOutcome()
+    progress(0, 0.0)  # the worker has it: from here on its progress is its heartbeat
     outcome = ImportOutcome()
     reading: ListReading | None = None
     new_state, error = state.FAILED, ""
@@ -255,7 +296,7 @@ def default_unit_refusal(user: User, unit: Unit) -> str:
 
 
 def import_job_run(*, user: User, job: ImportJob, mapping: Mapping[str, int], use_default_unit: bool) -> None:
-    """Check the mapping and start the import (in a thread, or here when background imports are off)."""
+    """Check the mapping and queue the import (or run it here when background imports are off)."""
     if not may_use_import_job(user, job.user_id):
         raise PermissionDenied
     if job.state != ImportJob.State.MAPPING:
@@ -276,12 +317,25 @@ def import_job_run(*, user: User, job: ImportJob, mapping: Mapping[str, int], us
     job.state = ImportJob.State.RUNNING
     job.save(update_fields=["mapping", "state"])
     default_unit_id = job.unit_id if use_default_unit else None
-    start(_run, job.pk, default_unit_id, name=f"import-{job.pk}")
+    start(household_import_task, job.pk, default_unit_id)
+
+
+def import_job_retry(*, user: User, job: ImportJob) -> None:
+    """Import again a file whose worker died in the middle (nothing of it was written)."""
+    if not may_use_import_job(user, job.user_id):
+        raise PermissionDenied
+    retry(job, household_import_task, job.pk, job.unit_id if "unit" not in job.mapping else None)
 
 
 def import_progress(job: ImportJob) -> dict[str, Any]:
     """{"rows": n, "fraction": 0…1} while running (read from the side file), the outcome when done."""
     return job_progress(job)
+
+
+@task()
+def household_import_task(job_id: int, default_unit_id: int | None) -> None:
+    """The archive import of one job, on the task worker."""
+    _run(job_id, default_unit_id)
 
 
 def _run(job_id: int, default_unit_id: int | None) -> None:

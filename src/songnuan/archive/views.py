@@ -586,15 +586,20 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     here = redirect("archive:import-job", job.pk)
     if job.state != ImportJob.State.MAPPING:
         if request.method == "POST":
-            try:  # the import says why it cannot start again
-                import_jobs.import_job_run(user=user, job=job, mapping=job.mapping, use_default_unit=False)
-            except MappingError as refusal:
+            try:  # the import says why it cannot start (again)
+                if "retry" in request.POST:
+                    import_jobs.import_job_retry(user=user, job=job)
+                else:
+                    mapping = job.mapping
+                    import_jobs.import_job_run(user=user, job=job, mapping=mapping, use_default_unit=False)
+            except (MappingError, import_jobs.ImportRefused) as refusal:
                 messages.error(request, str(refusal))
             return here
+        progress = import_jobs.import_progress(job)  # marks failed a job whose worker died
         return render(
             request,
             "archive/import_job.html",
-            {"job": job, "progress": import_jobs.import_progress(job)},
+            {"job": job, "progress": progress, "may_retry": import_jobs.may_retry(job)},
         )
     unit_refusal = import_jobs.default_unit_refusal(user, job.unit)
     offer_default_unit = not unit_refusal

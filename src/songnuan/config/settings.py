@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # the API docs page (Swagger UI) from its own static files, no network
+    "django_tasks_db",  # the task queue's table (imports run on `manage.py db_worker`)
     "songnuan.site",  # the site shell: base template and shared CSS (templates and static only)
     "songnuan.orgs",
     "songnuan.campaigns",
@@ -180,10 +181,19 @@ MEDIA_ROOT = Path(os.environ.get("SONGNUAN_MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 #: The written activity report: .doc/.docx/.wps/.pdf, at most this size.
 SONGNUAN_MAX_REPORT_BYTES = 20 * 1024 * 1024
-# Archive imports: the uploaded file is kept here while it is mapped and imported; the import runs in a
-# background thread so the page can show progress (tests run it in the request instead).
+# Archive and roster imports: the uploaded file is kept here while it is mapped and imported; the import runs
+# on the task worker (`manage.py db_worker`, started by `make run`) so the page can show progress and a
+# restart of the web server does not cut it (tests run it in the request instead). The worker shares this
+# directory: on several machines it must be shared storage.
 SONGNUAN_IMPORT_DIR = Path(os.environ.get("SONGNUAN_IMPORT_DIR", MEDIA_ROOT / "imports"))
 SONGNUAN_IMPORT_IN_BACKGROUND = True
+#: A running import whose progress has not moved for this long lost its worker: it is marked failed (its
+#: transaction rolled back with the worker) and may be run again. Longer than any quiet stretch of a large
+#: import (its final commit).
+SONGNUAN_IMPORT_STALLED_AFTER = int(os.environ.get("SONGNUAN_IMPORT_STALLED_AFTER", "900"))
+# Background work: Django's tasks framework, kept in the database (django-tasks-db), so that it works on
+# SQLite and PostgreSQL alike with no other server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 SONGNUAN_MAX_IMPORT_BYTES = 300 * 1024 * 1024
 # The difficulty types (困难类型) the federation grades its archive by; a file's type must be one of them.
 SONGNUAN_DIFFICULTY_TYPES = [

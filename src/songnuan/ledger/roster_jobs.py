@@ -9,9 +9,18 @@ from typing import IO, Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.tasks import task
 from django.utils.translation import gettext as _
 
-from songnuan.archive.import_jobs import ImportRefused, job_progress, run_job, start, store_upload
+from songnuan.archive.import_jobs import (
+    ImportRefused,
+    job_progress,
+    may_retry,
+    retry,
+    run_job,
+    start,
+    store_upload,
+)
 from songnuan.archive.importing import ImportOutcome, MappingError, Progress, RejectRow
 from songnuan.campaigns.models import Campaign
 from songnuan.formkit.list_reader import ListReading
@@ -24,7 +33,9 @@ __all__ = [
     "ImportRefused",
     "MappingError",
     "earlier_roster_imports",
+    "may_retry",
     "roster_imports_of",
+    "roster_job_retry",
     "roster_job_run",
     "roster_job_start",
     "roster_progress",
@@ -69,7 +80,7 @@ def earlier_roster_imports(job: RosterImport) -> Sequence[RosterImport]:
 
 
 def roster_job_run(*, user: User, job: RosterImport, mapping: Mapping[str, int]) -> None:
-    """Check the mapping and start the import (in a thread, or here when background imports are off)."""
+    """Check the mapping and queue the import (or run it here when background imports are off)."""
     if job.user_id != user.pk or not may_enter_ledger(user, job.unit):
         raise PermissionDenied
     if job.state != RosterImport.State.MAPPING:
@@ -78,11 +89,24 @@ def roster_job_run(*, user: User, job: RosterImport, mapping: Mapping[str, int])
     job.mapping = dict(mapping)
     job.state = RosterImport.State.RUNNING
     job.save(update_fields=["mapping", "state"])
-    start(_run, job.pk, name=f"roster-import-{job.pk}")
+    start(roster_import_task, job.pk)
+
+
+def roster_job_retry(*, user: User, job: RosterImport) -> None:
+    """Import again a roster whose worker died in the middle (nothing of it was written)."""
+    if job.user_id != user.pk or not may_enter_ledger(user, job.unit):
+        raise PermissionDenied
+    retry(job, roster_import_task, job.pk)
 
 
 def roster_progress(job: RosterImport) -> dict[str, Any]:
     return job_progress(job)
+
+
+@task()
+def roster_import_task(job_id: int) -> None:
+    """The roster import of one job, on the task worker."""
+    _run(job_id)
 
 
 def _run(job_id: int) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -129,10 +130,18 @@ def roster_job(request: HttpRequest, job_id: int) -> HttpResponse:
     }
     here = redirect("ledger:roster-job", job.pk)
     if job.state != RosterImport.State.MAPPING:
+        if request.method == "POST" and "retry" in request.POST:
+            try:
+                roster_jobs.roster_job_retry(user=user, job=job)
+            except roster_jobs.ImportRefused as refusal:
+                messages.error(request, str(refusal))
         if request.method == "POST":
             return here
+        progress = roster_jobs.roster_progress(job)  # marks failed a job whose worker died
         return render(
-            request, "ledger/roster/job.html", {**context, "progress": roster_jobs.roster_progress(job)}
+            request,
+            "ledger/roster/job.html",
+            {**context, "progress": progress, "may_retry": roster_jobs.may_retry(job)},
         )
     posted = request.POST if request.method == "POST" else None
     form = RosterMappingForm(posted, job=job)
