@@ -53,6 +53,7 @@ from songnuan.ledger import rules as money
 from songnuan.ledger.models import BatchLine, FundSource, HelpItem, HelpRecord, PaymentBatch
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import may_answer_finding, may_run_self_check
+from songnuan.orgs.selectors import unit_subtree
 
 CONFIG_FILE = Path(__file__).resolve().parent / "data" / "selfcheck.toml"
 #: Finding rows written per INSERT.
@@ -130,18 +131,26 @@ class Scope:
     def whole_tree(self) -> bool:
         return self.unit.holds_every_unit()
 
+    @cached_property
+    def bound_sources(self) -> list[int]:
+        """The funds the archive-first rule binds, by id: a constant list in the records' conditions rather
+        than a join to the funds per record (0 stands for none, so the list is never empty). Read once a
+        scan."""
+        return list(FundSource.objects.filter(archive_first=True).values_list("pk", flat=True)) or [0]
+
+    @cached_property
+    def items(self) -> dict[int, HelpItem]:
+        """The help items and their caps, read once a scan."""
+        return {item.pk: item for item in HelpItem.objects.all()}
+
 
 def standing(scope: Scope) -> QuerySet[HelpRecord]:
     """The subtree's help records of the campaign that still stand: approved, not reversed, not a reversal."""
     records = HelpRecord.objects.filter(HelpRecord.standing(), campaign=scope.campaign)
     if scope.whole_tree:
         return records  # no condition on the unit: the database reads the campaign's records in order
-    return records.filter(unit__in=subtree(scope.unit))
-
-
-def subtree(unit: Unit) -> QuerySet[Unit, Any]:
-    """The unit and those below it, as a subquery: one semi-join, not a join of the units per record."""
-    return Unit.objects.filter(path__startswith=unit.path).values("pk")
+    # The subtree as a subquery: one semi-join, not a join of the units per record.
+    return records.filter(unit__in=unit_subtree(scope.unit).values("pk"))
 
 
 #: What every message about a record needs, read with it (one row, no further query).
@@ -281,12 +290,6 @@ def record_pass(scope: Scope, rules: Sequence[RecordRule]) -> list[Breach]:
     return found
 
 
-def bound_sources() -> list[int]:
-    """The funds the archive-first rule binds, by id: a constant list in the records' conditions rather than a
-    join to the funds per record (0 stands for none, so the list is never empty)."""
-    return list(FundSource.objects.filter(archive_first=True).values_list("pk", flat=True)) or [0]
-
-
 # --- 依档帮扶: bound money to someone not on file at the payment --------------------------------------------
 
 
@@ -297,7 +300,7 @@ def _bound_narrow(scope: Scope) -> Q:
     first_late = dt.datetime.combine(
         scope.campaign.period_start + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
     )
-    return Q(source_id__in=bound_sources()) & (
+    return Q(source_id__in=scope.bound_sources) & (
         Q(household__isnull=True)
         | Q(household__filed_at__isnull=True)
         | Q(household__filed_at__gte=first_late)
@@ -360,7 +363,7 @@ def scan_archive_first(scope: Scope) -> list[Breach]:
 
 
 def _cash_judge(scope: Scope, rows: list[dict[str, Any]]) -> list[Breach]:
-    words, bound = Words(), set(bound_sources())
+    words, bound = Words(), set(scope.bound_sources)
     bound_cash = _("{what}：“{source}”以现金发放，中央和省级帮扶资金须通过阳光5·1卡或银行卡发放")
     no_reason = _("{what}：现金发放，未写明原因")
     found: list[Breach] = []
@@ -376,7 +379,7 @@ def _cash_judge(scope: Scope, rows: list[dict[str, Any]]) -> list[Breach]:
 
 CASH = RecordRule(
     ("cash-bound", "cash-no-reason"),
-    lambda scope: Q(channel=HelpRecord.Channel.CASH) & (Q(source_id__in=bound_sources()) | Q(reason="")),
+    lambda scope: Q(channel=HelpRecord.Channel.CASH) & (Q(source_id__in=scope.bound_sources) | Q(reason="")),
     _cash_judge,
     ("source_id",),
 )
@@ -440,10 +443,6 @@ def scan_repeats(scope: Scope) -> list[Breach]:
 
 
 # --- caps ---------------------------------------------------------------------------------------------------
-
-
-def _items() -> dict[int, HelpItem]:
-    return {item.pk: item for item in HelpItem.objects.all()}
 
 
 def caps_in_force() -> dict[str, dict[str, str]]:
@@ -512,7 +511,7 @@ def _cap(item: HelpItem, living_line: Any, size: Any, cost: Any) -> money.Cap:
 
 
 def _payment_caps_narrow(scope: Scope) -> Q | None:
-    conditions = [c for c in (_payment_over(item) for item in _items().values()) if c is not None]
+    conditions = [c for c in (_payment_over(item) for item in scope.items.values()) if c is not None]
     if not conditions:
         return None
     return ~Q(recipient_kind=HelpRecord.RecipientKind.ENTERPRISE) & functools.reduce(operator.or_, conditions)
@@ -520,7 +519,7 @@ def _payment_caps_narrow(scope: Scope) -> Q | None:
 
 def _payment_caps_judge(scope: Scope, rows: list[dict[str, Any]]) -> list[Breach]:
     words, text = Words(), _("{what}：超过“{item}”单次限额 {cap} 元")
-    items = _items()
+    items = scope.items
     found: list[Breach] = []
     for row in rows:
         item = items[row["item_id"]]
@@ -552,7 +551,7 @@ def scan_caps(scope: Scope) -> list[Breach]:
 def scan_year_caps(scope: Scope) -> list[Breach]:
     """cap-year: one query a calendar year the campaign spans (usually one), one per 500 households over."""
     words = Words()
-    items = _items()
+    items = scope.items
     capped = {pk: condition for pk, item in items.items() if (condition := _year_over(item)) is not None}
     if not capped:
         return []

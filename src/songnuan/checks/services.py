@@ -371,7 +371,7 @@ def ledger_facts(sampled: SampledHousehold) -> stats.LedgerFacts:
         state=HelpRecord.State.APPROVED,
         unit__path__startswith=check.unit.path,
     )
-    standing = records.filter(reverses__isnull=True, is_reversed=False)
+    standing = records.filter(HelpRecord.standing())
     total = records.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")  # reversals net out
     channels = frozenset(LEDGER_CHANNELS[c] for c in standing.values_list("channel", flat=True).distinct())
     return stats.LedgerFacts(total=total, channels=channels)
