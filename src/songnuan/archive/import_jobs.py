@@ -208,8 +208,7 @@ def run_job(job: models.Model, importer: Importer, *, conflict_message: str) -> 
     def progress(rows: int, fraction: float) -> None:
         progress_path.write_text(json.dumps({"rows": rows, "fraction": round(fraction, 4)}))
 
-    job.refresh_from_db()
-    now: str = job.state  # type: ignore[attr-defined]
+    now: str = job.state  # type: ignore[attr-defined]  # as the caller has just read it
     if now != state.RUNNING:  # a task queued twice (run again after a stall): the job is over
         logger.warning("import %s is %s: not run again", job.pk, now)
         return ImportOutcome()
