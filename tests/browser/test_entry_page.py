@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WARNING = "warmth-2018.4A.within-raised"
 SAVED = "document.getElementById('save-state').textContent.indexOf('已保存') >= 0"
+# The page's local copy of unsaved edits (there is one submission in these tests), or {} if none.
+DRAFT = "(JSON.parse(Object.values(localStorage)[0] || '{}'))"
 
 
 def explanations_of(submission: Submission) -> dict[str, str]:
@@ -100,11 +102,16 @@ def test_live_check_autosave_conflict_and_local_copy(page: Any, live_server: Any
     page.context.set_offline(True)
     page.fill("#input-1B", "4")
     page.wait_for_function("document.getElementById('save-state').classList.contains('error')")
+    page.wait_for_function(f"{DRAFT}.values?.['1B'] === '4'")
     page.close()
     assert stored_values(Submission.objects.get(pk=submission.pk)).get("1B") != 4  # kept locally only
     page.context.unroute("**/api/**")
     page = page.context.new_page()
     page.context.set_offline(False)
+    # Another page of the site first: the copy outlived the closed tab (the entry page would take it).
+    page.goto(f"{live_server.url}/")
+    draft = page.evaluate(DRAFT)
+    assert draft["values"] == {"1B": "4"}, draft
     page.goto(f"{live_server.url}{entry}")
     page.wait_for_selector("#notice:not([hidden])")
     assert page.input_value("#input-1B") == "4"
