@@ -249,6 +249,9 @@ def test_a_households_yearly_total_over_the_cap_is_found_across_campaigns(ledger
     living = record(ledger, ledger.zhao, source="union", amount=Decimal("21600.01"))
     record(ledger, ledger.zhang, source="union", amount=Decimal("21600.00"))
     reversal(ledger, record(ledger, ledger.zhang, source="union", item="visit", amount=Decimal(2000)))
+    # 张伟 is over the 慰问 cap by the summer's payments alone: this campaign paid him none of it (its one was
+    # reversed), so the finding is not this campaign's.
+    record(ledger, ledger.zhang, campaign=summer, paid_on=dt.date(2018, 7, 1), amount=Decimal(3001), **visit)
     breaches = selfcheck.scan_caps(Scope(world.campaign, world.county))
     assert {(b.code, b.record_ids) for b in breaches} == {
         ("cap-payment", helps(ours)),

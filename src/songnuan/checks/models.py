@@ -11,9 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from songnuan.archive.models import Household
+from songnuan.archive.models import Household, Plan
 from songnuan.campaigns.models import Campaign
 from songnuan.checks.stats import Disposition, Verdict
+from songnuan.ledger.models import FundSource, HelpItem
 from songnuan.orgs.models import Unit
 
 
@@ -321,3 +322,75 @@ class SelfCheckEvent(Event):
     class Meta(Event.Meta):
         verbose_name = _("自查变更记录")
         verbose_name_plural = _("自查变更记录")
+
+
+# --- what a self-check scan reads --------------------------------------------------------------------------
+
+
+class HelpedFile(models.Model):
+    """A file (archive.Household) of a household the scanned records helped, copied into a temporary table for
+    the length of one self-check scan (`selfcheck.helped_files`).
+
+    The rules on files (filed before the payment, reviewed, 四明确 plan, living line, shared phones) read the
+    ≈ 360,000 households a national campaign helps, not the 5.5 million files of the archive, and read them
+    once a scan rather than once a rule: each join to the archive hashed all of it. No table is migrated:
+    the columns are the archive's own, under the same names."""
+
+    id = models.BigIntegerField(primary_key=True)  # the household's
+    unit = models.ForeignKey(Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    head_name = models.CharField(max_length=50)
+    head_id_number = models.CharField(max_length=18)
+    phone = models.CharField(max_length=20)
+    household_size = models.PositiveSmallIntegerField()
+    minimum_living_line = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    status = models.CharField(max_length=20, choices=Household.Status.choices)
+    filed_at = models.DateTimeField(null=True)
+    last_reviewed_at = models.DateTimeField(null=True)
+    ended_on = models.DateField(null=True)
+    plan = models.ForeignKey(
+        Plan, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        managed = False
+        db_table = "checks_helped_file"
+
+    def __str__(self) -> str:
+        return self.head_name
+
+
+class ScannedRecord(models.Model):
+    """The ledger's help records (ledger.HelpRecord's own table) as a self-check scan reads them: the columns
+    its rules read, with `household` pointing at the scan's `HelpedFile`s instead of the archive. A test
+    holds every column to the ledger's."""
+
+    id = models.BigAutoField(primary_key=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    recipient_kind = models.CharField(max_length=12)
+    household = models.ForeignKey(
+        HelpedFile, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    name = models.CharField(max_length=100)
+    id_number = models.CharField(max_length=18)
+    item = models.ForeignKey(HelpItem, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    source = models.ForeignKey(FundSource, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    goods_value = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    cost_basis = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    channel = models.CharField(max_length=12)
+    cash_reason = models.CharField(max_length=200)
+    paid_on = models.DateField()
+    evidence = models.CharField(max_length=100)
+    state = models.CharField(max_length=10)
+    is_reversed = models.BooleanField()
+    reverses = models.ForeignKey(
+        "self", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        managed = False
+        db_table = "ledger_helprecord"
+
+    def __str__(self) -> str:
+        return self.name

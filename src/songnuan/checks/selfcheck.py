@@ -19,6 +19,7 @@ import functools
 import operator
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, cached_property
@@ -48,7 +49,7 @@ from django.utils.translation import gettext_lazy
 from songnuan.archive.idnumbers import mask_card, mask_id_number, mask_phone
 from songnuan.archive.models import Household
 from songnuan.campaigns.models import Campaign
-from songnuan.checks.models import Finding, SelfCheck, SelfCheckEvent
+from songnuan.checks.models import Finding, HelpedFile, ScannedRecord, SelfCheck, SelfCheckEvent
 from songnuan.ledger import rules as money
 from songnuan.ledger.models import BatchLine, FundSource, HelpItem, HelpRecord, PaymentBatch
 from songnuan.orgs.models import Unit
@@ -122,10 +123,12 @@ class Breach:
         return tuple((one["kind"], one["id"]) for one in self.records)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Scope:
     campaign: Campaign
     unit: Unit
+    #: Whether the scope's `HelpedFile`s are in their temporary table now (`helped_files`).
+    files_open: bool = field(default=False, init=False)
 
     @cached_property
     def whole_tree(self) -> bool:
@@ -144,13 +147,68 @@ class Scope:
         return {item.pk: item for item in HelpItem.objects.all()}
 
 
-def standing(scope: Scope) -> QuerySet[HelpRecord]:
-    """The subtree's help records of the campaign that still stand: approved, not reversed, not a reversal."""
-    records = HelpRecord.objects.filter(HelpRecord.standing(), campaign=scope.campaign)
+def _standing[M: (HelpRecord, ScannedRecord)](model: type[M], scope: Scope) -> QuerySet[M]:
+    records = model.objects.filter(HelpRecord.standing(), campaign=scope.campaign)
     if scope.whole_tree:
         return records  # no condition on the unit: the database reads the campaign's records in order
     # The subtree as a subquery: one semi-join, not a join of the units per record.
     return records.filter(unit__in=unit_subtree(scope.unit).values("pk"))
+
+
+def standing(scope: Scope) -> QuerySet[HelpRecord]:
+    """The subtree's help records of the campaign that still stand: approved, not reversed, not a reversal."""
+    return _standing(HelpRecord, scope)
+
+
+def scanned(scope: Scope) -> QuerySet[ScannedRecord]:
+    """`standing(scope)` with each record's household read from the scope's `HelpedFile`s: only inside
+    `helped_files(scope)`."""
+    return _standing(ScannedRecord, scope)
+
+
+#: PostgreSQL's memory for each hash and sort of a scan's queries (`work_mem`, per node and worker).
+SCAN_WORK_MEM = "64MB"
+
+#: The archive's columns a scan reads, copied into the temporary table under the same names.
+FILE_COLUMNS = tuple(
+    model_field.attname for model_field in HelpedFile._meta.concrete_fields if model_field.name != "plan"
+)
+
+
+@contextmanager
+def helped_files(scope: Scope) -> Iterator[None]:
+    """The files of the households the scope's standing records helped, copied into `HelpedFile`'s temporary
+    table (one read of the archive, by the households' keys) for the length of the block; an open table is
+    used as it is. Dropped at the end; on an error the savepoint's rollback takes it with it."""
+    if scope.files_open:
+        yield
+        return
+    files = (
+        Household.objects.filter(pk__in=standing(scope).values("household_id"))
+        .annotate(plan_id=F("plan__id"))
+        .values(*FILE_COLUMNS, "plan_id")
+        .order_by()
+    )
+    sql, params = files.query.sql_with_params()
+    table = connection.ops.quote_name(HelpedFile._meta.db_table)
+    index = connection.ops.quote_name(f"{HelpedFile._meta.db_table}_id")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Till the transaction ends. At the default 4 MB the hashes of a national campaign's records
+                # spill: 8 batches of the 5.5 million files written to disk and read back (≈ 600 MB).
+                cursor.execute(f"SET LOCAL work_mem = '{SCAN_WORK_MEM}'")
+            cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {sql}", params)
+            cursor.execute(f"CREATE UNIQUE INDEX {index} ON {table} (id)")
+            # Nothing else analyses a temporary table, and the joins' plans need its statistics.
+            cursor.execute(f"ANALYZE {table}")
+        scope.files_open = True
+        try:
+            yield
+        finally:
+            scope.files_open = False
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {table}")
 
 
 #: What every message about a record needs, read with it (one row, no further query).
@@ -271,7 +329,7 @@ def record_pass(scope: Scope, rules: Sequence[RecordRule]) -> list[Breach]:
     }
     fields = list(dict.fromkeys([*RECORD_FIELDS, *(name for rule, _ in narrowed for name in rule.fields)]))
     rows = (
-        standing(scope)
+        scanned(scope)
         .annotate(**_annotations())
         .filter(functools.reduce(operator.or_, (condition for _rule, condition in narrowed)))
         .annotate(**flags)
@@ -280,10 +338,11 @@ def record_pass(scope: Scope, rules: Sequence[RecordRule]) -> list[Breach]:
     )
     picked: list[list[dict[str, Any]]] = [[] for _ in narrowed]
     names = list(flags)
-    for row in rows:
-        for index, name in enumerate(names):
-            if row[name]:
-                picked[index].append(row)
+    with helped_files(scope):
+        for row in rows:
+            for index, name in enumerate(names):
+                if row[name]:
+                    picked[index].append(row)
     found: list[Breach] = []
     for (rule, _condition), its_rows in zip(narrowed, picked, strict=True):
         found += rule.judge(scope, its_rows)
@@ -561,15 +620,16 @@ def scan_year_caps(scope: Scope) -> list[Breach]:
         ("household__minimum_living_line", "household__household_size") if by_living_line else ()
     )
     campaign = scope.campaign
-    # Only households this campaign paid a capped item: a finding names the campaign's payments of that item.
-    helped = standing(scope).filter(household__isnull=False, item_id__in=list(capped)).values("household_id")
     over_caps: dict[tuple[int, int, int], tuple[Decimal, Decimal]] = {}
     # A query a year, the year a range of plain dates: no date function per record (SQLite's are Python).
+    # The households are those on a HelpedFile (the scope helped them; the join is an inner one: a file's
+    # size is never blank), the living lines theirs. A household over a cap the scope paid it nothing of is
+    # dropped below, where the scope's payments are read: a finding names them.
     for year in range(campaign.period_start.year, campaign.period_end.year + 1):
         totals = (
-            HelpRecord.objects.filter(
+            ScannedRecord.objects.filter(
                 HelpRecord.standing(),
-                household_id__in=helped,
+                household__household_size__isnull=False,
                 item_id__in=list(capped),  # only items with a yearly cap: the rest can never be over one
                 paid_on__gte=dt.date(year, 1, 1),
                 paid_on__lte=dt.date(year, 12, 31),
@@ -579,7 +639,9 @@ def scan_year_caps(scope: Scope) -> list[Breach]:
             .filter(over)
             .order_by()
         )
-        for year_total in totals:
+        with helped_files(scope), _without_merge_joins():
+            year_totals = list(totals)
+        for year_total in year_totals:
             item = items[year_total["item_id"]]
             year_cap = _cap(
                 item,
@@ -631,6 +693,24 @@ def scan_year_caps(scope: Scope) -> list[Breach]:
             )
         )
     return found
+
+
+@contextmanager
+def _without_merge_joins() -> Iterator[None]:
+    """PostgreSQL plans no merge join in the block (inside a transaction). The yearly totals join the records
+    to the helped files by household: a merge join walks the records' household index and fetches every
+    record it passes one page at a time (3–4 × the hash join when the helped households are the archive's
+    first), and the planner counts on stopping early."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT")
 
 
 # --- cards and phones ---------------------------------------------------------------------------------------
@@ -693,23 +773,22 @@ def scan_phones(scope: Scope) -> list[Breach]:
     never over the whole archive — a national archive holds millions of files the campaign did not touch."""
     words = Words()
     least = int(threshold("phone-shared", "households"))
-    helped = standing(scope).filter(household__isnull=False)
-    # A household has one phone: its distinct households first (numbers, cheap to hash), then their phones.
-    shared = (
-        Household.objects.filter(pk__in=helped.values("household_id"))
-        .exclude(phone="")
-        .values("phone")
-        .annotate(households=Count("pk"))
-        .filter(households__gte=least)
-        .order_by("phone")
-    )
-    rows = [
-        row
-        for phones in _chunks([entry["phone"] for entry in shared])
-        for row in Household.objects.filter(
-            pk__in=helped.filter(household__phone__in=phones).values("household_id")
-        ).values("pk", "phone", "head_name", "head_id_number", "unit__path")
-    ]
+    # The helped households' files are one row a household: a plain count a phone.
+    with helped_files(scope):
+        shared = (
+            HelpedFile.objects.exclude(phone="")
+            .values("phone")
+            .annotate(households=Count("pk"))
+            .filter(households__gte=least)
+            .order_by("phone")
+        )
+        rows = [
+            row
+            for phones in _chunks([entry["phone"] for entry in shared])
+            for row in HelpedFile.objects.filter(phone__in=phones).values(
+                "pk", "phone", "head_name", "head_id_number", "unit__path"
+            )
+        ]
     rows.sort(key=lambda row: (row["phone"], row["pk"]))
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -940,13 +1019,15 @@ SET_FAMILIES: tuple[tuple[Callable[[Scope], list[Breach]], tuple[str, ...]], ...
 
 
 def scan(campaign: Campaign, unit: Unit) -> list[Breach]:
-    """Every enabled rule over `unit`'s subtree in `campaign`. Reads only; asks no permission."""
+    """Every enabled rule over `unit`'s subtree in `campaign`. Reads only (a temporary table aside); asks no
+    permission."""
     enabled = {rule.code for rule in enabled_rules()}
     scope = Scope(campaign, unit)
-    found = record_pass(scope, [rule for rule in RECORD_RULES if enabled.intersection(rule.codes)])
-    for family, codes in SET_FAMILIES:
-        if enabled.intersection(codes):
-            found += family(scope)
+    with helped_files(scope):  # the archive read once for every rule on files
+        found = record_pass(scope, [rule for rule in RECORD_RULES if enabled.intersection(rule.codes)])
+        for family, codes in SET_FAMILIES:
+            if enabled.intersection(codes):
+                found += family(scope)
     return [breach for breach in found if breach.code in enabled]
 
 
