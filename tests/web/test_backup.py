@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -126,5 +127,28 @@ def test_a_damaged_or_foreign_backup_is_refused_and_nothing_restored(media: Path
         call_command("restore", str(tmp_path / "junk.tar"), yes=True, stdout=io.StringIO())
     with pytest.raises(CommandError, match="找不到备份文件"):
         call_command("restore", str(tmp_path / "missing.tar"), yes=True, stdout=io.StringIO())
+    # Compressed, it could expand without bound: a backup is a plain .tar, and nothing else is opened.
+    with tarfile.open(tmp_path / "packed.tar", "w:gz") as archive:
+        archive.add(good, arcname="b.tar")
+    with pytest.raises(CommandError, match="未压缩"):
+        call_command("restore", str(tmp_path / "packed.tar"), yes=True, stdout=io.StringIO())
     assert (every_row(), every_file(media)) == before
     assert media == settings.MEDIA_ROOT
+
+
+def test_a_backup_bigger_than_the_free_disk_is_refused_before_anything_is_unpacked(
+    media: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    Unit.objects.create(name="荆门市总工会", kind=Unit.Kind.CITY, path="000001/")
+    call_command("backup", output=str(tmp_path / "b.tar"), stdout=io.StringIO())
+    before = every_row(), every_file(media)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage(1 << 20))
+    monkeypatch.setattr(tarfile.TarFile, "extractall", lambda *args, **kwargs: pytest.fail("unpacked"))
+    with pytest.raises(CommandError, match="只剩 1,048,576 字节"):
+        call_command("restore", str(tmp_path / "b.tar"), yes=True, stdout=io.StringIO())
+    assert (every_row(), every_file(media)) == before
+
+
+class Usage:
+    def __init__(self, free: int) -> None:
+        self.free = free

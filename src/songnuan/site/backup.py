@@ -36,6 +36,8 @@ FORMAT = "songnuan-backup/1"
 _SQLITE_NAME = "database.sqlite3"
 _DUMP_NAME = "database.dump"
 _MEDIA = "media"
+#: Left free on the disk a restore unpacks to, beyond what the backup holds.
+_SPARE_BYTES = 64 << 20
 
 
 class BackupError(Exception):
@@ -148,10 +150,22 @@ def restore(source: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="songnuan-restore-") as scratch:
         work = Path(scratch)
         try:
-            with tarfile.open(source, "r") as archive:
-                archive.extractall(work, filter="data")  # no absolute paths, no "..", no links out
+            # "r:": a backup is never compressed, so nothing in it expands beyond the file's own size.
+            with tarfile.open(source, "r:") as archive:
+                members = archive.getmembers()
+                needed = sum(member.size for member in members)  # a sparse member counts at its full size
+                free = shutil.disk_usage(work).free
+                if needed + _SPARE_BYTES > free:
+                    raise BackupError(
+                        f"{source.name} 解开需要 {needed:,} 字节，临时目录 {work.parent} 只剩 {free:,} 字节，"
+                        "没有恢复任何数据"
+                    )
+                # The "data" filter: no absolute paths, no "..", no links out.
+                archive.extractall(work, members=members, filter="data")
         except (tarfile.TarError, OSError) as problem:
-            raise BackupError(f"{source.name} 不是可读的备份文件：{problem}") from None
+            raise BackupError(
+                f"{source.name} 不是可读的备份文件（备份文件是未压缩的 .tar）：{problem}"
+            ) from None
         try:
             manifest: dict[str, Any] = json.loads((work / "manifest.json").read_text("utf-8"))
         except (OSError, ValueError):
