@@ -8,8 +8,10 @@ on save. Only standing records count: approved, not reversed, not a reversal.
 
 Each rule family is a few queries over the subtree that return the breaches only (the database narrows, and
 where the rule's arithmetic is the ledger's, Python confirms the few rows with `rules`), never a query per
-record: a campaign may hold a million help records. Messages name the household or person (ID numbers
-masked), the record and its payment; never a full ID, phone or card number.
+record: a campaign may hold a million help records. The files of the households the records helped are read
+from the archive once a scan, into a temporary table (`helped_files`), and the rules on files join that.
+Messages name the household or person (ID numbers masked), the record and its payment; never a full ID, phone
+or card number.
 """
 
 from __future__ import annotations
