@@ -10,7 +10,19 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import BigIntegerField, Case, F, Func, IntegerField, OrderBy, Q, QuerySet, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    OrderBy,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -262,7 +274,10 @@ def archive_hints(form_code: str, unit: Unit) -> dict[str, str]:
 
 def filed_counts(unit: Unit) -> Counter[str]:
     """Filed households by category that `unit` and the units below it keep (hints beside 附件1 2C–2F)."""
-    rows = Household.objects.filter(
-        unit__path__startswith=unit.path, status=Household.Status.FILED
-    ).values_list("category", flat=True)
-    return Counter(rows)
+    counts = (
+        Household.objects.filter(unit__path__startswith=unit.path, status=Household.Status.FILED)
+        .values_list("category")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return Counter(dict(counts))

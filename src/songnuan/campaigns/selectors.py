@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from songnuan.campaigns.models import Campaign
 from songnuan.orgs.models import Unit
@@ -18,6 +18,18 @@ def _ancestor_ids(unit: Unit) -> list[int]:
 def unit_takes_part(campaign: Campaign, unit: Unit) -> bool:
     """The notice concerns the unit: it sent it, or the unit is an addressee or below one."""
     return unit.pk == campaign.owner_id or campaign.addressees.filter(pk__in=_ancestor_ids(unit)).exists()
+
+
+def campaign_for_unit(campaign_id: int, unit: Unit) -> tuple[Campaign, bool] | None:
+    """The campaign, and whether it concerns `unit` (`unit_takes_part`), in one query; None: no such
+    campaign."""
+    addressed = Campaign.addressees.through.objects.filter(
+        campaign_id=OuterRef("pk"), unit_id__in=_ancestor_ids(unit)
+    )
+    campaign = Campaign.objects.annotate(addressed=Exists(addressed)).filter(pk=campaign_id).first()
+    if campaign is None:
+        return None
+    return campaign, unit.pk == campaign.owner_id or bool(campaign.addressed)
 
 
 def units_taking_part(campaign: Campaign, units: QuerySet[Unit]) -> QuerySet[Unit]:

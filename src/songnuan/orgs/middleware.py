@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -13,6 +14,13 @@ from songnuan.orgs.models import Account
 
 #: What such an account may still reach: the password pages, logging out, and the static files.
 ALLOWED_PREFIXES = ("/password/", "/password_change/", "/logout/", "/static/", "/i18n/")
+
+
+def _load_account(user: User) -> None:
+    """The user's account with its unit, in one query, kept on the user as `user.account` reads it: every
+    page's header names the unit, and the permission checks of a reviewer read its path."""
+    account = Account.objects.select_related("unit").filter(user_id=user.pk).first()
+    User.account.related.set_cached_value(user, account)  # None too: `user.account` then raises, unasked
 
 
 class PasswordChangeRequiredMiddleware:
@@ -26,6 +34,7 @@ class PasswordChangeRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated and not request.path.startswith(ALLOWED_PREFIXES):
+            _load_account(user)
             try:
                 must_change = user.account.must_change_password
             except Account.DoesNotExist:

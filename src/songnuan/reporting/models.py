@@ -75,11 +75,16 @@ class SubmissionValue(models.Model):
         return f"{self.item}={self.number if self.number is not None else self.text}"
 
     def as_value(self, kind_is_count: bool) -> Value:
-        if self.number is None:
-            return self.text or None
-        if kind_is_count and self.number == self.number.to_integral_value():
-            return int(self.number)
-        return self.number.normalize() if self.number != 0 else Decimal(0)
+        return stored_value(self.number, self.text, kind_is_count)
+
+
+def stored_value(number: Decimal | None, text: str, kind_is_count: bool) -> Value:
+    """A value as a SubmissionValue row keeps it (`number`, else `text` as typed), read back."""
+    if number is None:
+        return text or None
+    if kind_is_count and number == number.to_integral_value():
+        return int(number)
+    return number.normalize() if number != 0 else Decimal(0)
 
 
 class SubmissionEvent(models.Model):

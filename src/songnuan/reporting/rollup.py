@@ -193,12 +193,24 @@ def content_label(campaign: Campaign, *, rollup: bool) -> str:
     return _("本表口径：本级——只含本单位自身的数，不含下级")
 
 
-def entry_levels(campaign: Campaign, form: Form, unit: Unit, typed: Mapping[str, Value]) -> Levels:
+def entry_levels(
+    campaign: Campaign,
+    form: Form,
+    unit: Unit,
+    typed: Mapping[str, Value],
+    *,
+    any_below: bool | None = None,
+) -> Levels:
     """The entry page's levels: `typed` is the unit's own table as saved; the tables below as accepted.
     `unit` takes part in the campaign (the entry page has checked it). A unit with no unit below it in the
-    campaign costs one query."""
+    campaign costs one query; none when `any_below` (whether any unit at all is below it, read with the
+    unit: orgs.selectors.unit_with_below) already tells."""
     own = {code: typed.get(code) for code in form.codes}
-    has_below = _has_units_below(campaign, unit)
+    if any_below is None:
+        has_below = _has_units_below(campaign, unit)
+    else:
+        # Below any unit but the campaign's owner, every unit takes part: only the owner needs asking.
+        has_below = any_below and (unit.pk != campaign.owner_id or _has_units_below(campaign, unit))
     below = accepted_below(campaign, form.code, unit) if has_below else dict.fromkeys(form.codes)
     whole_area = reports_whole_area(campaign)
     area = own if whole_area else combine_tables(form, [own, below])

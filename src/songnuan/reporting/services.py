@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import OuterRef, StringAgg, Subquery, TextField
+from django.db.models.functions import Cast, JSONArray
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +39,13 @@ from songnuan.notices.services import notify
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import can_fill
 from songnuan.reporting.last_year import add_comparison, check_unit_table, last_year_values, ledger_values
-from songnuan.reporting.models import ActivityReport, Submission, SubmissionEvent, SubmissionValue
+from songnuan.reporting.models import (
+    ActivityReport,
+    Submission,
+    SubmissionEvent,
+    SubmissionValue,
+    stored_value,
+)
 from songnuan.reporting.transitions import (
     SUBMISSION_TRANSITIONS,
     Action,
@@ -75,19 +84,49 @@ class EditConflict(ReportingError):
 
 
 def stored_values(submission: Submission) -> dict[str, Value]:
-    form = get_form(submission.form_code)
-    rows = {row.item: row for row in submission.value_rows.all()}
+    rows = submission.value_rows.all()
+    return _values_of(get_form(submission.form_code), [(row.item, row.number, row.text) for row in rows])
+
+
+def submission_with_values(
+    campaign: Campaign, unit: Unit, form: Form
+) -> tuple[Submission | None, dict[str, Value]]:
+    """The unit's submission of this form (None: not opened yet) and its values (`stored_values`), in one
+    query: the values come aggregated into one JSON text per submission (a row per value joined to the
+    submission would build a model per value, which cost more than the second query it saves)."""
+    rows = SubmissionValue.objects.filter(submission=OuterRef("pk")).values("submission")
+    stored = rows.annotate(
+        all=StringAgg(Cast(JSONArray("item", "number", "text"), TextField()), delimiter=models.Value(","))
+    ).values("all")
+    submission = (
+        Submission.objects.filter(campaign=campaign, unit=unit, form_code=form.code)
+        .select_related("reviewed_by")
+        .annotate(stored=Subquery(stored))
+        .order_by("pk")
+        .first()
+    )
+    if submission is None:
+        return None, dict.fromkeys(form.codes)
+    submission.campaign, submission.unit = campaign, unit
+    # Numbers as JSON numbers, read as Decimal: exact as the database writes them, as the column reads.
+    triples = json.loads(f"[{submission.stored or ''}]", parse_float=Decimal, parse_int=Decimal)
+    return submission, _values_of(form, [(item, number, text or "") for item, number, text in triples])
+
+
+def _values_of(form: Form, stored: Iterable[tuple[str, Decimal | None, str]]) -> dict[str, Value]:
+    """The form's values from its stored rows (item, number, text); an item without a row is blank."""
+    rows = {item: (number, text) for item, number, text in stored}
     values: dict[str, Value] = {}
     for item in form.items:
         row = rows.get(item.code)
         if row is None:
             values[item.code] = None
-        elif row.number is None and item.kind is not ItemKind.YES_NO:
+        elif row[0] is None and item.kind is not ItemKind.YES_NO:
             # Kept as typed because the column cannot hold it (e.g. 5 decimals, or not a number at all):
             # read it the same way again, so the engine names the real problem.
-            values[item.code] = parse_value(item, row.text)
+            values[item.code] = parse_value(item, row[1])
         else:
-            values[item.code] = row.as_value(item.kind is ItemKind.COUNT)
+            values[item.code] = stored_value(row[0], row[1], item.kind is ItemKind.COUNT)
     return values
 
 

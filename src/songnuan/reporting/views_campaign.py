@@ -27,14 +27,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from songnuan.archive.selectors import archive_hints
 from songnuan.campaigns.models import Campaign
-from songnuan.campaigns.selectors import campaigns_visible_to, unit_takes_part, units_taking_part
-from songnuan.formkit.definitions import Form, ItemKind, get_form
+from songnuan.campaigns.selectors import (
+    campaign_for_unit,
+    campaigns_visible_to,
+    unit_takes_part,
+    units_taking_part,
+)
+from songnuan.formkit.definitions import Form, get_form
 from songnuan.formkit.engine import value_text
 from songnuan.notices.selectors import reporters_of
 from songnuan.orgs.models import Account, Unit
 from songnuan.orgs.permissions import account_of, can_fill, unit_visible, units_visible_to
+from songnuan.orgs.selectors import unit_with_below
+from songnuan.reporting import entry_rows, services
 from songnuan.reporting import rollup as rollup_levels
-from songnuan.reporting import services
 from songnuan.reporting.findings import findings_context
 from songnuan.reporting.forms_campaign import (
     ActivityReportForm,
@@ -76,6 +82,21 @@ def _campaign_unit(request: HttpRequest, campaign_id: int, unit_id: int) -> tupl
     if not unit_visible(request.user, unit):
         raise PermissionDenied
     if not unit_takes_part(campaign, unit):
+        raise Http404
+    return campaign, unit
+
+
+def _entry_campaign_unit(request: HttpRequest, campaign_id: int, unit_id: int) -> tuple[Campaign, Unit]:
+    """`_campaign_unit` in two queries: the unit with whether units are below it (its 全辖 column), the
+    campaign with whether it concerns the unit."""
+    unit = unit_with_below(unit_id)
+    found = campaign_for_unit(campaign_id, unit) if unit is not None else None
+    if unit is None or found is None:
+        raise Http404
+    campaign, takes_part = found
+    if not unit_visible(request.user, unit):
+        raise PermissionDenied
+    if not takes_part:
         raise Http404
     return campaign, unit
 
@@ -221,16 +242,13 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
     """The table as printed, with an input per item. Its live check and autosave go to the JSON API
     (POST …/check and PUT on the table: songnuan.api.tables); the findings are the same server-rendered
     partials here and in the API's answers."""
-    campaign, unit = _campaign_unit(request, campaign_id, unit_id)
+    campaign, unit = _entry_campaign_unit(request, campaign_id, unit_id)
     form = _form(campaign, form_code)
     user = _user(request)
     fillable = can_fill(user, unit)
-    submission = (
-        services.submission_open(campaign=campaign, unit=unit, form_code=form_code, user=user)
-        if fillable
-        else _submission(campaign, unit, form_code)
-    )
-    values = services.stored_values(submission) if submission else dict.fromkeys(form.codes)
+    submission, values = services.submission_with_values(campaign, unit, form)
+    if submission is None and fillable:  # opened to fill for the first time: the draft starts
+        submission = services.submission_open(campaign=campaign, unit=unit, form_code=form_code, user=user)
     last_year = last_year_values(campaign, unit.pk, form)
     ledger = ledger_values(campaign, unit, form)  # one query; none when the form derives nothing
     result = check_table(form, values, last_year, ledger)
@@ -247,6 +265,10 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
         hints=archive_hints(form.code, unit),
     )
     ledger_shown = {code: value_text(value) for code, value in ledger.items() if value is not None}
+    # 本级 / 全辖 (campaign/_scope_cells.html and the rows): the levels of the values as saved.
+    levels = rollup_levels.entry_levels(
+        campaign, form, unit, values, any_below=getattr(unit, "has_units_below", None)
+    )
     config: dict[str, Any] = {"editable": editable, "text": _entry_texts(), "ledger": ledger_shown}
     if submission is not None:
         table = [campaign.pk, unit.pk, form_code]
@@ -267,7 +289,14 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
             "form": form,
             "submission": submission,
             **findings,  # result, missing, rows, warnings, editable
-            "yes_no": {item.code for item in form.items if item.kind is ItemKind.YES_NO},
+            "entry_rows": entry_rows.rows_html(
+                form,
+                findings["rows"],
+                editable=editable,
+                last_year=last_year,
+                ledger=ledger_shown,
+                levels=levels,
+            ),
             "fillable": fillable,
             "can_submit": Action.SUBMIT in actions,
             "can_review": Action.ACCEPT in actions or Action.RETURN in actions,
@@ -278,8 +307,7 @@ def entry(request: HttpRequest, campaign_id: int, unit_id: int, form_code: str) 
             "last_year": last_year,
             "ledger": ledger_shown,  # "台账：N" beside the items the ledger derives
             "is_late_now": campaign.is_late(timezone.now()),
-            # 本级 / 全辖 (campaign/_scope_cells.html): the levels of the values as saved.
-            "levels": rollup_levels.entry_levels(campaign, form, unit, values),
+            "levels": levels,
             "scope": rollup_levels.scope_label(campaign),
         },
     )
