@@ -180,8 +180,8 @@ FILE_COLUMNS = tuple(
 @contextmanager
 def helped_files(scope: Scope) -> Iterator[None]:
     """The files of the households the scope's standing records helped, copied into `HelpedFile`'s temporary
-    table (one read of the archive, by the households' keys) for the length of the block; an open table is
-    used as it is. Dropped at the end; on an error the savepoint's rollback takes it with it."""
+    table (the archive read once, where each rule on files read it again) for the length of the block; an
+    open table is used as it is. Dropped at the end; on an error the savepoint's rollback takes it with it."""
     if scope.files_open:
         yield
         return
