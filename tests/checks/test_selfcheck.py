@@ -394,9 +394,15 @@ def test_a_household_not_reviewed_in_the_year_before_its_payment_is_found(ledger
     }
 
 
-def test_a_filed_household_helped_without_a_complete_plan_is_found(ledger: LedgerWorld) -> None:
+@pytest.mark.parametrize(
+    ("part", "blank", "named"),
+    [("contact", "", "联系人"), ("deadline", None, "期限"), ("measures", "", "措施"), ("path", "", "路径")],
+)
+def test_a_filed_household_helped_without_a_complete_plan_is_found(
+    ledger: LedgerWorld, part: str, blank: Any, named: str
+) -> None:
     plan(ledger.wang)
-    plan(ledger.li, measures="")
+    plan(ledger.li, **{part: blank})
     paid_wang = record(ledger, ledger.wang, source="union")
     paid_li = record(ledger, ledger.li, source="union")
     below = household(ledger.world, "孙丽", unit=ledger.world.enterprise)
@@ -409,7 +415,8 @@ def test_a_filed_household_helped_without_a_complete_plan_is_found(ledger: Ledge
         ("no-plan", files(below) + helps(paid_below), ledger.world.enterprise.pk),
     }
     li = next(b for b in breaches if ("household", ledger.li.pk) in b.record_ids)
-    assert "措施" in li.message and "期限" not in li.message
+    assert named in li.message
+    assert not any(other in li.message for other in ("联系人", "期限", "措施", "路径") if other != named)
 
 
 # --- one ledger, every breach planted -----------------------------------------------------------------------

@@ -350,6 +350,9 @@ class HelpedFile(models.Model):
     plan = models.ForeignKey(
         Plan, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
+    #: The plan is there with its four parts (四明确): worked out as the table is filled, so that the scan's
+    #: records need not join the plans (≈ 0.7 s at the national size).
+    plan_complete = models.BooleanField()
 
     class Meta:
         managed = False

@@ -43,13 +43,14 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest, Trim
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from songnuan.archive.idnumbers import mask_card, mask_id_number, mask_phone
-from songnuan.archive.models import Household
+from songnuan.archive.models import Household, Plan
 from songnuan.campaigns.models import Campaign
 from songnuan.checks.models import Finding, HelpedFile, ScannedRecord, SelfCheck, SelfCheckEvent
 from songnuan.ledger import rules as money
@@ -171,10 +172,28 @@ def scanned(scope: Scope) -> QuerySet[ScannedRecord]:
 #: PostgreSQL's memory for each hash and sort of a scan's queries (`work_mem`, per node and worker).
 SCAN_WORK_MEM = "64MB"
 
+#: The temporary table of the helped households' ids, while their files are copied.
+HELPED_HOUSEHOLDS = "checks_helped_household"
+
 #: The archive's columns a scan reads, copied into the temporary table under the same names.
 FILE_COLUMNS = tuple(
-    model_field.attname for model_field in HelpedFile._meta.concrete_fields if model_field.name != "plan"
+    model_field.attname
+    for model_field in HelpedFile._meta.concrete_fields
+    if model_field.name not in ("plan", "plan_complete")
 )
+#: The four parts of a 四明确 plan and their names (those of `Plan.missing`).
+PLAN_PARTS = {
+    "contact": gettext_lazy("联系人（单位）"),
+    "deadline": gettext_lazy("期限"),
+    "measures": gettext_lazy("措施"),
+    "path": gettext_lazy("路径"),
+}
+
+
+def _plan_complete() -> Q:
+    return Q(plan__isnull=False, plan__deadline__isnull=False) & ~Q(
+        Q(plan__contact="") | Q(plan__measures="") | Q(plan__path="")
+    )
 
 
 @contextmanager
@@ -185,22 +204,35 @@ def helped_files(scope: Scope) -> Iterator[None]:
     if scope.files_open:
         yield
         return
+    quote = connection.ops.quote_name
+    households = quote(HELPED_HOUSEHOLDS)
+    helped = standing(scope).filter(household_id__isnull=False).values("household_id").distinct().order_by()
     files = (
-        Household.objects.filter(pk__in=standing(scope).values("household_id"))
-        .annotate(plan_id=F("plan__id"))
-        .values(*FILE_COLUMNS, "plan_id")
+        Household.objects.filter(pk__in=RawSQL(f"SELECT household_id FROM {households}", ()))
+        .annotate(
+            plan_id=F("plan__id"),
+            plan_complete=ExpressionWrapper(_plan_complete(), output_field=BooleanField()),
+        )
+        .values(*FILE_COLUMNS, "plan_id", "plan_complete")
         .order_by()
     )
-    sql, params = files.query.sql_with_params()
-    table = connection.ops.quote_name(HelpedFile._meta.db_table)
-    index = connection.ops.quote_name(f"{HelpedFile._meta.db_table}_id")
+    table = quote(HelpedFile._meta.db_table)
+    index = quote(f"{HelpedFile._meta.db_table}_id")
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # Till the transaction ends. At the default 4 MB the hashes of a national campaign's records
                 # spill: 8 batches of the 5.5 million files written to disk and read back (≈ 600 MB).
                 cursor.execute(f"SET LOCAL work_mem = '{SCAN_WORK_MEM}'")
+            # The households first, on their own and analysed: asked in one statement, the database guesses
+            # the records name 2.6 times as many households as they do, and hashes the whole archive (2.6 s
+            # of 3.9 at the national size) where it can walk it by key (0.7 s).
+            sql, params = helped.query.sql_with_params()
+            cursor.execute(f"CREATE TEMPORARY TABLE {households} AS {sql}", params)
+            cursor.execute(f"ANALYZE {households}")
+            sql, params = files.query.sql_with_params()
             cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {sql}", params)
+            cursor.execute(f"DROP TABLE {households}")
             cursor.execute(f"CREATE UNIQUE INDEX {index} ON {table} (id)")
             # Nothing else analyses a temporary table, and the joins' plans need its statistics.
             cursor.execute(f"ANALYZE {table}")
@@ -933,24 +965,8 @@ _FILE_FIELDS = ("household__head_name", "household__head_id_number", "household_
 STALE_REVIEWS = RecordRule(("review-stale",), _stale_narrow, _stale_judge, ("reviewed", *_FILE_FIELDS))
 
 
-#: The four parts of a 四明确 plan and their names (those of `Plan.missing`).
-PLAN_PARTS = {
-    "contact": gettext_lazy("联系人（单位）"),
-    "deadline": gettext_lazy("期限"),
-    "measures": gettext_lazy("措施"),
-    "path": gettext_lazy("路径"),
-}
-
-
 def _plans_narrow(scope: Scope) -> Q:
-    incomplete = (
-        Q(household__plan__isnull=True)
-        | Q(household__plan__contact="")
-        | Q(household__plan__deadline__isnull=True)
-        | Q(household__plan__measures="")
-        | Q(household__plan__path="")
-    )
-    return Q(household__status=Household.Status.FILED) & incomplete
+    return Q(household__status=Household.Status.FILED, household__plan_complete=False)
 
 
 def _plans_judge(scope: Scope, rows: list[dict[str, Any]]) -> list[Breach]:
@@ -959,17 +975,22 @@ def _plans_judge(scope: Scope, rows: list[dict[str, Any]]) -> list[Breach]:
     groups: dict[int, list[dict[str, Any]]] = {}
     for row in sorted(rows, key=lambda r: (r["household_id"], r["pk"])):
         groups.setdefault(row["household_id"], []).append(row)
+    plan_ids = sorted({row["household__plan"] for row in rows if row["household__plan"] is not None})
+    plans = {
+        plan["pk"]: plan
+        for chunk in _chunks(plan_ids)
+        for plan in Plan.objects.filter(pk__in=chunk).values("pk", *PLAN_PARTS)
+    }
     found: list[Breach] = []
     for household_id, group in groups.items():
         first = group[0]
         who = words.who(first["household__head_name"], first["household__head_id_number"])
         ids = "、".join(str(r["pk"]) for r in group)
-        if first["household__plan__id"] is None:
+        if first["household__plan"] is None:
             message = no_plan.format(who=who, ids=ids)
         else:
-            missing = "、".join(
-                str(label) for part, label in PLAN_PARTS.items() if not first[f"household__plan__{part}"]
-            )
+            plan = plans[first["household__plan"]]
+            missing = "、".join(str(label) for part, label in PLAN_PARTS.items() if not plan[part])
             message = _(
                 "{who}：已建档并在本次活动中受助（发放记录 {ids}），“四明确”帮扶计划缺{missing}"
             ).format(who=who, ids=ids, missing=missing)
@@ -988,7 +1009,7 @@ NO_PLAN = RecordRule(
     ("no-plan",),
     _plans_narrow,
     _plans_judge,
-    (*_FILE_FIELDS, "household__plan__id", *(f"household__plan__{part}" for part in PLAN_PARTS)),
+    (*_FILE_FIELDS, "household__plan"),
 )
 
 
