@@ -145,6 +145,24 @@ def test_rollup_of_a_county_holds_its_subtree_only(world: World, filled: Unit) -
     assert "东宝区第二企业工会（已报送待审核）" in page
 
 
+def test_the_pending_tables_named_are_capped_and_their_count_is_all_of_them(
+    world: World, filled: Unit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's or the country's roll-up cannot name every table it still waits for: it names the
+    first few, says how many there are, and points to the dashboard's full list."""
+    monkeypatch.setattr("songnuan.reporting.rollup.PENDING_SHOWN", 1)
+    for number in range(3):
+        unit_create(name=f"东宝区未报企业工会{number}", kind=Unit.Kind.ENTERPRISE, parent=world.county)
+    page = rollup_page(world.campaign, get_form(WARMTH), world.city, visible=lambda unit: True)
+    assert page.accepted == 3 and page.expected == 8 and page.pending_count == 5
+    assert [t.unit.name for t in page.pending] == ["荆门市总工会"]  # the first by path: the city itself
+    body = world.client("city_reviewer").get(url(world, "rollup", world.city)).content.decode()
+    assert "尚有 5 张未纳入汇总" in body and "以上为前 1 张" in body
+    from django.urls import reverse
+
+    assert f'href="{reverse("review:dashboard", args=[world.campaign.pk])}">全部报送进度' in body
+
+
 def test_rules_checked_again_on_consistent_totals_find_nothing(world: World, filled: Unit) -> None:
     page = rollup_page(world.campaign, get_form(WARMTH), world.city, visible=lambda unit: True)
     assert page.result.errors == [] and page.result.warnings == []

@@ -6,25 +6,20 @@ from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from songnuan.campaigns.models import Campaign
-from songnuan.orgs.models import Unit
+from songnuan.orgs.models import Unit, path_ids
 from songnuan.orgs.permissions import account_of, units_visible_to
-
-
-def _ancestor_ids(unit: Unit) -> list[int]:
-    """The ids of the unit and every unit above it, read from its path ("000001/000007/")."""
-    return [int(part) for part in unit.path.split("/") if part]
 
 
 def unit_takes_part(campaign: Campaign, unit: Unit) -> bool:
     """The notice concerns the unit: it sent it, or the unit is an addressee or below one."""
-    return unit.pk == campaign.owner_id or campaign.addressees.filter(pk__in=_ancestor_ids(unit)).exists()
+    return unit.pk == campaign.owner_id or campaign.addressees.filter(pk__in=path_ids(unit.path)).exists()
 
 
 def campaign_for_unit(campaign_id: int, unit: Unit) -> tuple[Campaign, bool] | None:
     """The campaign, and whether it concerns `unit` (`unit_takes_part`), in one query; None: no such
     campaign."""
     addressed = Campaign.addressees.through.objects.filter(
-        campaign_id=OuterRef("pk"), unit_id__in=_ancestor_ids(unit)
+        campaign_id=OuterRef("pk"), unit_id__in=path_ids(unit.path)
     )
     campaign = Campaign.objects.annotate(addressed=Exists(addressed)).filter(pk=campaign_id).first()
     if campaign is None:
@@ -47,5 +42,5 @@ def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
         return Campaign.objects.none()
     visible = units_visible_to(user)
     return Campaign.objects.filter(
-        Q(owner__in=visible) | Q(addressees__in=visible) | Q(addressees__in=_ancestor_ids(account.unit))
+        Q(owner__in=visible) | Q(addressees__in=visible) | Q(addressees__in=path_ids(account.unit.path))
     ).distinct()

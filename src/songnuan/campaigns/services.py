@@ -40,7 +40,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
 from songnuan.campaigns.models import Campaign, ReportingScope
@@ -449,3 +449,15 @@ def campaign_copy(actor: User, source: Campaign, changes: Mapping[str, Any]) -> 
             }
         )
     return campaign_create(actor, source.owner, draft.facts.with_changes(changes))
+
+
+def lock_campaign(campaign_id: int, *, exclusive: bool) -> None:
+    """For totals maintained beside a campaign's writes (the ledger's, the roll-up's): a writer holds the
+    campaign row in KEY SHARE mode, a build of the totals FOR UPDATE — so a build waits for the writers in
+    flight and never misses one, and writers do not wait for each other. PostgreSQL only: SQLite writes one
+    transaction at a time."""
+    if connection.vendor != "postgresql":
+        return
+    mode = "UPDATE" if exclusive else "KEY SHARE"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Campaign._meta.db_table} WHERE id = %s FOR {mode}", [campaign_id])

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from songnuan.campaigns.models import Campaign
+from songnuan.campaigns.services import lock_campaign
 from songnuan.formkit.definitions import Form, get_form
 from songnuan.formkit.engine import Value as FormValue
 from songnuan.ledger.derive import Codes, derivable, derive_units
@@ -73,15 +74,6 @@ def _forms(campaign: Campaign) -> list[Form]:
     return found
 
 
-def _lock(campaign_id: int, *, exclusive: bool) -> None:
-    """See the module's note on concurrency; SQLite has nothing to lock (one writer at a time)."""
-    if connection.vendor != "postgresql":
-        return
-    mode = "UPDATE" if exclusive else "KEY SHARE"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {Campaign._meta.db_table} WHERE id = %s FOR {mode}", [campaign_id])
-
-
 def _store(campaign_id: int, form: Form, derived: dict[int, dict[str, FormValue]]) -> None:
     DerivedTotals.objects.bulk_create(
         [
@@ -100,7 +92,7 @@ def _store(campaign_id: int, form: Form, derived: dict[int, dict[str, FormValue]
 @transaction.atomic
 def build(campaign: Campaign, form: Form) -> int:
     """Derive every unit's row of `form` in `campaign` afresh (how many units have ledger records)."""
-    _lock(campaign.pk, exclusive=True)
+    lock_campaign(campaign.pk, exclusive=True)
     DerivedTotals.objects.filter(campaign=campaign, form_code=form.code).delete()
     derived = derive_units(campaign, form)
     _store(campaign.pk, form, derived)
@@ -145,7 +137,7 @@ def changed(campaign_id: int, unit_ids: Iterable[int]) -> None:
     if not units:
         return
     with transaction.atomic():
-        _lock(campaign_id, exclusive=False)
+        lock_campaign(campaign_id, exclusive=False)
         builds = DerivedTotalsBuild.objects.filter(campaign_id=campaign_id)
         built = list(builds.values_list("form_code", flat=True))
         if not built:

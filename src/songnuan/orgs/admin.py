@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from songnuan.orgs.models import Account, Unit, path_segment
+from songnuan.orgs.signals import unit_moved
 from songnuan.orgs.throttle import AdminLoginForm
 
 # /admin/login/ is throttled exactly like /login/ (one mechanism, songnuan.orgs.throttle): without this,
@@ -27,6 +28,8 @@ class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in 
             for below in Unit.objects.filter(path__startswith=old).exclude(pk=obj.pk) if old else []:
                 new_path = expected + below.path[len(old) :]
                 Unit.objects.filter(pk=below.pk).update(path=new_path, depth=new_path.count("/") - 1)
+            if old:
+                unit_moved.send(sender=Unit, unit_id=obj.pk, old_path=old, new_path=expected)
 
 
 @admin.register(Account)

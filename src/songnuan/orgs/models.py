@@ -16,6 +16,11 @@ def path_segment(unit_id: int) -> str:
     return f"{unit_id:0{PATH_DIGITS}d}/"
 
 
+def path_ids(path: str) -> list[int]:
+    """The ids of the units a path names, the root first and the unit itself last."""
+    return [int(part) for part in path.split("/") if part]
+
+
 class Unit(models.Model):
     """One union in the tree (市总, 县区总工会, 产业工会, 企业工会 …).
 

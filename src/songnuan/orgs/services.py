@@ -26,6 +26,7 @@ from songnuan.orgs.permissions import (
     may_manage_unit,
     may_restructure_unit,
 )
+from songnuan.orgs.signals import unit_moved
 
 
 @transaction.atomic
@@ -239,6 +240,7 @@ def unit_move(actor: AuthUser, unit: Unit, new_parent: Unit) -> Unit:
         depth=F("depth") + (new_parent.depth + 1 - unit.depth),
     )
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    unit_moved.send(sender=Unit, unit_id=unit.pk, old_path=old_path, new_path=new_path)
     unit.refresh_from_db()
     _audit(actor, AuditEntry.Action.UNIT_MOVED, unit, old=old_parent_name, new=new_parent.name)
     return unit

@@ -87,6 +87,56 @@ def stored_value(number: Decimal | None, text: str, kind_is_count: bool) -> Valu
     return number.normalize() if number != 0 else Decimal(0)
 
 
+class BranchTotals(models.Model):
+    """The accepted tables of one form in one campaign from a unit and every unit below it (its branch),
+    added up, kept current in the same transaction as each accept and unlock (`reporting.branch_totals`):
+    derived data, rebuilt from the tables at will."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    form_code = models.CharField(max_length=50)
+    #: How many accepted tables the branch holds (the units included).
+    tables = models.PositiveIntegerField(default=0)
+    #: {item code: ["12.5000" (the sum of the numbers, a string: JSON would pass it through a float), how many
+    #: tables gave a number, how many said 是, how many said 否]}; an item no table filled has no entry.
+    values = models.JSONField(default=dict)
+    #: The unit's own table, if accepted (`own_accepted`), as entries of the same shape: what 全辖 takes
+    #: away to give the tables below (the entry page's 下级合计), without another query.
+    own_accepted = models.BooleanField(default=False)
+    own = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("下级汇总合计")
+        verbose_name_plural = _("下级汇总合计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "form_code", "unit"], name="branch_totals_one_per_unit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_code} {self.unit_id}: {self.tables}"
+
+
+class BranchTotalsBuild(models.Model):
+    """That a campaign's form has its `BranchTotals` for every branch: from then on accepts and unlocks keep
+    them; before it, the first read builds them from the accepted tables."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    form_code = models.CharField(max_length=50)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("下级汇总合计的生成")
+        verbose_name_plural = _("下级汇总合计的生成")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "form_code"], name="branch_totals_built_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_code} {self.built_at:%Y-%m-%d %H:%M}"
+
+
 class SubmissionEvent(models.Model):
     """What changed, who changed it, when, and what it was before (values, status, explanations)."""
 

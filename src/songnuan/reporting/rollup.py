@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import Length, Substr
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from songnuan.campaigns.models import Campaign, ReportingScope
@@ -22,8 +22,9 @@ from songnuan.campaigns.selectors import units_taking_part
 from songnuan.formkit.definitions import Form, Item, ItemKind, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled, value_text
 from songnuan.formkit.rollup import combine, combine_tables
-from songnuan.orgs.models import PATH_DIGITS, Unit, path_segment
+from songnuan.orgs.models import Unit, path_ids, path_segment
 from songnuan.orgs.selectors import unit_subtree
+from songnuan.reporting import branch_totals
 from songnuan.reporting.catalogue import PrintedRow, printed_rows
 from songnuan.reporting.models import Submission, SubmissionValue
 from songnuan.reporting.progress import SubmissionState, tree_order
@@ -52,54 +53,73 @@ def _accepted_values(campaign: Campaign, form_code: str, unit: Unit) -> QuerySet
 
 
 def rollup(campaign: Campaign, form_code: str, unit: Unit) -> dict[str, Value]:
-    """The whole area (全辖) of `unit`, item by item, in one GROUP BY: with OWN_LEVEL the sum of the accepted
-    tables of `unit` and every unit below it; with WHOLE_AREA the unit's own accepted table alone.
+    """The whole area (全辖) of `unit`, item by item: with OWN_LEVEL the sum of the accepted tables of `unit`
+    and every unit below it, one maintained row (`branch_totals`) whatever the size of the subtree; with
+    WHOLE_AREA the unit's own accepted table alone.
 
     Blank stays blank: an item no accepted table filled is None, not 0. A yes/no item is 是 when any table
     says 是, 否 when all that filled it say 否.
     """
     form = get_form(form_code)
-    values = _accepted_values(campaign, form_code, unit)
     if reports_whole_area(campaign):
-        values = values.filter(submission__unit=unit)
-    rows = values.values("item").annotate(**_SUMS)
-    return _totals(form, {row["item"]: row for row in rows})
+        return _totals(form, branch_totals.own(campaign, form_code, unit.pk).sums)
+    return _totals(form, branch_totals.area(campaign, form_code, unit.pk).sums)
+
+
+def flat_rollup(campaign: Campaign, form_code: str, unit: Unit) -> dict[str, Value]:
+    """`rollup` with OWN_LEVEL by one GROUP BY over every accepted value of the subtree: what the maintained
+    rows must always equal (the tests and the benchmark hold them to it)."""
+    rows = _accepted_values(campaign, form_code, unit).values("item").annotate(**_SUMS)
+    return _totals(get_form(form_code), {row["item"]: row for row in rows})
 
 
 def accepted_below(campaign: Campaign, form_code: str, unit: Unit) -> dict[str, Value]:
-    """The accepted tables below `unit` added up, item by item (one GROUP BY): with OWN_LEVEL every unit
-    below (what 全辖 adds to the unit's 本级); with WHOLE_AREA its children's own tables (their whole areas,
-    for comparison with the unit's own figure)."""
+    """The accepted tables below `unit` added up, item by item: with OWN_LEVEL every unit below (what 全辖
+    adds to the unit's 本级: its maintained branch less its own table); with WHOLE_AREA its children's own
+    tables (their whole areas, for comparison with the unit's own figure; one GROUP BY over the children)."""
     form = get_form(form_code)
-    values = _accepted_values(campaign, form_code, unit).exclude(submission__unit=unit)
-    if reports_whole_area(campaign):
-        values = values.filter(submission__unit__parent=unit)
+    if not reports_whole_area(campaign):
+        return _totals(form, branch_totals.below(campaign, form_code, unit.pk).sums)
+    values = _accepted_values(campaign, form_code, unit).filter(submission__unit__parent=unit)
     rows = values.values("item").annotate(**_SUMS)
     return _totals(form, {row["item"]: row for row in rows})
 
 
 def rollup_by_child(campaign: Campaign, form_code: str, unit: Unit) -> dict[int, dict[str, Value]]:
     """For the drill-down and the comparison grid: per child of `unit` (and `unit` itself, by its own id), the
-    whole area of that child — one GROUP BY over the path prefix. With OWN_LEVEL that is the roll-up of the
-    child's subtree; with WHOLE_AREA the child's own accepted table (the units further down are left out)."""
-    form = get_form(form_code)
-    prefix_length = len(unit.path) + len(path_segment(0))  # a child's path: the parent's plus "000123/"
-    values = _accepted_values(campaign, form_code, unit)
+    whole area of that child — with OWN_LEVEL the child's maintained branch (one row a child); with
+    WHOLE_AREA the child's own accepted table (the units further down are left out). A child (or `unit`)
+    with no accepted table in it is left out."""
+    return _by_child(campaign, get_form(form_code), unit)[0]
+
+
+def _by_child(
+    campaign: Campaign, form: Form, unit: Unit
+) -> tuple[dict[int, dict[str, Value]], dict[int, int]]:
+    """`rollup_by_child`, and how many accepted tables each part holds (by the same keys)."""
     if reports_whole_area(campaign):
-        values = values.annotate(depth=Length("submission__unit__path")).filter(depth__lte=prefix_length)
-    rows = (
-        values.annotate(branch=Substr("submission__unit__path", 1, prefix_length))
-        .values("branch", "item")
-        .annotate(**_SUMS)
-    )
-    by_branch: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        by_branch.setdefault(row["branch"], {})[row["item"]] = row
-    result: dict[int, dict[str, Value]] = {}
-    for branch, items in by_branch.items():
-        unit_id = int(branch.rstrip("/").split("/")[-1]) if len(branch) == prefix_length else unit.pk
-        result[unit_id] = _totals(form, items)
-    return result
+        values = _accepted_values(campaign, form.code, unit).filter(
+            Q(submission__unit=unit) | Q(submission__unit__parent=unit)
+        )
+        rows = values.values("submission__unit_id", "item").annotate(**_SUMS)
+        by_unit: dict[int, dict[str, Any]] = {}
+        for row in rows:
+            by_unit.setdefault(row["submission__unit_id"], {})[row["item"]] = row
+        accepted = Submission.objects.filter(
+            Q(unit=unit) | Q(unit__parent=unit),
+            campaign=campaign,
+            form_code=form.code,
+            status=Submission.Status.ACCEPTED,
+        ).values_list("unit_id", flat=True)
+        counts = dict.fromkeys(accepted, 1)
+        return {unit_id: _totals(form, items) for unit_id, items in by_unit.items()}, counts
+    children, mine = branch_totals.drill_down(campaign, form.code, unit.pk)
+    result = {child_id: _totals(form, branch.sums) for child_id, branch in children.items()}
+    counts = {child_id: branch.tables for child_id, branch in children.items()}
+    if mine.tables:
+        result[unit.pk] = _totals(form, mine.sums)
+        counts[unit.pk] = mine.tables
+    return result, counts
 
 
 def _totals(form: Form, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, Value]:
@@ -232,14 +252,45 @@ class SubtreeTable(SubmissionState):
     submission: Submission | None
 
 
-def subtree_tables(campaign: Campaign, form_code: str, unit: Unit) -> list[SubtreeTable]:
-    """Every unit of the subtree (the unit first, then in tree order) with its table of this form."""
-    units = tree_order(unit_subtree(unit))
+#: The roll-up page names at most this many of the tables not yet in it (the dashboard lists them all).
+PENDING_SHOWN = 30
+
+
+def _expected(campaign: Campaign, unit: Unit, children: list[Unit]) -> dict[int, int]:
+    """How many tables each part of the roll-up should hold: per child (and the unit itself, by its own id)
+    the units of the child's subtree — one GROUP BY over the subtree's paths, the units' index alone — or,
+    with WHOLE_AREA, the child's own table."""
+    if reports_whole_area(campaign):
+        return {unit.pk: 1} | dict.fromkeys((child.pk for child in children), 1)
+    prefix_length = len(unit.path) + len(path_segment(0))
+    rows = (
+        unit_subtree(unit)
+        .annotate(branch=Substr("path", 1, prefix_length))
+        .values("branch")
+        .annotate(units=Count("pk"))
+        .values_list("branch", "units")
+    )
+    return {path_ids(branch)[-1]: count for branch, count in rows}
+
+
+def pending_tables(
+    campaign: Campaign, form_code: str, unit: Unit, limit: int | None = None
+) -> list[SubtreeTable]:
+    """The units whose table is not in the roll-up of `unit` (not accepted, or not started), in tree order;
+    with `limit`, the first that many by path, found through the index on the paths (not by reading every
+    unit of the subtree with its table). With WHOLE_AREA, the unit and its children only."""
+    accepted = Submission.objects.filter(
+        campaign=campaign, form_code=form_code, status=Submission.Status.ACCEPTED, unit=OuterRef("pk")
+    )
+    units = unit_subtree(unit).exclude(Exists(accepted)).order_by("path")
+    if reports_whole_area(campaign):
+        units = units.filter(Q(pk=unit.pk) | Q(parent=unit))
+    picked = tree_order(units[:limit] if limit is not None else units)
     found = {
         s.unit_id: s
-        for s in Submission.objects.filter(campaign=campaign, form_code=form_code, unit__in=units)
+        for s in Submission.objects.filter(campaign=campaign, form_code=form_code, unit__in=picked)
     }
-    return [SubtreeTable(u, found.get(u.pk)) for u in units]
+    return [SubtreeTable(u, found.get(u.pk)) for u in picked]
 
 
 @dataclass
@@ -287,26 +338,25 @@ class DrillDown:
         return [(part, _shown(value)) for part, value in self.lines]
 
 
+@dataclass(frozen=True)
+class TableCounts:
+    """How many tables a roll-up holds (accepted) of how many its units should report (expected)."""
+
+    accepted: int
+    expected: int
+
+
 def rollup_parts(
     campaign: Campaign, form: Form, unit: Unit, visible: Callable[[Unit], bool]
-) -> tuple[list[RollupPart], list[SubtreeTable]]:
+) -> tuple[list[RollupPart], TableCounts]:
     """The unit's children (each its whole area), then its own table, then — if any child may not be seen
-    one by one — those children together; with the subtree's tables for the counts. With WHOLE_AREA a child's
-    part is its own table (its reported whole area) and counts its own table only."""
+    one by one — those children together; with the counts of tables accepted and expected. With WHOLE_AREA a
+    child's part is its own table (its reported whole area) and counts its own table only. A few queries,
+    none reading every unit of the subtree with its table."""
     whole_area = reports_whole_area(campaign)
-    tables = subtree_tables(campaign, form.code, unit)
-    by_child = rollup_by_child(campaign, form.code, unit)
-    children = [t.unit for t in tables if t.unit.parent_id == unit.pk]
-    branch_of = {t.unit.pk: _branch(t.unit, unit) for t in tables}
-    accepted: dict[int, int] = {}
-    expected: dict[int, int] = {}
-    for table in tables:
-        if whole_area and table.unit.pk != unit.pk and table.unit.parent_id != unit.pk:
-            continue  # further down: in the child's own figure, not counted here
-        branch = branch_of[table.unit.pk]
-        expected[branch] = expected.get(branch, 0) + 1
-        if table.state == Submission.Status.ACCEPTED:
-            accepted[branch] = accepted.get(branch, 0) + 1
+    children = list(Unit.objects.filter(parent=unit).order_by("sort_order", "pk"))
+    by_child, accepted = _by_child(campaign, form, unit)
+    expected = _expected(campaign, unit, children)
     blank: dict[str, Value] = dict.fromkeys(form.codes)
     child_level = _("全辖（报送数）") if whole_area else _("全辖（含下级）")
     parts: list[RollupPart] = []
@@ -351,7 +401,7 @@ def rollup_parts(
                 child_level,
             )
         )
-    return parts, tables
+    return parts, TableCounts(sum(accepted.values()), sum(expected.values()))
 
 
 def _levels_of(campaign: Campaign, form: Form, parts: list[RollupPart], area: dict[str, Value]) -> Levels:
@@ -360,13 +410,6 @@ def _levels_of(campaign: Campaign, form: Form, parts: list[RollupPart], area: di
     below_parts = [part for part in parts if part.kind in ("child", "hidden")]
     below = combine_tables(form, [part.values for part in below_parts])
     return Levels(reports_whole_area(campaign), dict(own), below, area, has_below=bool(below_parts))
-
-
-def _branch(member: Unit, top: Unit) -> int:
-    """The id of the child of `top` whose subtree holds `member` (top's own id for top itself)."""
-    if member.pk == top.pk:
-        return top.pk
-    return int(member.path[len(top.path) : len(top.path) + PATH_DIGITS])
 
 
 @dataclass
@@ -380,7 +423,8 @@ class RollupPage:
     parts: list[RollupPart]
     accepted: int
     expected: int
-    pending: list[SubtreeTable]  # tables of the subtree not (yet) in the roll-up
+    pending: list[SubtreeTable]  # tables of the subtree not (yet) in the roll-up: the first PENDING_SHOWN
+    pending_count: int  # all of them
     drilldown: DrillDown | None
     levels: Levels
     scope: str  # the campaign's setting, explained
@@ -399,10 +443,10 @@ def rollup_page(
     whole_area = reports_whole_area(campaign)
     values = rollup(campaign, form.code, unit)
     result = compiled(form).validate(values)
-    parts, tables = rollup_parts(campaign, form, unit, visible)
-    if whole_area:  # only the unit's own table and its children's are in its figure or beside it
-        tables = [t for t in tables if t.unit.pk == unit.pk or t.unit.parent_id == unit.pk]
-    accepted = [t for t in tables if t.state == Submission.Status.ACCEPTED]
+    parts, counts = rollup_parts(campaign, form, unit, visible)
+    pending = (
+        pending_tables(campaign, form.code, unit, PENDING_SHOWN) if counts.accepted < counts.expected else []
+    )
     drilldown = None
     if item_code and form.has_item(item_code):
         item = form.item(item_code)
@@ -420,9 +464,10 @@ def rollup_page(
         result=result,
         rows=printed_rows(form, values, result),
         parts=parts,
-        accepted=len(accepted),
-        expected=len(tables),
-        pending=[t for t in tables if t.state != Submission.Status.ACCEPTED],
+        accepted=counts.accepted,
+        expected=counts.expected,
+        pending=pending,
+        pending_count=counts.expected - counts.accepted,
         drilldown=drilldown,
         levels=_levels_of(campaign, form, parts, values),
         scope=scope_label(campaign),
@@ -458,15 +503,15 @@ def comparison_grid(campaign: Campaign, form: Form, unit: Unit, *, visible: Call
     """Items as rows. OWN_LEVEL: the unit's children (each its whole area), its own table (本级) and the total
     (全辖) as columns. WHOLE_AREA: the children's tables, their sum 供核对 (never added), and the unit's own
     table — its whole area — last; a row whose children add up to more than that is a discrepancy."""
-    parts, tables = rollup_parts(campaign, form, unit, visible)
+    parts, counts = rollup_parts(campaign, form, unit, visible)
     if not reports_whole_area(campaign):
         total = RollupPart(
             "total",
             _("合计"),
             unit,
             rollup(campaign, form.code, unit),
-            len([t for t in tables if t.state == Submission.Status.ACCEPTED]),
-            len(tables),
+            counts.accepted,
+            counts.expected,
             _("全辖（含下级）"),
         )
         columns = [*parts, total]

@@ -38,6 +38,7 @@ from songnuan.notices.models import Notice
 from songnuan.notices.services import notify
 from songnuan.orgs.models import Unit
 from songnuan.orgs.permissions import can_fill
+from songnuan.reporting import branch_totals
 from songnuan.reporting.last_year import add_comparison, check_unit_table, last_year_values, ledger_values
 from songnuan.reporting.models import (
     ActivityReport,
@@ -448,6 +449,9 @@ def _review(submission: Submission, user: User, action: Action, comment: str) ->
     submission.reviewed_by = user
     submission.version += 1
     submission.save()
+    accepted = Submission.Status.ACCEPTED
+    if (old == accepted) != (submission.status == accepted):  # into the roll-up, or out of it
+        branch_totals.table_moved(submission, accepted=submission.status == accepted)
     _status_event(submission, user, old, comment)
     _notify_unit(submission, user, action, comment)
     return submission
