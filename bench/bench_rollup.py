@@ -169,6 +169,7 @@ def load_data(units: int, rng: random.Random) -> dict[str, Any]:
 
     from songnuan.campaigns.models import Campaign
     from songnuan.orgs.models import Unit
+    from songnuan.orgs.services import count_units_below
     from songnuan.reporting.models import Submission, SubmissionValue
 
     started = time.perf_counter()
@@ -195,6 +196,7 @@ def load_data(units: int, rng: random.Random) -> dict[str, Any]:
     rows = 0
     with transaction.atomic():
         Unit.objects.bulk_create(unit_rows, batch_size=2000)
+        count_units_below()  # what unit_create keeps, for units loaded in bulk
         city = Unit.objects.get(pk=1)
         campaign = Campaign.objects.create(
             title="2018年元旦春节送温暖活动（基准）",

@@ -19,10 +19,10 @@ from songnuan.formkit.definitions import get_form
 from songnuan.formkit.engine import Value
 from songnuan.formkit.rollup import combine_tables
 from songnuan.orgs.models import Unit
-from songnuan.orgs.services import unit_create, unit_move
+from songnuan.orgs.services import count_units_below, unit_create, unit_move, units_below_wrong
 from songnuan.reporting import branch_totals
 from songnuan.reporting.models import BranchTotals, BranchTotalsBuild, Submission, SubmissionValue
-from songnuan.reporting.rollup import accepted_below, flat_rollup, rollup, rollup_by_child
+from songnuan.reporting.rollup import accepted_below, flat_rollup, rollup, rollup_by_child, rollup_page
 from songnuan.reporting.services import stored_values, submission_accept, submission_unlock
 
 from ..formkit.strategies import GOOD
@@ -85,6 +85,15 @@ def assert_agrees(world: World, units: list[Unit]) -> None:
         for child in [u for u in units if u.parent_id == unit.pk]:
             assert by_child.get(child.pk, BLANK) == flat_rollup(world.campaign, WARMTH, child), child.name
     assert branch_totals.verify(world.campaign) == []
+    assert units_below_wrong() == {}
+    for unit in units:
+        page = rollup_page(world.campaign, FORM, unit, visible=lambda _unit: True)
+        subtree = Submission.objects.filter(
+            campaign=world.campaign, form_code=WARMTH, unit__path__startswith=unit.path
+        )
+        assert page.expected == Unit.objects.filter(path__startswith=unit.path).count(), unit.name
+        assert page.accepted == subtree.filter(status=Submission.Status.ACCEPTED).count(), unit.name
+        assert page.pending_count == page.expected - page.accepted
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -219,3 +228,39 @@ def test_the_rollup_page_reads_no_value_of_the_tables_below(world: World) -> Non
             assert client.get(page).status_code == 200
         values = SubmissionValue._meta.db_table
         assert not [query["sql"] for query in queries if values in query["sql"]], name
+
+
+# --- the count of units below each unit -----------------------------------------------------------------
+
+
+def test_each_unit_counts_the_units_below_it_through_adds_moves_and_removals(world: World) -> None:
+    """The roll-up counts the tables it expects from these counts: they follow every change of the tree."""
+
+    def below(*units: Unit) -> list[int]:
+        return [Unit.objects.get(pk=unit.pk).units_below for unit in units]
+
+    assert below(world.city, world.county, world.enterprise, world.sibling) == [3, 1, 0, 0]
+    leaf = unit_create(name="新企业工会", kind=Unit.Kind.ENTERPRISE, parent=world.enterprise)
+    assert below(world.city, world.county, world.enterprise) == [4, 2, 1]
+    unit_move(world.users["city_admin"], world.enterprise, world.sibling)  # with the leaf below it
+    assert below(world.city, world.county, world.sibling, world.enterprise) == [4, 0, 2, 1]
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/")
+    request.user = world.users["city_admin"]
+    leaf.refresh_from_db()  # as the admin reads it: below the moved enterprise now
+    site._registry[Unit].delete_model(request, leaf)
+    assert below(world.city, world.sibling, world.enterprise) == [3, 1, 0]
+    assert units_below_wrong() == {}
+
+
+def test_a_wrong_count_is_found_by_the_command_and_mended_by_rebuild(world: World) -> None:
+    Unit.objects.filter(pk=world.county.pk).update(units_below=7)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 difference"):
+        call_command("rollup_totals", stdout=out)
+    assert f"unit {world.county.pk}: keeps 7 unit(s) below it, the paths say 1" in out.getvalue()
+    call_command("rollup_totals", "--rebuild", stdout=io.StringIO())
+    assert Unit.objects.get(pk=world.county.pk).units_below == 1
+    assert count_units_below() == 0

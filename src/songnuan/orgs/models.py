@@ -50,6 +50,10 @@ class Unit(models.Model):
     #: `path__startswith`.
     path = models.CharField(max_length=255, db_index=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    #: How many units are below this one (its subtree less itself), kept by the services that add, move and
+    #: remove units (`services.count_units_below` adds them up afresh): a roll-up at the root of the country
+    #: counts the tables it expects from its children's rows, not by counting millions of units.
+    units_below = models.PositiveIntegerField(default=0, editable=False)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=50, blank=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -18,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from songnuan.orgs.models import Account, AuditEntry, Unit, path_segment
+from songnuan.orgs.models import Account, AuditEntry, Unit, path_ids, path_segment
 from songnuan.orgs.permissions import (
     PERSONAL_DATA_PERMISSION,
     may_grant_personal_data,
@@ -51,7 +52,57 @@ def unit_create(
     )
     unit.path = (parent.path if parent else "") + path_segment(unit.pk)
     unit.save(update_fields=["path"])
+    units_came(unit.path)
     return unit
+
+
+def _add_below(unit_ids: Iterable[int], change: int) -> None:
+    ids = list(unit_ids)
+    if ids and change:
+        Unit.objects.filter(pk__in=ids).update(units_below=F("units_below") + change)
+
+
+def units_came(path: str) -> None:
+    """A unit was added at `path`: one more unit below each unit above it."""
+    _add_below(path_ids(path)[:-1], 1)
+
+
+def units_went(path: str) -> None:
+    """The unit at `path` was removed (only a unit with none below it can be): one fewer above it."""
+    _add_below(path_ids(path)[:-1], -1)
+
+
+def units_moved(old_path: str, new_path: str, units: int) -> None:
+    """`units` units (a unit and its subtree) moved from `old_path` to `new_path`: the units above both
+    stay as they were."""
+    old_above, new_above = set(path_ids(old_path)[:-1]), set(path_ids(new_path)[:-1])
+    _add_below(old_above - new_above, -units)
+    _add_below(new_above - old_above, units)
+
+
+def units_below_wrong() -> dict[int, tuple[int, int]]:
+    """The units whose `units_below` is not what their paths say: {id: (kept, counted)}."""
+    counts: dict[int, int] = {}
+    kept: dict[int, int] = {}
+    rows = Unit.objects.values_list("pk", "path", "units_below").iterator(chunk_size=5000)
+    for pk, path, units_below in rows:
+        kept[pk] = units_below
+        counts.setdefault(pk, 0)
+        for above in path_ids(path)[:-1]:
+            counts[above] = counts.get(above, 0) + 1
+    return {pk: (kept[pk], count) for pk, count in counts.items() if pk in kept and kept[pk] != count}
+
+
+def count_units_below() -> int:
+    """Set every wrong `units_below` from the paths (units written around the services: a bulk load, an
+    older database); how many were wrong."""
+    wrong = units_below_wrong()
+    Unit.objects.bulk_update(
+        [Unit(pk=pk, units_below=counted) for pk, (_kept, counted) in wrong.items()],
+        ["units_below"],
+        batch_size=1000,
+    )
+    return len(wrong)
 
 
 @transaction.atomic
@@ -240,6 +291,7 @@ def unit_move(actor: AuthUser, unit: Unit, new_parent: Unit) -> Unit:
         depth=F("depth") + (new_parent.depth + 1 - unit.depth),
     )
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    units_moved(old_path, new_path, 1 + unit.units_below)
     unit_moved.send(sender=Unit, unit_id=unit.pk, old_path=old_path, new_path=new_path)
     unit.refresh_from_db()
     _audit(actor, AuditEntry.Action.UNIT_MOVED, unit, old=old_parent_name, new=new_parent.name)

@@ -211,12 +211,14 @@ def below(campaign: Campaign, form_code: str, unit_id: int) -> Branch:
     return Branch(row.tables - int(row.own_accepted), _sums(_added(row.values, row.own, -1)))
 
 
-def drill_down(campaign: Campaign, form_code: str, unit_id: int) -> tuple[dict[int, Branch], Branch]:
-    """The branches of the unit's children that hold an accepted table, and the unit's own table (one
-    query: a row a child)."""
-    rows = _read(campaign, form_code, Q(unit__parent_id=unit_id, tables__gt=0) | Q(unit_id=unit_id))
+def drill_down(
+    campaign: Campaign, form_code: str, unit_id: int, child_ids: Iterable[int]
+) -> tuple[dict[int, Branch], Branch]:
+    """The branches of the unit's children (`child_ids`) that hold an accepted table, and the unit's own
+    table (one query by the rows' key: a row a child)."""
+    rows = _read(campaign, form_code, Q(unit_id__in=[unit_id, *child_ids]))
     mine = rows.pop(unit_id, Kept())
-    children = {child: Branch(row.tables, _sums(row.values)) for child, row in rows.items()}
+    children = {child: Branch(row.tables, _sums(row.values)) for child, row in rows.items() if row.tables}
     return children, Branch(int(mine.own_accepted), _sums(mine.own))
 
 

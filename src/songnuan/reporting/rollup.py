@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from songnuan.campaigns.models import Campaign, ReportingScope
@@ -22,7 +21,7 @@ from songnuan.campaigns.selectors import units_taking_part
 from songnuan.formkit.definitions import Form, Item, ItemKind, get_form
 from songnuan.formkit.engine import CheckResult, Value, compiled, value_text
 from songnuan.formkit.rollup import combine, combine_tables
-from songnuan.orgs.models import Unit, path_ids, path_segment
+from songnuan.orgs.models import Unit
 from songnuan.orgs.selectors import unit_subtree
 from songnuan.reporting import branch_totals
 from songnuan.reporting.catalogue import PrintedRow, printed_rows
@@ -90,11 +89,12 @@ def rollup_by_child(campaign: Campaign, form_code: str, unit: Unit) -> dict[int,
     whole area of that child — with OWN_LEVEL the child's maintained branch (one row a child); with
     WHOLE_AREA the child's own accepted table (the units further down are left out). A child (or `unit`)
     with no accepted table in it is left out."""
-    return _by_child(campaign, get_form(form_code), unit)[0]
+    children = Unit.objects.filter(parent=unit).values_list("pk", flat=True)
+    return _by_child(campaign, get_form(form_code), unit, list(children))[0]
 
 
 def _by_child(
-    campaign: Campaign, form: Form, unit: Unit
+    campaign: Campaign, form: Form, unit: Unit, child_ids: list[int]
 ) -> tuple[dict[int, dict[str, Value]], dict[int, int]]:
     """`rollup_by_child`, and how many accepted tables each part holds (by the same keys)."""
     if reports_whole_area(campaign):
@@ -113,7 +113,7 @@ def _by_child(
         ).values_list("unit_id", flat=True)
         counts = dict.fromkeys(accepted, 1)
         return {unit_id: _totals(form, items) for unit_id, items in by_unit.items()}, counts
-    children, mine = branch_totals.drill_down(campaign, form.code, unit.pk)
+    children, mine = branch_totals.drill_down(campaign, form.code, unit.pk, child_ids)
     result = {child_id: _totals(form, branch.sums) for child_id, branch in children.items()}
     counts = {child_id: branch.tables for child_id, branch in children.items()}
     if mine.tables:
@@ -258,19 +258,11 @@ PENDING_SHOWN = 30
 
 def _expected(campaign: Campaign, unit: Unit, children: list[Unit]) -> dict[int, int]:
     """How many tables each part of the roll-up should hold: per child (and the unit itself, by its own id)
-    the units of the child's subtree — one GROUP BY over the subtree's paths, the units' index alone — or,
-    with WHOLE_AREA, the child's own table."""
+    the units of the child's subtree, from the count each unit keeps of the units below it (no query) —
+    or, with WHOLE_AREA, the child's own table."""
     if reports_whole_area(campaign):
         return {unit.pk: 1} | dict.fromkeys((child.pk for child in children), 1)
-    prefix_length = len(unit.path) + len(path_segment(0))
-    rows = (
-        unit_subtree(unit)
-        .annotate(branch=Substr("path", 1, prefix_length))
-        .values("branch")
-        .annotate(units=Count("pk"))
-        .values_list("branch", "units")
-    )
-    return {path_ids(branch)[-1]: count for branch, count in rows}
+    return {unit.pk: 1} | {child.pk: 1 + child.units_below for child in children}
 
 
 def pending_tables(
@@ -355,7 +347,7 @@ def rollup_parts(
     none reading every unit of the subtree with its table."""
     whole_area = reports_whole_area(campaign)
     children = list(Unit.objects.filter(parent=unit).order_by("sort_order", "pk"))
-    by_child, accepted = _by_child(campaign, form, unit)
+    by_child, accepted = _by_child(campaign, form, unit, [child.pk for child in children])
     expected = _expected(campaign, unit, children)
     blank: dict[str, Value] = dict.fromkeys(form.codes)
     child_level = _("全辖（报送数）") if whole_area else _("全辖（含下级）")

@@ -1,4 +1,5 @@
-"""Check, or add up afresh, the maintained roll-up totals (`songnuan.reporting.branch_totals`).
+"""Check, or add up afresh, the maintained roll-up totals (`songnuan.reporting.branch_totals`) and each unit's
+count of the units below it (`Unit.units_below`, from which the roll-up counts the tables it expects).
 
 .venv/bin/python manage.py rollup_totals            # compare with the accepted tables (exit 1: a difference)
 .venv/bin/python manage.py rollup_totals --rebuild  # add every campaign's branches up afresh
@@ -12,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from songnuan.campaigns.models import Campaign
+from songnuan.orgs.services import count_units_below, units_below_wrong
 from songnuan.reporting import branch_totals
 
 
@@ -31,6 +33,13 @@ class Command(BaseCommand):
             if not campaigns.exists():
                 raise CommandError(f"no campaign {options['campaign']}")
         differences = 0
+        if options["rebuild"]:
+            self.stdout.write(f"{count_units_below()} unit(s) had a wrong count of units below them")
+        else:
+            wrong = units_below_wrong()
+            for pk, (kept, counted) in list(wrong.items())[:50]:
+                self.stdout.write(f"unit {pk}: keeps {kept} unit(s) below it, the paths say {counted}")
+            differences += len(wrong)
         for campaign in campaigns:
             if options["rebuild"]:
                 for code, branches in branch_totals.rebuild(campaign).items():
