@@ -125,6 +125,22 @@ def test_a_reviewer_sees_the_table_read_only(world: World) -> None:
     assert '<textarea name="explain-' not in page and "（未写说明）" in page
 
 
+def test_a_table_accepted_with_no_reviewer_on_record_still_opens(world: World) -> None:
+    """Tables loaded from elsewhere (last year's, the demo's) may carry a review time but no reviewer: the
+    page says when, and does not fail on who."""
+    accepted_at = dt.datetime(2017, 2, 4, 1, 0, tzinfo=dt.UTC)
+    Submission.objects.create(
+        campaign=world.campaign,
+        unit=world.enterprise,
+        form_code=FORM,
+        status=Submission.Status.ACCEPTED,
+        reviewed_at=accepted_at,
+    )
+    response = world.client("enterprise_reporter").get(url(world, world.enterprise))
+    assert response.status_code == 200
+    assert "审核：2017-02-04 09:00" in response.content.decode()
+
+
 def test_a_reviewer_sees_a_table_not_started_without_creating_it(world: World) -> None:
     response = world.client("county_reviewer").get(url(world, world.enterprise))
     assert response.status_code == 200 and "未填报" in response.content.decode()

@@ -256,6 +256,12 @@ class Command(BaseCommand):
         )
         campaign.addressees.set([units[key] for key in spec["addressees"]])
         accepted_at = timezone.make_aware(dt.datetime(2017, 2, 4, 9, 0))
+        # Accepted by the city's reviewer, as through the workflow (a page names who accepted a table).
+        accepted_by = (
+            Account.objects.filter(unit=campaign.owner, role=Account.Role.REVIEWER)
+            .values_list("user", flat=True)
+            .first()
+        )
         for table in data["submissions"]:
             unit = units[table["unit"]]
             for form_code in campaign.form_codes:
@@ -273,6 +279,7 @@ class Command(BaseCommand):
                     report_date=dt.date(2017, 2, 3),
                     submitted_at=accepted_at,
                     reviewed_at=accepted_at,
+                    reviewed_by_id=accepted_by,
                 )
                 SubmissionValue.objects.bulk_create(
                     SubmissionValue(
