@@ -16,7 +16,9 @@ keep them: a writer that sets a status around `reporting.services` must rebuild.
 
 Concurrency (PostgreSQL; SQLite writes one transaction at a time): a writer holds the campaign row in KEY
 SHARE mode and the rows it adjusts FOR UPDATE, always in unit order (so two writers never wait for each
-other in a circle); a build holds the campaign row FOR UPDATE.
+other in a circle); a build holds the campaign row FOR UPDATE, and so does a unit's move, for every campaign
+with kept rows (an accept below the moved unit then either finished first, and its table moves with the
+branch, or starts after and reads the new paths).
 """
 
 from __future__ import annotations
@@ -278,12 +280,15 @@ def unit_moved(unit_id: int, old_path: str, new_path: str) -> None:
     old_above, new_above = set(path_ids(old_path)[:-1]), set(path_ids(new_path)[:-1])
     # The units above both stay as they are.
     signs = {**dict.fromkeys(old_above - new_above, -1), **dict.fromkeys(new_above - old_above, 1)}
-    moved = BranchTotals.objects.filter(unit_id=unit_id, tables__gt=0).values_list(
-        "campaign_id", "form_code", "tables", "values"
-    )
-    for campaign_id, form_code, count, entries in list(moved):
-        with transaction.atomic():
-            lock_campaign(campaign_id, exclusive=False)
+    with transaction.atomic():
+        # Every campaign with kept rows, exclusively (a move is rare): an accept in flight below the unit has
+        # finished before the branch is read, and one that comes after reads the new paths.
+        for campaign_id in sorted(set(BranchTotalsBuild.objects.values_list("campaign_id", flat=True))):
+            lock_campaign(campaign_id, exclusive=True)
+        moved = BranchTotals.objects.filter(unit_id=unit_id, tables__gt=0).values_list(
+            "campaign_id", "form_code", "tables", "values"
+        )
+        for campaign_id, form_code, count, entries in list(moved):
             _adjust(campaign_id, form_code, signs, entries, count)
 
 
