@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,8 +98,11 @@ def tables_to_fill(user: User, account: Account, today: dt.date) -> list[TodoTab
 
 def tables_to_review(user: User) -> list[TodoTable]:
     """Submitted tables waiting for this user's decision (`may_review_table`), the oldest first."""
+    # Per submitted table, whether the user sees its unit (by key): the submitted tables are few, the units
+    # the user sees may be a country's, and `unit__in` made SQLite list them all first.
+    visible = Exists(units_visible_to(user).filter(pk=OuterRef("unit_id")))
     submitted = (
-        Submission.objects.filter(status=Submission.Status.SUBMITTED, unit__in=units_visible_to(user))
+        Submission.objects.filter(visible, status=Submission.Status.SUBMITTED)
         .select_related("unit", "campaign")
         .order_by("submitted_at", "id")
     )
