@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -27,6 +26,7 @@ from songnuan.reporting.services import stored_values, submission_accept, submis
 
 from ..formkit.strategies import GOOD
 from ..world import World
+from .test_rollup_oracle import store
 from .test_workflow_services import submitted
 
 WARMTH = "warmth-2018"
@@ -41,15 +41,9 @@ tree = st.lists(st.integers(min_value=0, max_value=20), min_size=0, max_size=5)
 operation = st.tuples(st.sampled_from(["accept", "unlock", "move"]), st.integers(0, 50), st.integers(0, 50))
 
 
-def store(world: World, unit: Unit, values: Mapping[str, Value]) -> Submission:
-    submission = Submission.objects.create(
-        campaign=world.campaign, unit=unit, form_code=WARMTH, status=Submission.Status.SUBMITTED
-    )
-    SubmissionValue.objects.bulk_create(
-        SubmissionValue(submission=submission, item=code, number=Decimal(value))
-        for code, value in values.items()
-        if isinstance(value, int | Decimal)
-    )
+def submitted_table(world: World, unit: Unit, values: Mapping[str, Value]) -> Submission:
+    submission = store(world, unit, Submission.Status.SUBMITTED, values)
+    assert submission is not None
     return submission
 
 
@@ -119,7 +113,9 @@ def test_maintained_totals_equal_the_flat_group_by_through_accepts_unlocks_and_m
                     name=f"工会{number}", kind=Unit.Kind.ENTERPRISE, parent=units[parent % len(units)]
                 )
             )
-        submissions = [store(world, unit, values) for unit, values in zip(units, tables, strict=False)]
+        submissions = [
+            submitted_table(world, unit, values) for unit, values in zip(units, tables, strict=False)
+        ]
         branch_totals.build(world.campaign.pk, WARMTH)  # from here on every change is kept, not rebuilt
         built = BranchTotalsBuild.objects.get(campaign=world.campaign, form_code=WARMTH).built_at
         for kind, first, second in operations:

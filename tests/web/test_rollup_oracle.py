@@ -31,9 +31,10 @@ table = st.fixed_dictionaries({code: st.one_of(st.none(), GOOD[FORM.item(code).k
 unit_table = st.tuples(st.sampled_from(STATUSES), table)
 
 
-def store(world: World, unit: Unit, status: str | None, values: Mapping[str, Value]) -> None:
+def store(world: World, unit: Unit, status: str | None, values: Mapping[str, Value]) -> Submission | None:
+    """The unit's table in `status` with `values` (the numbers; None: no table)."""
     if status is None:
-        return
+        return None
     submission = Submission.objects.create(
         campaign=world.campaign, unit=unit, form_code=WARMTH, status=status
     )
@@ -42,6 +43,7 @@ def store(world: World, unit: Unit, status: str | None, values: Mapping[str, Val
         for code, value in values.items()
         if isinstance(value, int | Decimal)
     )
+    return submission
 
 
 def assert_same(found: Mapping[str, Value], expected: Mapping[str, Value]) -> None:

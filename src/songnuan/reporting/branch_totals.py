@@ -176,40 +176,40 @@ def _read(campaign: Campaign, form_code: str, which: Q) -> dict[int, Kept]:
     """The rows `which` picks, built first if the campaign's form has none yet: one query when rows are
     found (it asks whether they are built as it reads them), two when none is."""
     built = Exists(BranchTotalsBuild.objects.filter(campaign=campaign, form_code=form_code))
-    fields = ("unit_id", "tables", "values", "own_accepted", "own")
-    rows = list(
+    picked = (
         BranchTotals.objects.filter(which, campaign=campaign, form_code=form_code)
         .annotate(built=built)
-        .values_list(*fields, "built")
+        .values_list("unit_id", "tables", "values", "own_accepted", "own", "built")
     )
+    rows = list(picked)
     if (rows and not rows[0][-1]) or (not rows and not _built(campaign.pk, form_code)):
         build(campaign.pk, form_code)
-        rows = list(
-            BranchTotals.objects.filter(which, campaign=campaign, form_code=form_code)
-            .annotate(built=built)
-            .values_list(*fields, "built")
-        )
+        rows = list(picked.all())
     return {
         unit_id: Kept(tables, values, own_accepted, own)
         for unit_id, tables, values, own_accepted, own, _ in rows
     }
 
 
+def _row(campaign: Campaign, form_code: str, unit_id: int) -> Kept:
+    return _read(campaign, form_code, Q(unit_id=unit_id)).get(unit_id, Kept())
+
+
 def area(campaign: Campaign, form_code: str, unit_id: int) -> Branch:
     """The unit's branch: its own accepted table and every accepted table below it (one row)."""
-    row = _read(campaign, form_code, Q(unit_id=unit_id)).get(unit_id, Kept())
+    row = _row(campaign, form_code, unit_id)
     return Branch(row.tables, _sums(row.values))
 
 
 def own(campaign: Campaign, form_code: str, unit_id: int) -> Branch:
     """The unit's own accepted table alone (one row)."""
-    row = _read(campaign, form_code, Q(unit_id=unit_id)).get(unit_id, Kept())
+    row = _row(campaign, form_code, unit_id)
     return Branch(int(row.own_accepted), _sums(row.own))
 
 
 def below(campaign: Campaign, form_code: str, unit_id: int) -> Branch:
     """Every accepted table below the unit: its branch with its own table taken out (one row)."""
-    row = _read(campaign, form_code, Q(unit_id=unit_id)).get(unit_id, Kept())
+    row = _row(campaign, form_code, unit_id)
     return Branch(row.tables - int(row.own_accepted), _sums(_added(row.values, row.own, -1)))
 
 

@@ -67,7 +67,7 @@ def rollup(campaign: Campaign, form_code: str, unit: Unit) -> dict[str, Value]:
 
 def flat_rollup(campaign: Campaign, form_code: str, unit: Unit) -> dict[str, Value]:
     """`rollup` with OWN_LEVEL by one GROUP BY over every accepted value of the subtree: what the maintained
-    rows must always equal (the tests and the benchmark hold them to it)."""
+    rows must always equal (the tests hold them to it)."""
     rows = _accepted_values(campaign, form_code, unit).values("item").annotate(**_SUMS)
     return _totals(get_form(form_code), {row["item"]: row for row in rows})
 
@@ -265,11 +265,9 @@ def _expected(campaign: Campaign, unit: Unit, children: list[Unit]) -> dict[int,
     return {unit.pk: 1} | {child.pk: 1 + child.units_below for child in children}
 
 
-def pending_tables(
-    campaign: Campaign, form_code: str, unit: Unit, limit: int | None = None
-) -> list[SubtreeTable]:
-    """The units whose table is not in the roll-up of `unit` (not accepted, or not started), in tree order;
-    with `limit`, the first that many by path, found through the index on the paths (not by reading every
+def pending_tables(campaign: Campaign, form_code: str, unit: Unit, limit: int) -> list[SubtreeTable]:
+    """The units whose table is not in the roll-up of `unit` (not accepted, or not started), in tree order:
+    the first `limit` of them by path, found through the index on the paths (not by reading every
     unit of the subtree with its table). With WHOLE_AREA, the unit and its children only."""
     accepted = Submission.objects.filter(
         campaign=campaign, form_code=form_code, status=Submission.Status.ACCEPTED, unit=OuterRef("pk")
@@ -277,7 +275,7 @@ def pending_tables(
     units = unit_subtree(unit).exclude(Exists(accepted)).order_by("path")
     if reports_whole_area(campaign):
         units = units.filter(Q(pk=unit.pk) | Q(parent=unit))
-    picked = tree_order(units[:limit] if limit is not None else units)
+    picked = tree_order(units[:limit])
     found = {
         s.unit_id: s
         for s in Submission.objects.filter(campaign=campaign, form_code=form_code, unit__in=picked)
