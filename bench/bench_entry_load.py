@@ -360,14 +360,16 @@ def direct_sessions(folder: Path, count: int) -> list[dict[str, str]]:
     return [{made["cookie"]: key} for key in made["keys"]]
 
 
-def form_login(port: int, login_path: str) -> dict[str, str]:
+def form_login(
+    port: int, login_path: str, username: str = USERNAME, password: str = PASSWORD
+) -> dict[str, str]:
     """Log in through the login page: GET it (CSRF cookie and token), POST the form; the cookies."""
     status, body, headers = fetch(port, login_path)
     if status != 200:
         raise RuntimeError(f"GET {login_path}: HTTP {status}")
     cookies = set_cookies(headers)
     match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    form = {"username": USERNAME, "password": PASSWORD}
+    form = {"username": username, "password": password}
     if match:
         form["csrfmiddlewaretoken"] = match.group(1).decode()
     status, body, headers = fetch(port, login_path, cookies=cookies, form=form)
