@@ -39,12 +39,12 @@ from songnuan.api.schemas import (
     unit_out,
 )
 from songnuan.campaigns.models import Campaign
-from songnuan.campaigns.selectors import unit_takes_part
+from songnuan.campaigns.selectors import campaign_for_unit, unit_takes_part
 from songnuan.formkit import engine
 from songnuan.formkit.definitions import Form, get_form
 from songnuan.formkit.values import parse_value
 from songnuan.orgs.models import Unit
-from songnuan.orgs.permissions import can_fill, can_see_rollup, may_review_table
+from songnuan.orgs.permissions import can_fill, can_see_rollup, may_review_table, unit_visible
 from songnuan.reporting import services
 from songnuan.reporting.findings import findings_html
 from songnuan.reporting.last_year import check_unit_table
@@ -76,7 +76,21 @@ def _form(campaign: Campaign, form_code: str) -> Form:
 def _target(
     request: HttpRequest, campaign_id: int, unit_id: int, form_code: str
 ) -> tuple[User, Campaign, Unit, Form]:
+    """The campaign, unit and form a table call names, or the refusal `_checked_target` gives, in its order.
+    In two queries when all is well: a unit the user sees that takes part in the campaign makes the campaign
+    visible to the user too (its owner or an addressee lies on the unit's path, so in the user's subtree or
+    above the user's unit: `campaigns_visible_to`), so its own visibility query is asked only on a refusal."""
     user = user_of(request)
+    unit = Unit.objects.filter(pk=unit_id).first()
+    found = campaign_for_unit(campaign_id, unit) if unit is not None else None
+    if found is not None and found[1] and unit is not None and unit_visible(user, unit):
+        return user, found[0], unit, _form(found[0], form_code)
+    return _checked_target(user, campaign_id, unit_id, form_code)
+
+
+def _checked_target(
+    user: User, campaign_id: int, unit_id: int, form_code: str
+) -> tuple[User, Campaign, Unit, Form]:
     campaign = visible_campaign(user, campaign_id)
     form = _form(campaign, form_code)
     unit = visible_unit(user, unit_id)
@@ -110,6 +124,22 @@ def _finding(violation: engine.Violation) -> Finding:
         actual=cell_value(violation.actual),
         difference=cell_value(violation.difference),
     )
+
+
+#: Each form's items as the API lists them, built once per form object (they are the same in every answer; a
+#: save's answer built them anew each time, ≈ 60 schema objects).
+_ITEMS: dict[str, tuple[Form, list[ItemOut]]] = {}
+
+
+def _items_out(form: Form) -> list[ItemOut]:
+    kept = _ITEMS.get(form.code)
+    if kept is None or kept[0] is not form:
+        kept = (
+            form,
+            [ItemOut(code=i.code, label=i.label, unit=i.unit, kind=i.kind.value) for i in form.items],
+        )
+        _ITEMS[form.code] = kept
+    return kept[1]
 
 
 def _form_ref(form: Form) -> FormRef:
@@ -160,7 +190,7 @@ def table(
             fill=fill,
             review=may_review_table(user, unit, submission.campaign.owner_id if submission else None),
         ),
-        items=[ItemOut(code=i.code, label=i.label, unit=i.unit, kind=i.kind.value) for i in form.items],
+        items=_items_out(form),
         # Explanations can be written only by who may fill the unit: a reader's fragment shows them as text.
         findings_html=FindingsHtml(
             **findings_html(

@@ -1,23 +1,26 @@
 """The findings of a check as the entry page shows them, rendered once, on the server.
 
-`campaign/_findings.html` holds them as named partials: the summary line (`summary`), a row's messages
-(`messages`; its state is the row's `data-state`), every row's state and messages (`rows`), and the warnings
-with their explanations (`explanations`). The entry page includes those partials when it is first drawn, with
-the context `findings_context` builds; the API's check and save answers carry them rendered by
-`findings_html`, and entry.js swaps them in. No script builds a finding.
+`campaign/_findings.html` holds two of them as named partials: the summary line (`summary`) and the warnings
+with their explanations (`explanations`). Every row's state and messages (`rows`) are built in Python
+(`rows_html`): a template loop over the table's rows was a third of an autosave's answer. The entry page
+includes the partials when it is first drawn, with the context `findings_context` builds (its rows come from
+`entry_rows`); the API's check and save answers carry the three fragments rendered by `findings_html`, and
+entry.js swaps them in. No script builds a finding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from django.template.loader import render_to_string
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from songnuan.formkit.definitions import Form
 from songnuan.formkit.engine import CheckResult, Value, Violation
-from songnuan.reporting.catalogue import printed_rows
+from songnuan.reporting.catalogue import PrintedRow, printed_rows
 
 TEMPLATE = "campaign/_findings.html"
 
@@ -72,6 +75,28 @@ def findings_context(
     }
 
 
+def _e(value: object) -> str:
+    return str(conditional_escape(str(value)))
+
+
+def rows_html(rows: Sequence[PrintedRow]) -> SafeString:
+    """Each row's state and messages, as `<tr data-item data-state><td class="msgs">…</td></tr>` lines (the
+    HTML the template loop drew, byte for byte: tests/web/test_findings_rows.py compares them), every text
+    escaped as autoescaping escapes it."""
+    parts: list[str] = []
+    add = parts.append
+    for row in rows:
+        add(f'<tr data-item="{_e(row.code)}"')
+        if row.state:
+            add(f' data-state="{_e(row.state)}"')
+        add('><td class="msgs">')
+        for severity, message in row.messages:
+            add(f'<div class="msg {_e(severity)}">{_e(message)}</div>')
+        add("</td></tr>\n")
+    # Safe by construction: every piece from a row is escaped above.
+    return mark_safe("".join(parts))
+
+
 def findings_html(
     form: Form,
     check: CheckResult,
@@ -88,6 +113,6 @@ def findings_html(
     context["empty"] = is_empty(values)
     return Fragments(
         summary=render_to_string(f"{TEMPLATE}#summary", context),
-        rows=render_to_string(f"{TEMPLATE}#rows", context),
+        rows=rows_html(context["rows"]),
         explanations=render_to_string(f"{TEMPLATE}#explanations", context),
     )

@@ -193,6 +193,7 @@ def submission_save(
     """
     check_permission(Action.SAVE, user, submission)
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    locked.campaign = submission.campaign  # not changed by a save; read once, not again for the check below
     _check_state(Action.SAVE, locked)
     current = stored_values(locked)
     if version != locked.version:
