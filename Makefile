@@ -15,7 +15,7 @@ TEST_SEED ?= 20261202
 
 LOCALE_MO := locale/en/LC_MESSAGES/django.mo
 
-.PHONY: messages demo run dev test lint typecheck pytest pytest-pg mutation bench bench-rollup bench-load bench-archive clean secret-key
+.PHONY: messages demo run dev test lint typecheck pytest pytest-pg mutation bench bench-rollup bench-load bench-rush bench-archive clean secret-key
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.12 或更高版本 (Django 6)。请安装后重试，或用 make PYTHON=... 指定。"; exit 1; }
@@ -101,6 +101,10 @@ bench-rollup: secret-key
 
 bench-load: secret-key
 	$(BIN)/python bench/bench_entry_load.py --db sqlite
+
+# 300 reporters log in, autosave 20 times and submit against gunicorn + PostgreSQL (≈ 5 minutes).
+bench-rush: secret-key
+	$(BIN)/python bench/bench_deadline_rush.py --db postgres
 
 # A million generated households: import against a raw bulk insert, memory, search p95 (≈ 20 minutes).
 bench-archive: secret-key

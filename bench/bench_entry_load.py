@@ -311,7 +311,7 @@ def set_cookies(headers: http.client.HTTPMessage) -> dict[str, str]:
 
 
 def lookups(folder: Path) -> dict[str, Any]:
-    """The campaign id, the unit id and the login URL, read through Django with the bench settings."""
+    """The demo campaign's id, the unit id and the login URL, read through Django with the bench settings."""
     code = textwrap.dedent(
         f"""
         import json
@@ -319,13 +319,15 @@ def lookups(folder: Path) -> dict[str, Any]:
         django.setup()
         from django.urls import NoReverseMatch, reverse
         from songnuan.campaigns.models import Campaign
+        from songnuan.demo.management.commands.seed_demo import demo_data
         from songnuan.orgs.models import Unit
         try:
             login = reverse("login")
         except NoReverseMatch:
             login = None
         print(json.dumps({{
-            "campaign": Campaign.objects.order_by("id").first().pk,
+            # the demo's campaign of this year (the reporter's draft), not last year's (accepted, read-only)
+            "campaign": Campaign.objects.get(document_number=demo_data()["campaign"]["document_number"]).pk,
             "unit": Unit.objects.get(name={UNIT_NAME!r}).pk,
             "login": login,
         }}))
