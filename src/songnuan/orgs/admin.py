@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from songnuan.orgs.models import Account, Unit, path_segment
 from songnuan.orgs.services import units_came, units_moved, units_went
-from songnuan.orgs.signals import unit_moved
+from songnuan.orgs.signals import unit_moved, unit_moving
 from songnuan.orgs.throttle import AdminLoginForm
 
 # /admin/login/ is throttled exactly like /login/ (one mechanism, songnuan.orgs.throttle): without this,
@@ -24,6 +24,8 @@ class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in 
     def save_model(self, request: object, obj: Unit, form: object, change: bool) -> None:
         # Keep the materialised path right, since the permission rules and the roll-up rely on it, and the
         # counts of units below it that the roll-up reads.
+        if change and Unit.objects.filter(pk=obj.pk).exclude(parent_id=obj.parent_id).exists():
+            unit_moving.send(sender=Unit, unit_id=obj.pk)  # before the row is written (see the signal)
         super().save_model(request, obj, form, change)  # type: ignore[arg-type]
         expected = (obj.parent.path if obj.parent else "") + path_segment(obj.pk)
         if obj.path != expected:

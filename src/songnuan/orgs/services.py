@@ -27,7 +27,7 @@ from songnuan.orgs.permissions import (
     may_manage_unit,
     may_restructure_unit,
 )
-from songnuan.orgs.signals import unit_moved
+from songnuan.orgs.signals import unit_moved, unit_moving
 
 
 @transaction.atomic
@@ -256,6 +256,7 @@ def unit_move(actor: AuthUser, unit: Unit, new_parent: Unit) -> Unit:
             unit=unit.name, parent=new_parent.name
         ),
     )
+    unit_moving.send(sender=Unit, unit_id=unit.pk)  # the apps' campaign locks first (see the signal)
     # Read both again under a lock: the tree may have changed since the page was shown.
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     new_parent = Unit.objects.select_for_update().get(pk=new_parent.pk)

@@ -274,6 +274,14 @@ def table_moved(submission: Submission, *, accepted: bool) -> None:
         _adjust(submission.campaign_id, submission.form_code, signs, change, 1, own_of=submission.unit_id)
 
 
+def lock_for_move() -> None:
+    """Every campaign with kept rows, exclusively (a move is rare): an accept in flight below the moved unit
+    has finished before its branch is read, and one that comes after reads the new paths. Taken before the
+    move locks any unit (`orgs.signals.unit_moving`), as every writer takes its campaign before its units."""
+    for campaign_id in sorted(set(BranchTotalsBuild.objects.values_list("campaign_id", flat=True))):
+        lock_campaign(campaign_id, exclusive=True)
+
+
 def unit_moved(unit_id: int, old_path: str, new_path: str) -> None:
     """A unit and its subtree were put under another unit: in every campaign and form its branch's row is
     taken from the units that were above it and added to those now above it. Inside the move's transaction."""
@@ -281,10 +289,7 @@ def unit_moved(unit_id: int, old_path: str, new_path: str) -> None:
     # The units above both stay as they are.
     signs = {**dict.fromkeys(old_above - new_above, -1), **dict.fromkeys(new_above - old_above, 1)}
     with transaction.atomic():
-        # Every campaign with kept rows, exclusively (a move is rare): an accept in flight below the unit has
-        # finished before the branch is read, and one that comes after reads the new paths.
-        for campaign_id in sorted(set(BranchTotalsBuild.objects.values_list("campaign_id", flat=True))):
-            lock_campaign(campaign_id, exclusive=True)
+        lock_for_move()  # taken already when the move began (`unit_moving`); again for a caller that did not
         moved = BranchTotals.objects.filter(unit_id=unit_id, tables__gt=0).values_list(
             "campaign_id", "form_code", "tables", "values"
         )
