@@ -47,13 +47,29 @@ def _in_thread(work: Callable[[], None], errors: list[BaseException]) -> threadi
     return thread
 
 
-def test_a_move_and_a_writer_holding_its_campaign_both_finish(world: World) -> None:
-    campaign = world.campaign
-    branch_totals.build(campaign.pk, campaign.form_codes[0])  # kept rows: a move locks this campaign
+def _race_a_move(world: World, writer: Callable[[threading.Event, threading.Event], None]) -> None:
+    """`writer(holding, move_started)` in one thread, the move of 东宝区总工会 (with the enterprise below it)
+    under 钟祥市总工会 in another, begun once the writer holds its first lock; both must finish."""
     holding, move_started = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
-    def writer() -> None:
+    def mover() -> None:
+        holding.wait(10)
+        move_started.set()
+        unit_move(world.users["city_admin"], world.county, world.sibling)
+
+    threads = [_in_thread(lambda: writer(holding, move_started), errors), _in_thread(mover, errors)]
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+
+
+def test_a_move_and_a_writer_holding_its_campaign_both_finish(world: World) -> None:
+    campaign = world.campaign
+    branch_totals.build(campaign.pk, campaign.form_codes[0])  # kept rows: a move locks this campaign
+
+    def writer(holding: threading.Event, move_started: threading.Event) -> None:
         with transaction.atomic():
             lock_campaign(campaign.pk, exclusive=False)
             holding.set()
@@ -61,16 +77,7 @@ def test_a_move_and_a_writer_holding_its_campaign_both_finish(world: World) -> N
             time.sleep(HEAD_START)
             list(Unit.objects.select_for_update().filter(pk=world.enterprise.pk).values_list("pk"))
 
-    def mover() -> None:
-        holding.wait(10)
-        move_started.set()
-        unit_move(world.users["city_admin"], world.county, world.sibling)
-
-    threads = [_in_thread(writer, errors), _in_thread(mover, errors)]
-    for thread in threads:
-        thread.join(30)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    _race_a_move(world, writer)
     world.enterprise.refresh_from_db()
     assert world.enterprise.path.startswith(Unit.objects.get(pk=world.sibling.pk).path)
 
@@ -85,10 +92,8 @@ def test_a_move_and_a_ledger_writer_holding_its_unit_both_finish(world: World) -
 
     campaign = world.campaign
     branch_totals.build(campaign.pk, campaign.form_codes[0])
-    holding, move_started = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
-    def writer() -> None:
+    def writer(holding: threading.Event, move_started: threading.Event) -> None:
         with transaction.atomic():
             _lock_unit(campaign.pk, world.enterprise)
             holding.set()
@@ -96,13 +101,4 @@ def test_a_move_and_a_ledger_writer_holding_its_unit_both_finish(world: World) -
             time.sleep(HEAD_START)
             totals.changed(campaign.pk, [world.enterprise.pk])
 
-    def mover() -> None:
-        holding.wait(10)
-        move_started.set()
-        unit_move(world.users["city_admin"], world.county, world.sibling)
-
-    threads = [_in_thread(writer, errors), _in_thread(mover, errors)]
-    for thread in threads:
-        thread.join(30)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    _race_a_move(world, writer)
