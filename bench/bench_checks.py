@@ -181,7 +181,7 @@ def load(units: int, households: int, help_records: int) -> dict[str, Any]:
     from songnuan.archive.models import Household, Plan
     from songnuan.campaigns.models import Campaign
     from songnuan.ledger.models import BatchLine, FundSource, HelpItem, HelpRecord, PaymentBatch
-    from songnuan.orgs.models import Account, Unit
+    from songnuan.orgs.models import Account, Unit, path_segment
 
     started = time.perf_counter()
     shape = tree_shape(max(units, LEAF_START + 1))
@@ -189,7 +189,7 @@ def load(units: int, households: int, help_records: int) -> dict[str, Any]:
     paths: dict[int, str] = {}
     unit_rows = []
     for pk, parent, kind, depth in shape:
-        paths[pk] = (paths[parent] if parent is not None else "") + f"{pk:06d}/"
+        paths[pk] = (paths[parent] if parent is not None else "") + path_segment(pk)
         unit_rows.append(
             Unit(id=pk, name=f"单位{pk:05d}", kind=kind, parent_id=parent, path=paths[pk], depth=depth)
         )

@@ -105,14 +105,14 @@ def load(units: int, help_records: int, activities: int, rng: random.Random) -> 
     from songnuan.campaigns.models import Campaign
     from songnuan.ledger.models import Activity, FundSource, HelpItem, HelpRecord, Receipt, Station
     from songnuan.ledger.vocabulary import SUBKINDS
-    from songnuan.orgs.models import Unit
+    from songnuan.orgs.models import Unit, path_segment
 
     started = time.perf_counter()
     shape = tree_shape(units)
     paths: dict[int, str] = {}
     unit_rows = []
     for pk, parent, kind, depth in shape:
-        paths[pk] = (paths[parent] if parent is not None else "") + f"{pk:06d}/"
+        paths[pk] = (paths[parent] if parent is not None else "") + path_segment(pk)
         unit_rows.append(
             Unit(id=pk, name=f"单位{pk:05d}", kind=kind, parent_id=parent, path=paths[pk], depth=depth)
         )

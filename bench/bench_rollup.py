@@ -168,7 +168,7 @@ def load_data(units: int, rng: random.Random) -> dict[str, Any]:
     from django.utils import timezone
 
     from songnuan.campaigns.models import Campaign
-    from songnuan.orgs.models import Unit
+    from songnuan.orgs.models import Unit, path_segment
     from songnuan.orgs.services import count_units_below
     from songnuan.reporting.models import Submission, SubmissionValue
 
@@ -177,7 +177,7 @@ def load_data(units: int, rng: random.Random) -> dict[str, Any]:
     paths: dict[int, str] = {}
     unit_rows: list[Unit] = []
     for pk, parent, kind, depth in shape:
-        paths[pk] = (paths[parent] if parent is not None else "") + f"{pk:06d}/"
+        paths[pk] = (paths[parent] if parent is not None else "") + path_segment(pk)
         unit_rows.append(
             Unit(
                 id=pk,

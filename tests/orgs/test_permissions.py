@@ -23,7 +23,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db.models import QuerySet
 
-from songnuan.orgs.models import Account, Unit
+from songnuan.orgs.models import PATH_DIGITS, Account, Unit, path_segment
 from songnuan.orgs.permissions import (
     account_of,
     can_fill,
@@ -490,8 +490,9 @@ def test_unit_subtree(tree: Tree, unit: str, subtree: set[str]) -> None:
 
 
 def test_a_subtree_holds_units_whose_ids_outgrow_six_digits(tree: Tree) -> None:
-    """Paths are ids written with six digits or more: from id 1,000,000 on a segment is longer, and the
-    subtree (a prefix of the path) still holds exactly the units below."""
+    """Paths are ids written with ten digits (six, as first written, ran out at 999,999 — short of the
+    country's grassroots unions): ids on both sides of 1,000,000 have segments of one width, and the subtree
+    (a prefix of the path) holds exactly the units below."""
     parent = tree.units["branch"]
     for pk, name in ((1_000_000, "甲车间工会"), (999_999, "乙车间工会"), (1_000_001, "丙车间工会")):
         Unit.objects.create(
@@ -499,8 +500,13 @@ def test_a_subtree_holds_units_whose_ids_outgrow_six_digits(tree: Tree) -> None:
             name=name,
             kind=Unit.Kind.ENTERPRISE,
             parent=parent,
-            path=f"{parent.path}{pk:06d}/",
+            path=parent.path + path_segment(pk),
             depth=parent.depth + 1,
             sort_order=0 if pk != 1_000_001 else 1,
         )
     assert _names(unit_subtree(parent)) == {"钟祥农场工会", "甲车间工会", "乙车间工会", "丙车间工会"}
+    assert {len(path_segment(pk)) for pk in (1, 999_999, 1_000_000, 2_500_000, 10**PATH_DIGITS - 1)} == {
+        PATH_DIGITS + 1
+    }
+    with pytest.raises(ValueError):  # refused, never written wider (the reports cut segments by position)
+        path_segment(10**PATH_DIGITS)

@@ -20,7 +20,7 @@ from django.db import connection
 from django.test import override_settings
 
 from songnuan.archive.models import Household
-from songnuan.orgs.models import Unit
+from songnuan.orgs.models import Unit, path_segment
 from songnuan.orgs.services import unit_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,7 +89,7 @@ def test_a_round_trip_of_the_demo_city_gives_identical_rows_and_files(media: Pat
 
 
 def test_a_damaged_or_foreign_backup_is_refused_and_nothing_restored(media: Path, tmp_path: Path) -> None:
-    Unit.objects.create(name="荆门市总工会", kind=Unit.Kind.CITY, path="000001/")
+    Unit.objects.create(name="荆门市总工会", kind=Unit.Kind.CITY, path=path_segment(1))
     call_command("backup", output=str(tmp_path / "b.tar"), stdout=io.StringIO())
     good = tmp_path / "b.tar"
     before = every_row(), every_file(media)
@@ -139,7 +139,7 @@ def test_a_damaged_or_foreign_backup_is_refused_and_nothing_restored(media: Path
 def test_a_backup_bigger_than_the_free_disk_is_refused_before_anything_is_unpacked(
     media: Path, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    Unit.objects.create(name="荆门市总工会", kind=Unit.Kind.CITY, path="000001/")
+    Unit.objects.create(name="荆门市总工会", kind=Unit.Kind.CITY, path=path_segment(1))
     call_command("backup", output=str(tmp_path / "b.tar"), stdout=io.StringIO())
     before = every_row(), every_file(media)
     monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage(1 << 20))

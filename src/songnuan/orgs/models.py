@@ -6,13 +6,18 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-#: Digits of one unit's id in a materialised path: segments keep one width while ids stay below 10⁶, which
-#: lets the roll-up cut a child's segment out of a path by position.
-PATH_DIGITS = 6
+#: Digits of one unit's id in a materialised path. Every segment has this one width, which lets the
+#: reports cut a child's segment out of a path by position (ledger.reports, checks.frames) and keeps a
+#: subtree's paths in tree order. Ten digits: the country has ≈ 2.5 million grassroots unions, and ids are
+#: never reused (six digits, as first written, ran out at 999,999). 23 levels fit the column.
+PATH_DIGITS = 10
 
 
 def path_segment(unit_id: int) -> str:
-    """One unit's part of a path: "000123/"."""
+    """One unit's part of a path: "0000000123/". An id too long for the width is refused, not written
+    wider: a wider segment would put the unit's subtree in the wrong branch of every report."""
+    if not 0 <= unit_id < 10**PATH_DIGITS:
+        raise ValueError(f"unit id {unit_id} does not fit a path segment of {PATH_DIGITS} digits")
     return f"{unit_id:0{PATH_DIGITS}d}/"
 
 
@@ -46,8 +51,8 @@ class Unit(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    #: "000001/000007/000003/": the ids of the unit and its ancestors (`path_segment`), so a subtree is
-    #: `path__startswith`.
+    #: "0000000001/0000000007/0000000003/": the ids of the unit and its ancestors (`path_segment`), so a
+    #: subtree is `path__startswith`.
     path = models.CharField(max_length=255, db_index=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     #: How many units are below this one (its subtree less itself), kept by the services that add, move and
