@@ -11,7 +11,7 @@ import string
 from dataclasses import dataclass
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from songnuan.formkit.expressions import (
@@ -170,6 +170,8 @@ def test_a_stray_character_is_named_with_its_position(
     pieces.insert(at, garbage)
     source = "".join(pieces)
     position = len("".join(pieces[:at])) + 1
+    # "!" before "=" is no stray character: it makes the operator "!=" (or "!=" and a stray "=").
+    assume(not (garbage == "!" and source[position:].startswith("=")))
     assert parse_error(source) == f"表达式“{source}”第{position}个字符“{garbage}”无法识别"
 
 
