@@ -10,8 +10,9 @@ It creates a scratch database (a temporary SQLite file, or a PostgreSQL database
 creates and drops), runs `manage.py migrate` and `manage.py seed_demo`, and adds --reporters school unions
 below 市教育工会 (an addressee of the demo's 2018 campaign), each with one reporter account (the demo's
 password). Then it starts gunicorn on 127.0.0.1 as bench/bench_entry_load.py does (one sync worker per core,
-DEBUG off) and lets the reporters loose, one thread each, arriving evenly over --ramp seconds. Each reporter,
-on a table of its own (the two forms in turn, one per reporter):
+or --workers: more workers, more writers waiting for SQLite's one write lock at once; DEBUG off) and lets
+the reporters loose, one thread each, arriving evenly over --ramp seconds. Each reporter, on a table of its
+own (the two forms in turn, one per reporter):
 
   1. logs in through the login page (GET, then POST with the CSRF token; the password hashed as in
      production);
@@ -43,6 +44,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import os
 import random
 import re
 import shutil
@@ -394,7 +396,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 SET_UP.format(parent=PARENT_UNIT, count=args.reporters), folder, "adding the reporters"
             )
             port = free_port()
-            with running_server(folder, port):
+            with running_server(folder, port, workers=args.workers):
                 reporters, elapsed = rush(port, shared, args)
                 log_tail = server_log(folder, 20)
             units = [spec["unit"] for spec in shared["reporters"]]
@@ -448,7 +450,8 @@ def print_report(results: Mapping[str, Any]) -> None:
     print(f"machine: {json.dumps(results['machine'], ensure_ascii=False)}")
     print(
         f"options: {results['reporters']} reporters, {results['saves']} saves each, "
-        f"think {results['think']} s, ramp {results['ramp']} s, limit {results['limit']} s"
+        f"think {results['think']} s, ramp {results['ramp']} s, limit {results['limit']} s, "
+        f"{results['workers']} gunicorn workers"
     )
     outcome = results["run"]
     if "error" in outcome:
@@ -492,6 +495,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--ramp", type=float, default=120.0, help="seconds over which the reporters arrive (120)"
     )
     parser.add_argument("--limit", type=float, default=300.0, help="seconds after which nobody goes on (300)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="gunicorn's sync workers (default: one per core, as make run); more = more writers at once",
+    )
     parser.add_argument("--seed", type=int, default=2018, help="of the random values (2018)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"the PostgreSQL server ({DEFAULT_PG_URL})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -502,6 +510,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.think = min(max(args.think, 0.0), 60.0)
     args.ramp = min(max(args.ramp, 0.0), 600.0)
     args.limit = min(max(args.limit, 10.0), 1800.0)
+    if args.workers is not None:
+        args.workers = min(max(args.workers, 1), 64)
     machine_at_start = machine()
     try:
         outcome = run(args)
@@ -515,6 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "think": args.think,
         "ramp": args.ramp,
         "limit": args.limit,
+        "workers": args.workers or os.cpu_count(),
         "run": outcome,
     }
     if args.json:

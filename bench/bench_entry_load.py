@@ -218,14 +218,16 @@ def manage(folder: Path, *arguments: str, timeout: float = 600) -> str:
 
 
 @contextlib.contextmanager
-def running_server(folder: Path, port: int, server: str = "gunicorn") -> Iterator[subprocess.Popen[bytes]]:
-    """The server in its own process group — gunicorn as `make run` starts it (sync workers, one per core),
-    or `manage.py runserver --noreload` —; the whole group is ended afterwards."""
+def running_server(
+    folder: Path, port: int, server: str = "gunicorn", workers: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The server in its own process group — gunicorn as `make run` starts it (sync workers, one per core,
+    or `workers`), or `manage.py runserver --noreload` —; the whole group is ended afterwards."""
     log = (folder / "server.log").open("wb")
     if server == "gunicorn":
         command = [
             sys.executable, "-m", "gunicorn", "songnuan.config.wsgi", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(os.cpu_count() or 1), "--timeout", "120",
+            "--workers", str(workers or os.cpu_count() or 1), "--timeout", "120",
         ]  # fmt: skip
     else:
         command = [sys.executable, str(MANAGE), "runserver", f"127.0.0.1:{port}", "--noreload"]
