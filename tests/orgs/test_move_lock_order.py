@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, transaction
 
-from songnuan.campaigns.services import lock_campaign
+from songnuan.campaigns.services import lock_campaign, lock_unit_in_campaign
 from songnuan.orgs.models import Unit
 from songnuan.orgs.services import unit_move
 from songnuan.reporting import branch_totals
@@ -83,19 +83,18 @@ def test_a_move_and_a_writer_holding_its_campaign_both_finish(world: World) -> N
 
 
 def test_a_move_and_a_ledger_writer_holding_its_unit_both_finish(world: World) -> None:
-    """A payment's writer locks its unit to check the remainder (`ledger.services._lock_unit`), and then
-    keeps the ledger's totals (`ledger.totals.changed`: the campaign, then the units). Its unit lock takes
-    the campaign first: taken the other way round, a move that holds the campaign and waits for the unit
-    would wait for a writer waiting for the campaign."""
+    """A payment's writer locks its unit to check the remainder (`lock_unit_in_campaign`), and then keeps the
+    ledger's totals (`ledger.totals.changed`: the campaign, then the units). Its unit lock takes the campaign
+    first: taken the other way round, a move that holds the campaign and waits for the unit would wait for a
+    writer waiting for the campaign."""
     from songnuan.ledger import totals
-    from songnuan.ledger.services import _lock_unit
 
     campaign = world.campaign
     branch_totals.build(campaign.pk, campaign.form_codes[0])
 
     def writer(holding: threading.Event, move_started: threading.Event) -> None:
         with transaction.atomic():
-            _lock_unit(campaign.pk, world.enterprise)
+            lock_unit_in_campaign(campaign.pk, world.enterprise.pk)
             holding.set()
             move_started.wait(10)
             time.sleep(HEAD_START)

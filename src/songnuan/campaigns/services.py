@@ -461,3 +461,12 @@ def lock_campaign(campaign_id: int, *, exclusive: bool) -> None:
     mode = "UPDATE" if exclusive else "KEY SHARE"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT 1 FROM {Campaign._meta.db_table} WHERE id = %s FOR {mode}", [campaign_id])
+
+
+def lock_unit_in_campaign(campaign_id: int, unit_id: int) -> None:
+    """A writer's hold on one unit in a campaign (one spending check, one payment batch at a time per unit):
+    the campaign first (KEY SHARE, as `lock_campaign`), then the unit FOR UPDATE. Every writer locks its
+    campaign before its units, and a unit's move its campaigns before its units (`orgs.signals.unit_moving`),
+    so no two of them wait for each other in a cycle."""
+    lock_campaign(campaign_id, exclusive=False)
+    Unit.objects.select_for_update().filter(pk=unit_id).first()

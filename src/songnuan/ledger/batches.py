@@ -56,7 +56,7 @@ from songnuan.archive.idnumbers import mask_card, mask_id_number
 from songnuan.archive.models import Household, PersonalDataView
 from songnuan.archive.services import personal_data_viewed
 from songnuan.campaigns.models import Campaign
-from songnuan.campaigns.services import lock_campaign
+from songnuan.campaigns.services import lock_unit_in_campaign
 from songnuan.formkit.excel_writer import new_workbook, write_text
 from songnuan.formkit.list_reader import ListReading, UnreadableFile, open_list
 from songnuan.formkit.values import normalize_text
@@ -297,8 +297,7 @@ def batch_create(
     spec = bank_formats().get(bank_format)
     if spec is None:
         raise LedgerError(_("没有“{code}”这种银行文件格式").format(code=bank_format))
-    lock_campaign(campaign.pk, exclusive=False)  # the campaign before the unit, as every writer
-    Unit.objects.select_for_update().filter(pk=unit.pk).first()  # one batch at a time per unit
+    lock_unit_in_campaign(campaign.pk, unit.pk)  # one batch at a time per unit
     records = list(queued_records(campaign, unit).select_for_update())
     if not records:
         raise LedgerError(_("{unit}没有待发放的卡发放记录：记录审核后才进入代发").format(unit=unit.name))

@@ -49,7 +49,7 @@ from songnuan.archive.importing import (
     in_batches,
 )
 from songnuan.archive.models import Household
-from songnuan.campaigns.services import lock_campaign
+from songnuan.campaigns.services import lock_unit_in_campaign
 from songnuan.formkit.values import BLANK_MARKS, DATE_TEXT, normalize_text
 from songnuan.ledger import rules
 from songnuan.ledger.models import FundSource, HelpItem, HelpRecord, LedgerEvent, RosterImport
@@ -571,9 +571,7 @@ class RosterReader:
         key = (unit.id, source.id)
         if key not in self.left:
             if unit.id not in self.locked:  # two imports, or an import and a page, may not share a remainder
-                # the campaign before the unit, as every writer (ledger.services._lock_unit)
-                lock_campaign(self.campaign.pk, exclusive=False)
-                Unit.objects.select_for_update().filter(pk=unit.id).first()
+                lock_unit_in_campaign(self.campaign.pk, unit.id)
                 self.locked.add(unit.id)
             self.left[key] = available(self.campaign, unit, source)
         return self.left[key]

@@ -48,7 +48,7 @@ from songnuan.archive.idnumbers import (
 from songnuan.archive.models import Household, PersonalDataView
 from songnuan.archive.services import as_text, personal_data_viewed
 from songnuan.campaigns.models import Campaign
-from songnuan.campaigns.services import lock_campaign, notice_file_refusal
+from songnuan.campaigns.services import lock_unit_in_campaign, notice_file_refusal
 from songnuan.ledger import rules, totals
 from songnuan.ledger.models import FundSource, HelpItem, HelpRecord, LedgerEvent, Receipt
 from songnuan.orgs.models import Unit
@@ -712,15 +712,6 @@ def _apply(record: HelpRecord, data: HelpInput, found: Checked) -> None:
     record.warnings = [problem.as_dict() for problem in found.warnings]
 
 
-def _lock_unit(campaign_id: int, unit: Unit) -> None:
-    """Serialise the unit's spending checks: two payments at once may not both fit the same remainder. The
-    campaign is held first (KEY SHARE, as `totals.changed` holds it later in the same transaction): every
-    writer locks its campaign before its units, and a unit's move its campaigns before its units, so no two
-    of them wait for each other in a cycle."""
-    lock_campaign(campaign_id, exclusive=False)
-    Unit.objects.select_for_update().filter(pk=unit.pk).first()
-
-
 def help_record_add(
     *,
     user: User,
@@ -737,7 +728,7 @@ def help_record_add(
     problems: list[Problem] = []
     who = ""
     with transaction.atomic():
-        _lock_unit(campaign.pk, unit)
+        lock_unit_in_campaign(campaign.pk, unit.pk)
         found = check_help(campaign=campaign, unit=unit, data=data)
         if found.errors:
             problems, who = found.errors, found.name
@@ -784,7 +775,7 @@ def help_record_edit(
     problems: list[Problem] = []
     who = ""
     with transaction.atomic():
-        _lock_unit(record.campaign_id, record.unit)
+        lock_unit_in_campaign(record.campaign_id, record.unit_id)
         record = _draft_of_own_unit(user, record, _("修改"))
         found = check_help(campaign=record.campaign, unit=record.unit, data=data, exclude_record=record.pk)
         if found.errors:
@@ -893,7 +884,7 @@ def help_record_approve(*, user: User, record: HelpRecord) -> HelpRecord:
 
 @transaction.atomic
 def _approve(user: User, record: HelpRecord) -> HelpRecord | list[Problem]:
-    _lock_unit(record.campaign_id, record.unit)
+    lock_unit_in_campaign(record.campaign_id, record.unit_id)
     record = (
         HelpRecord.objects.select_for_update()
         .select_related("unit", "campaign", "item", "source")
@@ -1099,7 +1090,7 @@ def allocate(
             _("您不能从{giver}向{taker}下拨资金").format(giver=giver.name, taker=taker.name)
         )
     _positive(amount)
-    _lock_unit(campaign.pk, giver)
+    lock_unit_in_campaign(campaign.pk, giver.pk)
     left = available(campaign, giver, source)
     if amount > left:
         raise LedgerError(
@@ -1142,7 +1133,7 @@ def receipt_reverse(*, user: User, receipt: Receipt, reason: str) -> Receipt:
         raise LedgerError(_("冲销须写明原因"))
     if receipt.reverses_id is not None or Receipt.objects.filter(reverses=receipt).exists():
         raise LedgerError(_("这条资金登记已冲销或本身是冲销"))
-    _lock_unit(receipt.campaign_id, receipt.unit)
+    lock_unit_in_campaign(receipt.campaign_id, receipt.unit_id)
     left = available(receipt.campaign, receipt.unit, receipt.source)
     if receipt.amount > left:
         raise LedgerError(
