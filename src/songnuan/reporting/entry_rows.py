@@ -17,19 +17,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from songnuan.formkit.definitions import Form, ItemKind
 from songnuan.reporting.catalogue import PrintedRow
+from songnuan.reporting.findings import escaped as _e
+from songnuan.reporting.findings import messages_html
 from songnuan.reporting.last_year import LastYear
 from songnuan.reporting.rollup import Levels
-
-
-def _e(value: str | int) -> str:
-    return str(conditional_escape(str(value)))
 
 
 @dataclass(frozen=True)
@@ -180,10 +177,7 @@ def rows_html(
                 add(f'<td class="scope" data-scope-item="{fixed.code_html}">')
             add(_e(scope.get(fixed.code, "")))
             add("</td>")
-        add('\n        <td class="msgs">')
-        for severity, message in row.messages:
-            add(f'<div class="msg {_e(severity)}">{_e(message)}</div>')
-        add("</td>\n      </tr>\n    ")
+        add(f'\n        <td class="msgs">{messages_html(row.messages)}</td>\n      </tr>\n    ')
     # Safe by construction: the fixed parts escape every item text and catalogue text, the loop escapes every
     # figure; the one raw piece is the pattern of "台账：…", as `{% blocktranslate %}` inserts it.
     return mark_safe("".join(parts))

@@ -75,8 +75,16 @@ def findings_context(
     }
 
 
-def _e(value: object) -> str:
+def escaped(value: object) -> str:
+    """Text as autoescaping puts it into HTML (a SafeString as it is)."""
     return str(conditional_escape(str(value)))
+
+
+def messages_html(messages: Sequence[tuple[str, str]]) -> str:
+    """A row's messages, as its cell shows them (the entry page's rows and `rows_html` alike)."""
+    return "".join(
+        f'<div class="msg {escaped(severity)}">{escaped(message)}</div>' for severity, message in messages
+    )
 
 
 def rows_html(rows: Sequence[PrintedRow]) -> SafeString:
@@ -86,13 +94,10 @@ def rows_html(rows: Sequence[PrintedRow]) -> SafeString:
     parts: list[str] = []
     add = parts.append
     for row in rows:
-        add(f'<tr data-item="{_e(row.code)}"')
+        add(f'<tr data-item="{escaped(row.code)}"')
         if row.state:
-            add(f' data-state="{_e(row.state)}"')
-        add('><td class="msgs">')
-        for severity, message in row.messages:
-            add(f'<div class="msg {_e(severity)}">{_e(message)}</div>')
-        add("</td></tr>\n")
+            add(f' data-state="{escaped(row.state)}"')
+        add(f'><td class="msgs">{messages_html(row.messages)}</td></tr>\n')
     # Safe by construction: every piece from a row is escaped above.
     return mark_safe("".join(parts))
 
